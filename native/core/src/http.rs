@@ -1,0 +1,222 @@
+//! The one HTTP client: TLS always (plain http only to loopback), timeouts, bounded retries with
+//! jittered backoff that honour `Retry-After`, and no secret in any error it produces.
+
+use crate::error::{Error, Result};
+use crate::secret::{Secret, redact};
+use once_cell::sync::OnceCell;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+use url::Url;
+
+/// How long one request may take before it counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(100);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Attempts for a request that fails transiently (5xx, 429, connection errors).
+const MAX_ATTEMPTS: u32 = 4;
+/// A `Retry-After` longer than this is not waited for; the caller gets a throttling error.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// `true` for `localhost` and loopback IP addresses.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Tokens only travel over TLS; plain http is tolerated for loopback (a local emulator).
+pub fn require_secure_endpoint(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(Error::InsecureEndpoint { url: url.to_string() }),
+    }
+}
+
+fn install_crypto_provider() {
+    static INSTALLED: OnceCell<()> = OnceCell::new();
+    INSTALLED.get_or_init(|| {
+        // Err means another component installed a provider first; that one serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Builds reqwest clients: one that trusts the operating system's roots, and one per extra
+/// certificate a custom environment asked to trust (kept so connections are reused).
+#[derive(Default)]
+pub struct HttpClients {
+    system: OnceCell<reqwest::Client>,
+    pinned: Mutex<HashMap<String, reqwest::Client>>,
+}
+
+impl HttpClients {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The client for endpoints of an environment; `trusted_pem` replaces the system roots.
+    pub fn client(&self, trusted_pem: Option<&str>) -> Result<reqwest::Client> {
+        install_crypto_provider();
+        match trusted_pem {
+            None => self.system.get_or_try_init(|| build(None)).cloned(),
+            Some(pem) => {
+                let mut pinned = self.pinned.lock();
+                if let Some(client) = pinned.get(pem) {
+                    return Ok(client.clone());
+                }
+                let client = build(Some(pem))?;
+                pinned.insert(pem.to_owned(), client.clone());
+                Ok(client)
+            }
+        }
+    }
+}
+
+fn build(trusted_pem: Option<&str>) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("PartnerSecurity/", env!("CARGO_PKG_VERSION")))
+        // A redirect could carry the Authorization header to another host.
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = trusted_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| Error::invalid_input("TrustedCertificatePath", format!("the certificate could not be read: {e}")))?;
+        builder = builder.tls_certs_only(certs);
+    }
+    builder.build().map_err(|e| Error::Internal(format!("building the HTTP client failed: {e}")))
+}
+
+/// A response body read completely, with its status and the headers callers need.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub retry_after: Option<Duration>,
+    pub request_id: Option<String>,
+}
+
+/// Sends a request built by `make` (called once per attempt), retrying transient failures.
+/// `secrets` are redacted from any error text; `url` names the endpoint in messages.
+pub async fn send<F>(url: &Url, secrets: &[&Secret], make: F) -> Result<Answer>
+where
+    F: Fn() -> reqwest::RequestBuilder,
+{
+    require_secure_endpoint(url)?;
+    let endpoint = endpoint_label(url);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let outcome = make().send().await;
+        let transient_wait = match outcome {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = parse_retry_after(response.headers());
+                let request_id = header(response.headers(), "request-id").or_else(|| header(response.headers(), "x-ms-request-id"));
+                let transient = status == 429 || status == 503 || status == 502 || status == 504 || status == 500;
+                if transient && attempt < MAX_ATTEMPTS && retry_after.is_none_or(|d| d <= MAX_RETRY_AFTER) {
+                    retry_after.unwrap_or_else(|| backoff(attempt))
+                } else {
+                    let body = response.bytes().await.map_err(|e| Error::Network {
+                        url: endpoint.clone(),
+                        reason: redact(&format!("reading the answer failed ({e})"), secrets),
+                    })?;
+                    return Ok(Answer { status, body: body.to_vec(), retry_after, request_id });
+                }
+            }
+            Err(e) => {
+                if attempt >= MAX_ATTEMPTS || e.is_builder() {
+                    return Err(Error::Network { url: endpoint, reason: redact(&describe(&e), secrets) });
+                }
+                backoff(attempt)
+            }
+        };
+        tracing::debug!(endpoint = %endpoint, attempt, wait_ms = transient_wait.as_millis() as u64, "retrying after a transient failure");
+        tokio::time::sleep(transient_wait).await;
+    }
+}
+
+/// The endpoint without query string (which could hold a secret).
+pub fn endpoint_label(url: &Url) -> String {
+    let mut clean = url.clone();
+    clean.set_query(None);
+    clean.set_fragment(None);
+    clean.to_string()
+}
+
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    value.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … scaled by a random factor.
+fn backoff(attempt: u32) -> Duration {
+    let base = 500u64.saturating_mul(1 << attempt.saturating_sub(1).min(6));
+    let jitter = rand_fraction();
+    Duration::from_millis(base / 2 + (base as f64 * jitter / 2.0) as u64)
+}
+
+fn rand_fraction() -> f64 {
+    // uuid v4 draws from the OS RNG; enough randomness for jitter without another dependency.
+    let bits = uuid::Uuid::new_v4().as_u128() as u64;
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "the request timed out".to_owned()
+    } else if e.is_connect() {
+        "the connection could not be made".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    // The innermost cause says the useful part (certificate unknown, connection refused, …).
+    let mut source = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(cause) = last {
+        text.push_str(&format!(" ({cause})"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_detection() {
+        for ok in ["http://127.0.0.1:1/", "http://localhost/", "http://[::1]:8080/x", "https://example.com"] {
+            assert!(require_secure_endpoint(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com", "http://10.0.0.1", "ftp://127.0.0.1", "http://localhost.evil.com"] {
+            assert!(require_secure_endpoint(&Url::parse(bad).unwrap()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        for attempt in 1..10 {
+            let d = backoff(attempt);
+            assert!(d <= Duration::from_millis(500 * 64), "{d:?}");
+        }
+        assert!(backoff(1) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn endpoint_label_drops_the_query() {
+        let url = Url::parse("https://h/p?secret=1#f").unwrap();
+        assert_eq!(endpoint_label(&url), "https://h/p");
+    }
+}

@@ -1,0 +1,18 @@
+//! PartnerSecurity core library.
+//!
+//! Everything a CSP partner's automation needs to sign in the Secure Application Model way and
+//! to prove it: environments (which cloud, which endpoints), token acquisition for every grant
+//! (`auth`), a connected session that renews its own tokens (`session`), and typed errors whose
+//! messages say what to do. The crate knows nothing about FFI or PowerShell; `native/ffi` wraps it.
+
+pub mod auth;
+pub mod client;
+pub mod environment;
+pub mod error;
+pub mod http;
+pub mod partner;
+pub mod secret;
+pub mod session;
+
+pub use client::{AccessTokenRequest, IssuedToken, PartnerSecurity};
+pub use error::{Error, ErrorKind, Result};

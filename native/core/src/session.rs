@@ -1,0 +1,290 @@
+//! A connected session: who signed in, to which cloud, and the credential that renews its
+//! access tokens. This is what `Connect-PartnerCenter` creates and `Get-PartnerContext` shows.
+
+use crate::auth::cache::{CacheKey, TokenCache};
+use crate::auth::claims::Claims;
+use crate::auth::token::{self, ClientCredential, Grant, TokenRequest, TokenResponse, TokenTarget};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::http::HttpClients;
+use crate::partner;
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The public client id the PartnerCenter module signs in with when no app is named
+/// (the Azure CLI application).
+pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/// The tenant used when the caller names none.
+pub const DEFAULT_TENANT: &str = "organizations";
+
+/// `PartnerAccount.Type` of the PartnerCenter module.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum AccountType {
+    AccessToken,
+    Certificate,
+    ManagedService,
+    ServicePrincipal,
+    User,
+}
+
+/// How to connect: one variant per `Connect-PartnerCenter` parameter set that needs no browser.
+#[derive(Debug, Clone)]
+pub enum ConnectRequest {
+    AccessToken { access_token: Secret, tenant: Option<String> },
+    RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Secret, tenant: Option<String> },
+    ServicePrincipal { application_id: String, secret: Secret, tenant: String },
+}
+
+/// The account of a session, as `PartnerContext.Account` shows it. No secrets.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Account {
+    /// MSAL's home account identifier, `<oid>.<tid>`.
+    pub identifier: Option<String>,
+    pub object_id: Option<String>,
+    pub tenant: String,
+    #[serde(rename = "Type")]
+    pub kind: AccountType,
+    pub user_principal_name: Option<String>,
+    pub application_id: Option<String>,
+}
+
+/// What `Get-PartnerContext` returns. Shows *that* a refresh token exists, never its value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContextInfo {
+    pub account: Account,
+    pub environment: Environment,
+    pub country_code: Option<String>,
+    pub locale: Option<String>,
+    pub extended_properties: BTreeMap<String, String>,
+    pub authentication_methods: Vec<String>,
+    pub access_token_expires_on: DateTime<Utc>,
+    pub has_refresh_token: bool,
+    pub connected_on: DateTime<Utc>,
+    /// Things the caller should tell the user (e.g. the organisation profile could not be read).
+    pub warnings: Vec<String>,
+}
+
+/// The credential that produces access tokens for a session.
+enum SessionCredential {
+    /// A token supplied by the caller: usable until it expires, cannot be renewed.
+    AccessToken { token: TokenResponse },
+    /// App + refresh token (Secure Application Model). The newest refresh token replaces the
+    /// previous one after every exchange.
+    RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Mutex<Secret> },
+    ServicePrincipal { application_id: String, secret: Secret },
+}
+
+pub struct Session {
+    environment: Environment,
+    tenant: String,
+    credential: SessionCredential,
+    cache: TokenCache,
+    context: Mutex<ContextInfo>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("environment", &self.environment.name).field("tenant", &self.tenant).finish_non_exhaustive()
+    }
+}
+
+/// The scope a session's first token is requested for: Partner Center, delegated or app-only.
+fn partner_center_scope(environment: &Environment, app_only: bool) -> String {
+    let suffix = if app_only { ".default" } else { "user_impersonation" };
+    format!("{}/{}", environment.partner_center_endpoint, suffix)
+}
+
+impl Session {
+    /// Signs in and reads the partner's organisation profile (country and locale).
+    pub async fn connect(http: &HttpClients, environment: Environment, request: ConnectRequest) -> Result<Arc<Session>> {
+        let (tenant, credential, first_token, kind, application_id, scope) = match request {
+            ConnectRequest::AccessToken { access_token, tenant } => {
+                let claims = Claims::from_jwt(access_token.expose(), "access token").map_err(|e| match e {
+                    Error::MalformedToken { reason, .. } => Error::invalid_input("AccessToken", format!("it is not a valid JSON Web Token: {reason}")),
+                    other => other,
+                })?;
+                let now = Utc::now();
+                if claims.is_expired_at(now) {
+                    return Err(Error::TokenExpired { expired_at: claims.expires_on.map(|e| e.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default() });
+                }
+                let tenant = tenant.filter(|t| !t.trim().is_empty()).or_else(|| claims.tenant_id.clone()).unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+                token::validate_tenant(&tenant)?;
+                let scope = claims.audience.clone().unwrap_or_default();
+                let application_id = claims.application_id.clone();
+                let response = TokenResponse {
+                    access_token,
+                    refresh_token: None,
+                    id_token: None,
+                    expires_on: claims.expires_on.unwrap_or(now + chrono::Duration::hours(1)),
+                    scopes: claims.scopes.clone(),
+                    resource: claims.audience.clone(),
+                    claims,
+                    id_token_claims: None,
+                };
+                (tenant, SessionCredential::AccessToken { token: response.clone() }, response, AccountType::AccessToken, application_id, scope)
+            }
+            ConnectRequest::RefreshToken { application_id, credential, refresh_token, tenant } => {
+                let tenant = tenant.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+                let scope = partner_center_scope(&environment, false);
+                let request = TokenRequest {
+                    tenant: tenant.clone(),
+                    client_id: application_id.clone(),
+                    credential: credential.clone(),
+                    grant: Grant::RefreshToken(refresh_token.clone()),
+                    target: TokenTarget::Scopes(vec![scope.clone()]),
+                };
+                let response = token::request_token(http, &environment, &request).await?;
+                let newest = response.refresh_token.clone().unwrap_or(refresh_token);
+                let credential = SessionCredential::RefreshToken { application_id: application_id.clone(), credential, refresh_token: Mutex::new(newest) };
+                (tenant, credential, response, AccountType::User, Some(application_id), scope)
+            }
+            ConnectRequest::ServicePrincipal { application_id, secret, tenant } => {
+                let scope = partner_center_scope(&environment, true);
+                let request = TokenRequest {
+                    tenant: tenant.clone(),
+                    client_id: application_id.clone(),
+                    credential: ClientCredential::Secret(secret.clone()),
+                    grant: Grant::ClientCredentials,
+                    target: TokenTarget::Scopes(vec![scope.clone()]),
+                };
+                let response = token::request_token(http, &environment, &request).await?;
+                let credential = SessionCredential::ServicePrincipal { application_id: application_id.clone(), secret };
+                (tenant, credential, response, AccountType::ServicePrincipal, Some(application_id), scope)
+            }
+        };
+
+        let claims = &first_token.claims;
+        // After sign-in the tenant is the one the token was issued in (as the PartnerCenter module does).
+        let tenant = claims.tenant_id.clone().unwrap_or(tenant);
+        let mut extended = BTreeMap::new();
+        if let Some(app) = &application_id {
+            extended.insert("ApplicationId".to_owned(), app.clone());
+        }
+        extended.insert("Scope".to_owned(), scope.clone());
+        let has_refresh_token = matches!(credential, SessionCredential::RefreshToken { .. });
+        let context = ContextInfo {
+            account: Account {
+                identifier: match (&claims.object_id, &claims.tenant_id) {
+                    (Some(oid), Some(tid)) => Some(format!("{oid}.{tid}")),
+                    _ => None,
+                },
+                object_id: claims.object_id.clone(),
+                tenant: tenant.clone(),
+                kind,
+                user_principal_name: claims.user_principal_name.clone(),
+                application_id,
+            },
+            environment: Environment { trusted_certificate_pem: None, ..environment.clone() },
+            country_code: None,
+            locale: None,
+            extended_properties: extended,
+            authentication_methods: claims.authentication_methods.clone(),
+            access_token_expires_on: first_token.expires_on,
+            has_refresh_token,
+            connected_on: Utc::now(),
+            warnings: Vec::new(),
+        };
+        let session = Arc::new(Session { environment, tenant, credential, cache: TokenCache::new(), context: Mutex::new(context) });
+        session.seed_cache(&scope, first_token).await;
+        session.read_organization_profile(http, &scope).await;
+        Ok(session)
+    }
+
+    async fn seed_cache(&self, scope: &str, token: TokenResponse) {
+        let key = self.cache_key(&[scope.to_owned()]);
+        // Cannot fail: the fetch closure returns the token we already have.
+        let _ = self.cache.get_or_fetch(key, Utc::now, || async move { Ok(token) }).await;
+    }
+
+    /// Country and locale, as Connect-PartnerCenter shows them. A failure here does not fail the
+    /// connection (the PartnerCenter module ignores it too); it is reported as a warning.
+    async fn read_organization_profile(&self, http: &HttpClients, scope: &str) {
+        let outcome = match self.access_token(http, &[scope.to_owned()]).await {
+            Ok(token) => partner::organization_profile(http, &self.environment, &token.access_token).await,
+            Err(e) => Err(e),
+        };
+        let mut context = self.context.lock();
+        match outcome {
+            Ok(profile) => {
+                context.country_code = profile.country_code;
+                context.locale = profile.culture;
+            }
+            Err(e) => context.warnings.push(format!("The partner organization profile could not be read, so CountryCode and Locale are empty: {e}")),
+        }
+    }
+
+    pub fn context(&self) -> ContextInfo {
+        self.context.lock().clone()
+    }
+
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    fn cache_key(&self, scopes: &[String]) -> CacheKey {
+        let client = match &self.credential {
+            SessionCredential::AccessToken { token } => token.claims.application_id.clone().unwrap_or_default(),
+            SessionCredential::RefreshToken { application_id, .. } | SessionCredential::ServicePrincipal { application_id, .. } => application_id.clone(),
+        };
+        CacheKey::new(&self.environment.active_directory_authority, &self.tenant, &client, scopes.iter().cloned())
+    }
+
+    /// An access token for `scopes` (v2), from the cache when still valid, else from the
+    /// session's credential. A refresh-token session stores the rotated refresh token.
+    pub async fn access_token(&self, http: &HttpClients, scopes: &[String]) -> Result<TokenResponse> {
+        let key = self.cache_key(scopes);
+        self.cache
+            .get_or_fetch(key, Utc::now, || async {
+                match &self.credential {
+                    SessionCredential::AccessToken { token } => {
+                        let expired_at = token.expires_on.format("%Y-%m-%d %H:%M:%S").to_string();
+                        let wanted = scopes.join(" ");
+                        if token.expires_on <= Utc::now() {
+                            Err(Error::TokenExpired { expired_at })
+                        } else {
+                            Err(Error::invalid_input(
+                                "AccessToken",
+                                format!("the session was connected with an access token for '{}', which cannot be used for '{wanted}'; connect with -RefreshToken so tokens for other resources can be obtained", token.resource.clone().unwrap_or_default()),
+                            ))
+                        }
+                    }
+                    SessionCredential::RefreshToken { application_id, credential, refresh_token } => {
+                        let current = refresh_token.lock().clone();
+                        let request = TokenRequest {
+                            tenant: self.tenant.clone(),
+                            client_id: application_id.clone(),
+                            credential: credential.clone(),
+                            grant: Grant::RefreshToken(current),
+                            target: TokenTarget::Scopes(scopes.to_vec()),
+                        };
+                        let response = token::request_token(http, &self.environment, &request).await?;
+                        if let Some(newest) = &response.refresh_token {
+                            *refresh_token.lock() = newest.clone();
+                        }
+                        Ok(response)
+                    }
+                    SessionCredential::ServicePrincipal { application_id, secret } => {
+                        let request = TokenRequest {
+                            tenant: self.tenant.clone(),
+                            client_id: application_id.clone(),
+                            credential: ClientCredential::Secret(secret.clone()),
+                            grant: Grant::ClientCredentials,
+                            target: TokenTarget::Scopes(scopes.to_vec()),
+                        };
+                        token::request_token(http, &self.environment, &request).await
+                    }
+                }
+            })
+            .await
+    }
+
+    pub fn cache_stats(&self) -> crate::auth::cache::CacheStats {
+        self.cache.stats()
+    }
+}

@@ -1,0 +1,25 @@
+//! Panic containment: a panic must never unwind into the .NET host (it would abort pwsh).
+//! interoptopus 0.16 does not catch panics in synchronous service methods, and turns a panic in
+//! an async method into a bare cancellation; both paths go through here instead.
+
+use crate::reply::Reply;
+use futures::FutureExt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no detail".to_owned());
+    format!("a panic was caught at the FFI boundary ({detail}); the session is still usable")
+}
+
+pub fn sync(body: impl FnOnce() -> Reply) -> Reply {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
+}
+
+pub async fn async_(body: impl Future<Output = Reply>) -> Reply {
+    AssertUnwindSafe(body).catch_unwind().await.unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
+}
