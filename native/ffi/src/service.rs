@@ -48,6 +48,11 @@ impl PartnerSecurityNative {
         guarded::sync(|| Reply::ok(&self.core.environments().all()))
     }
 
+    /// One environment by name (case-insensitive; legacy names such as `GlobalCloud` work).
+    pub fn find_environment(&self, name: ffi::String) -> Reply {
+        guarded::sync(|| self.core.environments().get(name.as_str()).map(|env| Reply::ok(&env)).into())
+    }
+
     /// Registers a custom environment from JSON (`CustomEnvironment`).
     pub fn add_environment(&self, request: ffi::String) -> Reply {
         guarded::sync(|| {
@@ -64,7 +69,7 @@ impl PartnerSecurityNative {
     }
 
     /// The current context as JSON, or `null` when not connected.
-    pub fn context(&self) -> Reply {
+    pub fn current_context(&self) -> Reply {
         guarded::sync(|| Reply::ok(&self.core.context()))
     }
 
@@ -116,7 +121,8 @@ impl PartnerSecurityNative {
     }
 }
 
-/// The JSON of `New-PartnerAccessToken`'s output (`AuthResult` of the PartnerCenter module).
+/// The JSON of `New-PartnerAccessToken`'s output, shaped like the PartnerCenter module's
+/// `AuthResult` (MSAL `AuthenticationResult` plus `RefreshToken`).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct AuthResult<'a> {
@@ -124,29 +130,47 @@ struct AuthResult<'a> {
     refresh_token: Option<&'a str>,
     id_token: Option<&'a str>,
     expires_on: chrono::DateTime<chrono::Utc>,
+    extended_expires_on: chrono::DateTime<chrono::Utc>,
+    is_extended_life_time_token: bool,
     tenant_id: Option<&'a str>,
     unique_id: Option<&'a str>,
     scopes: &'a [String],
+    account: AuthAccount<'a>,
+    correlation_id: &'a str,
+    authentication_methods: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AuthAccount<'a> {
     username: Option<&'a str>,
     environment: &'a str,
-    correlation_id: &'a str,
-    claims: &'a Claims,
+    home_account_id: Option<String>,
 }
 
 impl<'a> From<&'a IssuedToken> for AuthResult<'a> {
     fn from(t: &'a IssuedToken) -> Self {
+        let claims = &t.response.claims;
         Self {
             access_token: t.response.access_token.expose(),
             refresh_token: t.response.refresh_token.as_ref().map(|s| s.expose()),
             id_token: t.response.id_token.as_ref().map(|s| s.expose()),
             expires_on: t.response.expires_on,
+            extended_expires_on: t.response.expires_on,
+            is_extended_life_time_token: false,
             tenant_id: t.tenant_id.as_deref(),
             unique_id: t.unique_id.as_deref(),
             scopes: &t.response.scopes,
-            username: t.username.as_deref(),
-            environment: &t.environment,
+            account: AuthAccount {
+                username: t.username.as_deref(),
+                environment: &t.environment,
+                home_account_id: match (&claims.object_id, &claims.tenant_id) {
+                    (Some(oid), Some(tid)) if !claims.is_app_only() => Some(format!("{oid}.{tid}")),
+                    _ => None,
+                },
+            },
             correlation_id: &t.correlation_id,
-            claims: &t.response.claims,
+            authentication_methods: &claims.authentication_methods,
         }
     }
 }

@@ -1,0 +1,154 @@
+using System;
+using System.Management.Automation;
+using PartnerSecurity.Models;
+using PartnerSecurity.Native;
+
+namespace PartnerSecurity.Commands
+{
+    /// <summary>
+    /// Connects to Partner Center. Same name, parameter sets and aliases as the PartnerCenter
+    /// 3.0.10 module; the session renews its own access tokens when connected with a refresh
+    /// token, and the context it returns holds no secret.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "PartnerCenter", DefaultParameterSetName = UserParameterSet, SupportsShouldProcess = true)]
+    [OutputType(typeof(PartnerContext))]
+    public sealed class ConnectPartnerCenter : PartnerCmdlet
+    {
+        private const string AccessTokenParameterSet = "AccessToken";
+        private const string RefreshTokenParameterSet = "RefreshToken";
+        private const string ServicePrincipalCertificateParameterSet = "ServicePrincipalCertificate";
+        private const string ServicePrincipalParameterSet = "ServicePrincipal";
+        private const string UserParameterSet = "User";
+        private const string GuidPattern = @"^(\{){0,1}[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}(\}){0,1}$";
+
+        /// <summary>An access token for Partner Center, used as is (it cannot be renewed).</summary>
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = true, HelpMessage = "Access token for Partner Center.")]
+        [ValidateNotNullOrEmpty]
+        public string AccessToken { get; set; } = string.Empty;
+
+        /// <summary>The application (client) id used to sign in.</summary>
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application used to sign in.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application used to sign in.")]
+        [ValidatePattern(GuidPattern, Options = System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        public string? ApplicationId { get; set; }
+
+        /// <summary>Thumbprint of the application's certificate (CurrentUser, then LocalMachine 'My' store).</summary>
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Certificate thumbprint of the application's credential.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Certificate thumbprint of the application's credential.")]
+        [ValidateNotNullOrEmpty]
+        public string? CertificateThumbprint { get; set; }
+
+        /// <summary>Application id (user name) and secret (password) of a confidential application.</summary>
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Application id and secret of the application.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Application id and secret of the application.")]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>The cloud: AzureCloud (default), AzureChinaCloud, AzureGermanCloud, AzurePPE, AzureUSGovernment, or a custom environment.</summary>
+        [Parameter(Mandatory = false, HelpMessage = "Environment (cloud) to connect to.")]
+        [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Environment { get; set; } = "AzureCloud";
+
+        /// <summary>A refresh token obtained through consent (Secure Application Model).</summary>
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = true, HelpMessage = "Refresh token used to sign in.")]
+        [ValidateNotNull]
+        public string RefreshToken { get; set; } = string.Empty;
+
+        /// <summary>Sign in as the application itself (client credentials).</summary>
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true)]
+        public SwitchParameter ServicePrincipal { get; set; }
+
+        /// <summary>Tenant id or verified domain; defaults to 'organizations'.</summary>
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Alias("Domain", "TenantId")]
+        [ValidateNotNullOrEmpty]
+        public string? Tenant { get; set; }
+
+        /// <summary>Sign in with a device code instead of a browser.</summary>
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = false)]
+        [Alias("Device", "DeviceAuth", "DeviceCode")]
+        public SwitchParameter UseDeviceAuthentication { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var request = BuildRequest();
+            if (request is null)
+            {
+                return;
+            }
+            var target = $"{request.Environment} tenant {request.Tenant ?? "organizations"}";
+            if (!ShouldProcess(target, "Connect to Partner Center"))
+            {
+                return;
+            }
+            WriteVerbose($"Signing in to {request.Environment} ({ParameterSetName} parameter set), tenant '{request.Tenant ?? "organizations"}'.");
+            try
+            {
+                var context = Await(NativeClient.CallAsync<PartnerContext>((n, r, ct) => n.Connect(r, ct), request, CancellationToken));
+                foreach (var warning in context.Warnings)
+                {
+                    WriteWarning(warning);
+                }
+                WriteObject(context);
+            }
+            catch (PartnerSecurityException failure)
+            {
+                ThrowTerminatingError(ErrorFor(failure, target));
+            }
+        }
+
+        private SignInRequest? BuildRequest()
+        {
+            switch (ParameterSetName)
+            {
+                case AccessTokenParameterSet:
+                    return new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, AccessToken = AccessToken };
+                case RefreshTokenParameterSet:
+                    if (CertificateThumbprint is not null)
+                    {
+                        ThrowNotYetAvailable("a certificate credential (-CertificateThumbprint)");
+                    }
+                    // As in the PartnerCenter module, the credential's user name wins over -ApplicationId.
+                    return new SignInRequest
+                    {
+                        Kind = SignInKind.RefreshToken,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        ApplicationId = Credential?.UserName ?? ApplicationId,
+                        RefreshToken = RefreshToken,
+                        ClientSecret = Credential is null ? null : PasswordOf(Credential),
+                    };
+                case ServicePrincipalParameterSet:
+                    return new SignInRequest
+                    {
+                        Kind = SignInKind.ServicePrincipal,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        ApplicationId = Credential!.UserName,
+                        ClientSecret = PasswordOf(Credential),
+                    };
+                case ServicePrincipalCertificateParameterSet:
+                    ThrowNotYetAvailable("a certificate credential (-CertificateThumbprint)");
+                    return null;
+                default:
+                    ThrowNotYetAvailable(UseDeviceAuthentication ? "device code sign-in (-UseDeviceAuthentication)" : "interactive browser sign-in");
+                    return null;
+            }
+        }
+
+        private void ThrowNotYetAvailable(string what)
+        {
+            ThrowTerminatingError(ErrorFor(
+                "SignInMethodNotAvailable",
+                $"Connecting with {what} is not available in this version of PartnerSecurity. Connect with -RefreshToken (Secure Application Model), -AccessToken, or -ServicePrincipal -Credential.",
+                ErrorCategory.NotImplemented,
+                ParameterSetName));
+        }
+    }
+}

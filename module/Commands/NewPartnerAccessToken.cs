@@ -1,0 +1,182 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using PartnerSecurity.Models;
+using PartnerSecurity.Native;
+
+namespace PartnerSecurity.Commands
+{
+    /// <summary>The PowerShell modules whose sign-in New-PartnerAccessToken knows (-Module).</summary>
+    public enum ModuleName
+    {
+        ExchangeOnline,
+    }
+
+    /// <summary>
+    /// Acquires an access token (and, for user sign-ins, a refresh token taken straight from the
+    /// token response). Same parameter sets and aliases as the PartnerCenter 3.0.10 module.
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "PartnerAccessToken")]
+    [OutputType(typeof(AuthResult))]
+    public sealed class NewPartnerAccessToken : PartnerCmdlet
+    {
+        private const string AccessTokenParameterSet = "AccessToken";
+        private const string ByModuleParameterSet = "ByModule";
+        private const string RefreshTokenParameterSet = "RefreshToken";
+        private const string ServicePrincipalCertificateParameterSet = "ServicePrincipalCertificate";
+        private const string ServicePrincipalParameterSet = "ServicePrincipal";
+        private const string UserParameterSet = "User";
+
+        /// <summary>Exchange Online PowerShell's public client (retired by Microsoft in March 2023).</summary>
+        private const string ExchangeOnlineApplicationId = "a0c73c16-a7e3-4564-9a95-2bdf47383716";
+        private const string ExchangeOnlineScope = "https://outlook.office365.com/.default";
+
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = true, HelpMessage = "Access token to wrap.")]
+        [ValidateNotNullOrEmpty]
+        public string AccessToken { get; set; } = string.Empty;
+
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Identifier of the Azure AD application.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application.")]
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application.")]
+        [Alias("ClientId")]
+        [ValidateNotNullOrEmpty]
+        public string? ApplicationId { get; set; }
+
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Certificate thumbprint of the application's credential.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Certificate thumbprint of the application's credential.")]
+        public string? CertificateThumbprint { get; set; }
+
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = false, HelpMessage = "Application id and secret.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Application id and secret.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Application id and secret.")]
+        public PSCredential? Credential { get; set; }
+
+        [Parameter(Mandatory = false, HelpMessage = "Environment (cloud) to sign in to.")]
+        [Alias("EnvironmentName")]
+        [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Environment { get; set; } = "AzureCloud";
+
+        [Parameter(ParameterSetName = ByModuleParameterSet, Mandatory = true, HelpMessage = "Module to acquire a token for.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Module to acquire a token for.")]
+        [Alias("ModuleName")]
+        [ValidateSet("ExchangeOnline", IgnoreCase = true)]
+        public ModuleName? Module { get; set; }
+
+        [Parameter(ParameterSetName = ByModuleParameterSet, Mandatory = false, HelpMessage = "Refresh token to exchange.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = true, HelpMessage = "Refresh token to exchange.")]
+        [ValidateNotNullOrEmpty]
+        public string? RefreshToken { get; set; }
+
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        public string[] Scopes { get; set; } = Array.Empty<string>();
+
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true)]
+        public SwitchParameter ServicePrincipal { get; set; }
+
+        [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = ByModuleParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Alias("Domain", "TenantId")]
+        [ValidateNotNullOrEmpty]
+        public string? Tenant { get; set; }
+
+        [Parameter(ParameterSetName = ByModuleParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = false)]
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = false)]
+        [Alias("AuthCode")]
+        public SwitchParameter UseAuthorizationCode { get; set; }
+
+        [Parameter(ParameterSetName = UserParameterSet, Mandatory = false)]
+        [Alias("DeviceCode", "DeviceAuth", "Device")]
+        public SwitchParameter UseDeviceAuthentication { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var request = BuildRequest();
+            if (request is null)
+            {
+                return;
+            }
+            WriteVerbose($"Requesting a token for '{string.Join(" ", request.Scopes)}' from tenant '{request.Tenant ?? "organizations"}' in {request.Environment} ({ParameterSetName} parameter set).");
+            try
+            {
+                WriteObject(Await(NativeClient.CallAsync<AuthResult>((n, r, ct) => n.NewAccessToken(r, ct), request, CancellationToken)));
+            }
+            catch (PartnerSecurityException failure)
+            {
+                ThrowTerminatingError(ErrorFor(failure, ParameterSetName));
+            }
+        }
+
+        private SignInRequest? BuildRequest()
+        {
+            switch (ParameterSetName)
+            {
+                case AccessTokenParameterSet:
+                    return new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, ApplicationId = ApplicationId, AccessToken = AccessToken, Scopes = Scopes };
+                case RefreshTokenParameterSet:
+                case ByModuleParameterSet when RefreshToken is not null:
+                    if (CertificateThumbprint is not null)
+                    {
+                        NotYetAvailable("a certificate credential (-CertificateThumbprint)");
+                        return null;
+                    }
+                    var byModule = Module == ModuleName.ExchangeOnline;
+                    return new SignInRequest
+                    {
+                        Kind = SignInKind.RefreshToken,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        // As in the PartnerCenter module: the credential's user name is the client id.
+                        ApplicationId = Credential?.UserName ?? ApplicationId ?? (byModule ? ExchangeOnlineApplicationId : null),
+                        RefreshToken = RefreshToken,
+                        ClientSecret = Credential is null ? null : PasswordOf(Credential),
+                        Scopes = Scopes.Length > 0 ? Scopes : (byModule ? new[] { ExchangeOnlineScope } : Scopes),
+                    };
+                case ServicePrincipalParameterSet when !UseAuthorizationCode.IsPresent:
+                    return new SignInRequest
+                    {
+                        Kind = SignInKind.ServicePrincipal,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        ApplicationId = ApplicationId ?? Credential!.UserName,
+                        ClientSecret = PasswordOf(Credential!),
+                        Scopes = Scopes,
+                    };
+                case ServicePrincipalParameterSet:
+                case UserParameterSet when UseAuthorizationCode.IsPresent || !UseDeviceAuthentication.IsPresent:
+                case ServicePrincipalCertificateParameterSet when UseAuthorizationCode.IsPresent:
+                    NotYetAvailable("interactive browser sign-in (-UseAuthorizationCode)");
+                    return null;
+                case ServicePrincipalCertificateParameterSet:
+                    NotYetAvailable("a certificate credential (-CertificateThumbprint)");
+                    return null;
+                default:
+                    NotYetAvailable("device code sign-in (-UseDeviceAuthentication)");
+                    return null;
+            }
+        }
+
+        private void NotYetAvailable(string what)
+        {
+            ThrowTerminatingError(ErrorFor(
+                "SignInMethodNotAvailable",
+                $"Requesting a token with {what} is not available in this version of PartnerSecurity. Use -RefreshToken (Secure Application Model) or -ServicePrincipal -Credential.",
+                ErrorCategory.NotImplemented,
+                ParameterSetName));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace PartnerSecurity.Native
+{
+    /// <summary>
+    /// The module's one door to the Rust library: owns the native service, turns each
+    /// <see cref="Reply"/> into a value or a <see cref="PartnerSecurityException"/>, and moves
+    /// requests and answers as JSON. Cmdlets never touch the generated interop types directly.
+    /// </summary>
+    internal static class NativeClient
+    {
+        /// <summary>
+        /// The generated marshaller copies strings through the stack; a request larger than this is
+        /// refused before it gets there (no legitimate request comes close).
+        /// </summary>
+        internal const int MaxRequestBytes = 256 * 1024;
+
+        private static readonly Lazy<PartnerSecurityNative> Service = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+
+        internal static readonly JsonSerializerOptions Json = new()
+        {
+            PropertyNameCaseInsensitive = true,
+            Converters = { new JsonStringEnumConverter() },
+        };
+
+        private static PartnerSecurityNative Create()
+        {
+            NativeLoader.Register();
+            try
+            {
+                return PartnerSecurityNative.Create();
+            }
+            catch (Exception e) when (e is DllNotFoundException || e is TypeInitializationException || e is TypeLoadException || e is EntryPointNotFoundException)
+            {
+                throw new PartnerSecurityException(
+                    FailureKind.Internal,
+                    "NativeLibraryNotLoaded",
+                    $"The native library of PartnerSecurity could not be loaded ({e.GetBaseException().Message}). Paths tried: {string.Join(", ", NativeLoader.Candidates())}. Reinstall the module for this platform.");
+            }
+        }
+
+        /// <summary>Loads the native library now, so a broken install fails at Import-Module.</summary>
+        internal static void EnsureLoaded() => _ = Service.Value;
+
+        internal static T Call<T>(Func<PartnerSecurityNative, Reply> call)
+        {
+            return Read<T>(call(Service.Value));
+        }
+
+        internal static T Call<T>(Func<PartnerSecurityNative, Utf8String, Reply> call, string request)
+        {
+            return Read<T>(call(Service.Value, Argument(request)));
+        }
+
+        internal static async Task<T> CallAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, object request, CancellationToken cancellationToken)
+        {
+            var json = JsonSerializer.Serialize(request, Json);
+            Reply reply;
+            try
+            {
+                reply = await call(Service.Value, Argument(json), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+            return Read<T>(reply);
+        }
+
+        /// <summary>Copies a string into Rust memory after checking its size.</summary>
+        internal static Utf8String Argument(string value)
+        {
+            if (Encoding.UTF8.GetByteCount(value) > MaxRequestBytes)
+            {
+                throw new PartnerSecurityException(FailureKind.InvalidInput, "RequestTooLarge", $"The request is larger than {MaxRequestBytes / 1024} KiB; a parameter value is far longer than any valid token, scope or name.");
+            }
+            return value.Utf8();
+        }
+
+        private static T Read<T>(Reply reply)
+        {
+            var status = reply.status;
+            var code = reply.code.IntoString();
+            var message = reply.message.IntoString();
+            var json = reply.json.IntoString();
+            if (!status.IsOk)
+            {
+                throw new PartnerSecurityException(PartnerSecurityException.KindOf(status), code, message);
+            }
+            try
+            {
+                return JsonSerializer.Deserialize<T>(json, Json)!;
+            }
+            catch (JsonException e)
+            {
+                throw new PartnerSecurityException(FailureKind.Internal, "UnreadableReply", $"The native library's answer could not be read ({e.Message}). This is a bug; please report it.");
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+@{
+    RootModule           = 'PartnerSecurity.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = 'b6f3c1c8-4a57-4c1e-9a51-2f7f4d0e5a31'
+    Author               = 'PartnerSecurity contributors'
+    CompanyName          = 'PartnerSecurity'
+    Copyright            = '(c) PartnerSecurity contributors. MIT License.'
+    Description          = 'Helps Microsoft CSP partners meet the partner security requirements and prove it: Secure Application Model sign-in, sign-in activity review, MFA evidence. Keeps the PartnerCenter module''s authentication commands so existing scripts keep working.'
+    # The bindings need .NET 8 (PowerShell 7.4 LTS).
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('PartnerSecurity.format.ps1xml')
+    CmdletsToExport      = @(
+        'Add-PartnerEnvironment'
+        'Connect-PartnerCenter'
+        'Disconnect-PartnerCenter'
+        'Get-PartnerContext'
+        'Get-PartnerEnvironment'
+        'New-PartnerAccessToken'
+        'Remove-PartnerEnvironment'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('PartnerCenter', 'CSP', 'MFA', 'SecureApplicationModel', 'Security', 'Entra', 'Graph')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'First release: SAM refresh-token, access-token and service-principal sign-in; environments including custom ones.'
+        }
+    }
+}
