@@ -23,3 +23,25 @@ pub fn sync(body: impl FnOnce() -> Reply) -> Reply {
 pub async fn async_(body: impl Future<Output = Reply>) -> Reply {
     AssertUnwindSafe(body).catch_unwind().await.unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::Status;
+
+    #[test]
+    fn a_panic_in_a_sync_call_becomes_an_internal_error() {
+        let reply = sync(|| panic!("boom"));
+        assert_eq!(reply.status, Status::Internal);
+        assert!(reply.message.as_str().contains("boom"));
+        assert!(reply.message.as_str().contains("still usable"));
+    }
+
+    #[test]
+    fn a_panic_in_an_async_call_becomes_an_internal_error() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let reply = runtime.block_on(async_(async { panic!("async boom") }));
+        assert_eq!(reply.status, Status::Internal);
+        assert!(reply.message.as_str().contains("async boom"));
+    }
+}

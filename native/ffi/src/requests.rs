@@ -113,3 +113,29 @@ impl SignInRequest {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: &str) -> Result<SignInRequest> {
+        parse(interoptopus::ffi::String::from(json.to_owned()))
+    }
+
+    #[test]
+    fn missing_values_name_the_powershell_parameter() {
+        let r = request(r#"{"Kind":"RefreshToken","Environment":"AzureCloud","ApplicationId":"app"}"#).unwrap();
+        let Err(err) = r.to_connect() else { panic!("expected an error") };
+        assert!(err.to_string().contains("'RefreshToken'"), "{err}");
+        let r = request(r#"{"Kind":"ServicePrincipal","ApplicationId":"app","ClientSecret":"s"}"#).unwrap();
+        let Err(err) = r.to_connect() else { panic!("expected an error") };
+        assert!(err.to_string().contains("'Tenant'"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_requests_do_not_echo_their_content() {
+        let Err(err) = request(r#"{"Kind":"Password","RefreshToken":"very-secret-refresh-token"}"#) else { panic!() };
+        assert!(!err.to_string().contains("very-secret"), "{err}");
+        assert!(request("not json").is_err());
+    }
+}

@@ -16,6 +16,7 @@ pub fn advice(code: Option<u32>, error: &str) -> &'static str {
         Some(65001) | Some(90094) | Some(90008) => {
             "The application has not been granted consent for the requested permission. Grant consent for the scope (or admin consent for the tenant), or request only scopes the app was consented for (-Scopes)."
         }
+        Some(65004) => "The user declined the consent prompt. Sign in again and accept the requested permissions.",
         Some(53003) | Some(530032) => {
             "A Conditional Access policy blocked this sign-in. Check the sign-in log for the policy and make sure the account and app satisfy it."
         }

@@ -1,5 +1,6 @@
 //! Token requests to the Entra ID token endpoints (v1 `resource`, v2 `scope`) and their answers.
 
+use crate::auth::assertion::CertificateCredential;
 use crate::auth::claims::Claims;
 use crate::environment::Environment;
 use crate::error::{Error, Result, StsError};
@@ -21,7 +22,14 @@ pub enum ClientCredential {
     /// A public client (native app): no secret.
     None,
     Secret(Secret),
+    /// A certificate: each request carries a freshly signed client assertion.
+    Certificate(CertificateCredential),
 }
+
+/// The `client_assertion_type` for a JWT client assertion.
+const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// The device-code grant type of RFC 8628.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// What the token is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +44,10 @@ pub enum TokenTarget {
 pub enum Grant {
     RefreshToken(Secret),
     ClientCredentials,
+    /// Redeems an authorization code (with the PKCE verifier that went with its challenge).
+    AuthorizationCode { code: Secret, redirect_uri: String, code_verifier: Secret },
+    /// Polls for a device code the user is approving.
+    DeviceCode(Secret),
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +117,7 @@ impl TokenRequest {
         Ok(())
     }
 
-    fn form(&self) -> Vec<(&'static str, String)> {
+    fn form(&self, token_endpoint: &Url) -> Result<Vec<(&'static str, String)>> {
         let mut form = vec![("client_id", self.client_id.trim().to_owned())];
         match &self.grant {
             Grant::RefreshToken(rt) => {
@@ -113,6 +125,16 @@ impl TokenRequest {
                 form.push(("refresh_token", rt.expose().to_owned()));
             }
             Grant::ClientCredentials => form.push(("grant_type", "client_credentials".into())),
+            Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                form.push(("grant_type", "authorization_code".into()));
+                form.push(("code", code.expose().to_owned()));
+                form.push(("redirect_uri", redirect_uri.clone()));
+                form.push(("code_verifier", code_verifier.expose().to_owned()));
+            }
+            Grant::DeviceCode(device_code) => {
+                form.push(("grant_type", DEVICE_CODE_GRANT.into()));
+                form.push(("device_code", device_code.expose().to_owned()));
+            }
         }
         match &self.target {
             TokenTarget::Scopes(scopes) => {
@@ -129,16 +151,27 @@ impl TokenRequest {
             }
             TokenTarget::Resource(resource) => form.push(("resource", resource.trim().to_owned())),
         }
-        if let ClientCredential::Secret(secret) = &self.credential {
-            form.push(("client_secret", secret.expose().to_owned()));
+        match &self.credential {
+            ClientCredential::None => {}
+            ClientCredential::Secret(secret) => form.push(("client_secret", secret.expose().to_owned())),
+            ClientCredential::Certificate(certificate) => {
+                let assertion = certificate.assertion(self.client_id.trim(), &http::endpoint_label(token_endpoint))?;
+                form.push(("client_assertion_type", JWT_BEARER_ASSERTION.into()));
+                form.push(("client_assertion", assertion.expose().to_owned()));
+            }
         }
-        form
+        Ok(form)
     }
 
     fn secrets(&self) -> Vec<&Secret> {
         let mut secrets = Vec::new();
-        if let Grant::RefreshToken(rt) = &self.grant {
-            secrets.push(rt);
+        match &self.grant {
+            Grant::RefreshToken(rt) | Grant::DeviceCode(rt) => secrets.push(rt),
+            Grant::AuthorizationCode { code, code_verifier, .. } => {
+                secrets.push(code);
+                secrets.push(code_verifier);
+            }
+            Grant::ClientCredentials => {}
         }
         if let ClientCredential::Secret(s) = &self.credential {
             secrets.push(s);
@@ -189,7 +222,7 @@ pub async fn request_token(clients: &HttpClients, environment: &Environment, req
     request.validate()?;
     let url = token_endpoint(environment, &request.tenant, &request.target)?;
     let client = clients.client(environment.trusted_certificate_pem.as_deref())?;
-    let form = request.form();
+    let form = request.form(&url)?;
     let correlation_id = uuid::Uuid::new_v4().to_string();
     let answer = http::send(&url, &request.secrets(), || {
         client
@@ -238,6 +271,11 @@ struct RawError {
 
 static AADSTS_CODE: Lazy<Regex> = Lazy::new(|| Regex::new(r"AADSTS(\d+)").expect("static regex"));
 
+/// The AADSTS codes mentioned in an error description, in order.
+pub fn aadsts_codes(description: &str) -> Vec<u32> {
+    AADSTS_CODE.captures_iter(description).filter_map(|c| c[1].parse().ok()).collect()
+}
+
 /// Reads a token endpoint answer: success JSON, OAuth2 error JSON, or something else.
 pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse> {
     let label = http::endpoint_label(url);
@@ -255,7 +293,7 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
         let first_line = description.lines().next().unwrap_or_default().trim().to_owned();
         let mut codes = raw.error_codes;
         if codes.is_empty() {
-            codes = AADSTS_CODE.captures_iter(&description).filter_map(|c| c[1].parse().ok()).collect();
+            codes = aadsts_codes(&description);
         }
         return Err(Error::Sts(StsError {
             error: raw.error,
@@ -381,7 +419,7 @@ mod tests {
     #[test]
     fn form_adds_user_flow_scopes_and_client_info() {
         let r = request(Grant::RefreshToken(Secret::new("rt")), TokenTarget::Scopes(vec!["https://pc/user_impersonation".into()]), ClientCredential::None);
-        let form = r.form();
+        let form = r.form(&url()).unwrap();
         let scope = &form.iter().find(|(k, _)| *k == "scope").unwrap().1;
         assert_eq!(scope, "https://pc/user_impersonation openid profile offline_access");
         assert!(form.iter().any(|(k, v)| *k == "client_info" && v == "1"));
