@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::http::HttpClients;
 use crate::secret::Secret;
 use crate::session::{ConnectRequest, ContextInfo, DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_TENANT, Session};
+use crate::signin::{PendingSignIns, SignInPrompt, SignInRequest};
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ pub enum AccessTokenRequest {
     /// Wraps a token the caller already has (no request to Entra ID), as the original does.
     AccessToken { access_token: Secret },
     RefreshToken { application_id: Option<String>, credential: ClientCredential, refresh_token: Secret, scopes: Vec<String>, tenant: Option<String> },
-    ServicePrincipal { application_id: String, secret: Secret, scopes: Vec<String>, tenant: String },
+    ServicePrincipal { application_id: String, credential: ClientCredential, scopes: Vec<String>, tenant: String },
 }
 
 /// A token handed to the caller, who asked for the values. Mirrors MSAL's
@@ -38,6 +39,7 @@ pub struct PartnerSecurity {
     environments: EnvironmentRegistry,
     http: HttpClients,
     session: RwLock<Option<Arc<Session>>>,
+    sign_ins: PendingSignIns,
 }
 
 impl PartnerSecurity {
@@ -63,6 +65,38 @@ impl PartnerSecurity {
         Ok(context)
     }
 
+    /// Starts an interactive sign-in (browser or device code) and says what the user must do.
+    pub async fn begin_sign_in(&self, environment: &str, request: SignInRequest) -> Result<(String, SignInPrompt)> {
+        let environment = self.environments.get(environment)?;
+        self.sign_ins.begin(&self.http, environment, request).await
+    }
+
+    pub fn abandon_sign_in(&self, id: &str) -> bool {
+        self.sign_ins.abandon(id)
+    }
+
+    /// Finishes an interactive sign-in and makes it the current session.
+    pub async fn finish_sign_in_and_connect(&self, id: &str) -> Result<ContextInfo> {
+        let (environment, signed_in) = self.sign_ins.finish(&self.http, id).await?;
+        let request = ConnectRequest::SignedIn {
+            application_id: signed_in.client_id,
+            credential: signed_in.credential,
+            response: signed_in.response,
+            tenant: signed_in.tenant,
+            scope: signed_in.scope,
+        };
+        let session = Session::connect(&self.http, environment, request).await?;
+        let context = session.context();
+        *self.session.write() = Some(session);
+        Ok(context)
+    }
+
+    /// Finishes an interactive sign-in and hands the tokens to the caller.
+    pub async fn finish_sign_in_for_token(&self, id: &str) -> Result<IssuedToken> {
+        let (environment, signed_in) = self.sign_ins.finish(&self.http, id).await?;
+        Ok(issued(&environment, signed_in.response))
+    }
+
     /// Forgets the current session and its cached tokens. `false` when none was connected.
     pub fn disconnect(&self) -> bool {
         self.session.write().take().is_some()
@@ -79,7 +113,6 @@ impl PartnerSecurity {
     /// One token request outside the session (`New-PartnerAccessToken`).
     pub async fn new_access_token(&self, environment: &str, request: AccessTokenRequest) -> Result<IssuedToken> {
         let environment = self.environments.get(environment)?;
-        let correlation_id = uuid::Uuid::new_v4().to_string();
         let response = match request {
             AccessTokenRequest::AccessToken { access_token } => wrap_access_token(access_token)?,
             AccessTokenRequest::RefreshToken { application_id, credential, refresh_token, scopes, tenant } => {
@@ -92,26 +125,30 @@ impl PartnerSecurity {
                 };
                 token::request_token(&self.http, &environment, &request).await?
             }
-            AccessTokenRequest::ServicePrincipal { application_id, secret, scopes, tenant } => {
+            AccessTokenRequest::ServicePrincipal { application_id, credential, scopes, tenant } => {
                 let request = TokenRequest {
                     tenant,
                     client_id: application_id,
-                    credential: ClientCredential::Secret(secret),
+                    credential,
                     grant: Grant::ClientCredentials,
                     target: TokenTarget::Scopes(scopes),
                 };
                 token::request_token(&self.http, &environment, &request).await?
             }
         };
-        let identity = response.id_token_claims.as_ref().unwrap_or(&response.claims);
-        Ok(IssuedToken {
-            tenant_id: response.claims.tenant_id.clone(),
-            unique_id: response.claims.object_id.clone(),
-            username: identity.user_principal_name.clone(),
-            environment: environment_host(&environment),
-            correlation_id,
-            response,
-        })
+        Ok(issued(&environment, response))
+    }
+}
+
+fn issued(environment: &Environment, response: TokenResponse) -> IssuedToken {
+    let identity = response.id_token_claims.as_ref().unwrap_or(&response.claims);
+    IssuedToken {
+        tenant_id: response.claims.tenant_id.clone(),
+        unique_id: response.claims.object_id.clone(),
+        username: identity.user_principal_name.clone(),
+        environment: environment_host(environment),
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+        response,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod http;
 pub mod partner;
 pub mod secret;
 pub mod session;
+pub mod signin;
 
 pub use client::{AccessTokenRequest, IssuedToken, PartnerSecurity};
 pub use error::{Error, ErrorKind, Result};

@@ -36,7 +36,11 @@ pub enum AccountType {
 pub enum ConnectRequest {
     AccessToken { access_token: Secret, tenant: Option<String> },
     RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Secret, tenant: Option<String> },
-    ServicePrincipal { application_id: String, secret: Secret, tenant: String },
+    /// The application itself (client credentials), with a secret or a certificate.
+    ServicePrincipal { application_id: String, credential: ClientCredential, tenant: String },
+    /// A user who just signed in interactively (browser or device code); the session keeps the
+    /// refresh token of that sign-in to renew its access tokens.
+    SignedIn { application_id: String, credential: ClientCredential, response: TokenResponse, tenant: String, scope: String },
 }
 
 /// The account of a session, as `PartnerContext.Account` shows it. No secrets.
@@ -77,7 +81,7 @@ enum SessionCredential {
     /// App + refresh token (Secure Application Model). The newest refresh token replaces the
     /// previous one after every exchange.
     RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Mutex<Secret> },
-    ServicePrincipal { application_id: String, secret: Secret },
+    ServicePrincipal { application_id: String, credential: ClientCredential },
 }
 
 pub struct Session {
@@ -95,7 +99,7 @@ impl std::fmt::Debug for Session {
 }
 
 /// The scope a session's first token is requested for: Partner Center, delegated or app-only.
-fn partner_center_scope(environment: &Environment, app_only: bool) -> String {
+pub fn partner_center_scope(environment: &Environment, app_only: bool) -> String {
     let suffix = if app_only { ".default" } else { "user_impersonation" };
     format!("{}/{}", environment.partner_center_endpoint, suffix)
 }
@@ -144,18 +148,26 @@ impl Session {
                 let credential = SessionCredential::RefreshToken { application_id: application_id.clone(), credential, refresh_token: Mutex::new(newest) };
                 (tenant, credential, response, AccountType::User, Some(application_id), scope)
             }
-            ConnectRequest::ServicePrincipal { application_id, secret, tenant } => {
+            ConnectRequest::ServicePrincipal { application_id, credential, tenant } => {
                 let scope = partner_center_scope(&environment, true);
                 let request = TokenRequest {
                     tenant: tenant.clone(),
                     client_id: application_id.clone(),
-                    credential: ClientCredential::Secret(secret.clone()),
+                    credential: credential.clone(),
                     grant: Grant::ClientCredentials,
                     target: TokenTarget::Scopes(vec![scope.clone()]),
                 };
                 let response = token::request_token(http, &environment, &request).await?;
-                let credential = SessionCredential::ServicePrincipal { application_id: application_id.clone(), secret };
-                (tenant, credential, response, AccountType::ServicePrincipal, Some(application_id), scope)
+                let kind = if matches!(credential, ClientCredential::Certificate(_)) { AccountType::Certificate } else { AccountType::ServicePrincipal };
+                let credential = SessionCredential::ServicePrincipal { application_id: application_id.clone(), credential };
+                (tenant, credential, response, kind, Some(application_id), scope)
+            }
+            ConnectRequest::SignedIn { application_id, credential, response, tenant, scope } => {
+                let Some(refresh_token) = response.refresh_token.clone() else {
+                    return Err(Error::InvalidResponse { url: environment.active_directory_authority.clone(), reason: "the sign-in returned no refresh token, so the session could not renew itself".into() });
+                };
+                let credential = SessionCredential::RefreshToken { application_id: application_id.clone(), credential, refresh_token: Mutex::new(refresh_token) };
+                (tenant, credential, response, AccountType::User, Some(application_id), scope)
             }
         };
 
@@ -269,11 +281,11 @@ impl Session {
                         }
                         Ok(response)
                     }
-                    SessionCredential::ServicePrincipal { application_id, secret } => {
+                    SessionCredential::ServicePrincipal { application_id, credential } => {
                         let request = TokenRequest {
                             tenant: self.tenant.clone(),
                             client_id: application_id.clone(),
-                            credential: ClientCredential::Secret(secret.clone()),
+                            credential: credential.clone(),
                             grant: Grant::ClientCredentials,
                             target: TokenTarget::Scopes(scopes.to_vec()),
                         };

@@ -2,6 +2,8 @@
 //! Field names are PascalCase to match the C# records that produce them.
 
 use partnersecurity_core::auth::ClientCredential;
+use partnersecurity_core::auth::assertion::CertificateCredential;
+use partnersecurity_core::signin;
 use partnersecurity_core::secret::Secret;
 use partnersecurity_core::session::ConnectRequest;
 use partnersecurity_core::{AccessTokenRequest, Error, Result};
@@ -31,6 +33,8 @@ pub enum SignInKind {
     AccessToken,
     RefreshToken,
     ServicePrincipal,
+    /// A user in a browser (authorization code + PKCE) or with a device code.
+    Interactive,
 }
 
 #[derive(Deserialize)]
@@ -49,14 +53,24 @@ pub struct SignInRequest {
     pub refresh_token: Option<String>,
     #[serde(default)]
     pub client_secret: Option<String>,
-    /// New-PartnerAccessToken only.
+    /// A certificate credential: the DER certificate, base64, with its private key as PEM.
+    #[serde(default)]
+    pub certificate_base64: Option<String>,
+    #[serde(default)]
+    pub private_key_pem: Option<String>,
+    /// New-PartnerAccessToken and interactive sign-ins.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Interactive sign-ins: a device code instead of the browser.
+    #[serde(default)]
+    pub use_device_code: bool,
+    #[serde(default)]
+    pub login_hint: Option<String>,
 }
 
 impl Drop for SignInRequest {
     fn drop(&mut self) {
-        for secret in [&mut self.access_token, &mut self.refresh_token, &mut self.client_secret].into_iter().flatten() {
+        for secret in [&mut self.access_token, &mut self.refresh_token, &mut self.client_secret, &mut self.private_key_pem].into_iter().flatten() {
             secret.zeroize();
         }
     }
@@ -70,11 +84,40 @@ fn required(value: &Option<String>, parameter: &str) -> Result<String> {
 }
 
 impl SignInRequest {
-    fn credential(&self) -> ClientCredential {
-        match self.client_secret.as_deref() {
+    /// The application's credential: a certificate when one was given, else a secret, else none.
+    fn credential(&self) -> Result<ClientCredential> {
+        if let Some(certificate) = self.certificate_base64.as_deref().filter(|c| !c.is_empty()) {
+            use base64::Engine;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(certificate)
+                .map_err(|_| Error::invalid_input("CertificateThumbprint", "the certificate could not be read"))?;
+            let key = required(&self.private_key_pem, "CertificateThumbprint")
+                .map_err(|_| Error::invalid_input("CertificateThumbprint", "the certificate has no private key this user can use"))?;
+            return Ok(ClientCredential::Certificate(CertificateCredential { certificate_der: der, private_key_pem: Secret::new(key) }));
+        }
+        Ok(match self.client_secret.as_deref() {
             Some(s) if !s.is_empty() => ClientCredential::Secret(Secret::new(s)),
             _ => ClientCredential::None,
+        })
+    }
+
+    /// The credential of an application sign-in, which must have one.
+    fn application_credential(&self) -> Result<ClientCredential> {
+        match self.credential()? {
+            ClientCredential::None => Err(Error::invalid_input("Credential", "an application sign-in needs the application's secret (-Credential) or certificate (-CertificateThumbprint)")),
+            credential => Ok(credential),
         }
+    }
+
+    pub fn to_sign_in(&self) -> Result<signin::SignInRequest> {
+        Ok(signin::SignInRequest {
+            tenant: self.tenant.clone(),
+            application_id: self.application_id.clone(),
+            credential: self.credential()?,
+            scopes: self.scopes.clone(),
+            use_device_code: self.use_device_code,
+            login_hint: self.login_hint.clone(),
+        })
     }
 
     pub fn to_connect(&self) -> Result<ConnectRequest> {
@@ -82,15 +125,16 @@ impl SignInRequest {
             SignInKind::AccessToken => ConnectRequest::AccessToken { access_token: Secret::new(required(&self.access_token, "AccessToken")?), tenant: self.tenant.clone() },
             SignInKind::RefreshToken => ConnectRequest::RefreshToken {
                 application_id: required(&self.application_id, "ApplicationId")?,
-                credential: self.credential(),
+                credential: self.credential()?,
                 refresh_token: Secret::new(required(&self.refresh_token, "RefreshToken")?),
                 tenant: self.tenant.clone(),
             },
             SignInKind::ServicePrincipal => ConnectRequest::ServicePrincipal {
                 application_id: required(&self.application_id, "ApplicationId")?,
-                secret: Secret::new(required(&self.client_secret, "Credential")?),
+                credential: self.application_credential()?,
                 tenant: required(&self.tenant, "Tenant")?,
             },
+            SignInKind::Interactive => return Err(Error::Internal("an interactive sign-in is begun with begin_sign_in".into())),
         })
     }
 
@@ -99,17 +143,18 @@ impl SignInRequest {
             SignInKind::AccessToken => AccessTokenRequest::AccessToken { access_token: Secret::new(required(&self.access_token, "AccessToken")?) },
             SignInKind::RefreshToken => AccessTokenRequest::RefreshToken {
                 application_id: self.application_id.clone(),
-                credential: self.credential(),
+                credential: self.credential()?,
                 refresh_token: Secret::new(required(&self.refresh_token, "RefreshToken")?),
                 scopes: self.scopes.clone(),
                 tenant: self.tenant.clone(),
             },
             SignInKind::ServicePrincipal => AccessTokenRequest::ServicePrincipal {
                 application_id: required(&self.application_id, "ApplicationId")?,
-                secret: Secret::new(required(&self.client_secret, "Credential")?),
+                credential: self.application_credential()?,
                 scopes: self.scopes.clone(),
                 tenant: required(&self.tenant, "Tenant")?,
             },
+            SignInKind::Interactive => return Err(Error::Internal("an interactive sign-in is begun with begin_sign_in".into())),
         })
     }
 }

@@ -8,6 +8,7 @@ use interoptopus::rt::Tokio;
 use interoptopus::{AsyncRuntime, ffi};
 use partnersecurity_core::auth::Claims;
 use partnersecurity_core::environment::CustomEnvironment;
+use partnersecurity_core::signin::SignInPrompt;
 use partnersecurity_core::{IssuedToken, PartnerSecurity};
 use serde::Serialize;
 use std::sync::{Arc, Once};
@@ -101,6 +102,43 @@ impl PartnerSecurityNative {
         )
     }
 
+    /// Starts an interactive sign-in (JSON `SignInRequest` of kind `Interactive`); the payload
+    /// says what the user must do (open a URL, or enter a device code) and names the sign-in.
+    pub async fn begin_sign_in(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(
+            guarded::async_(async move {
+                let request: SignInRequest = match requests::parse(request) {
+                    Ok(r) => r,
+                    Err(e) => return Reply::error(&e),
+                };
+                let sign_in = match request.to_sign_in() {
+                    Ok(s) => s,
+                    Err(e) => return Reply::error(&e),
+                };
+                core.begin_sign_in(&request.environment, sign_in).await.map(|(id, prompt)| Reply::ok(&SignInStarted::new(id, prompt))).into()
+            })
+            .await,
+        )
+    }
+
+    /// Gives up a sign-in that was begun (closes its redirect listener).
+    pub fn abandon_sign_in(&self, id: ffi::String) -> Reply {
+        guarded::sync(|| Reply::ok(&self.core.abandon_sign_in(id.as_str())))
+    }
+
+    /// Waits for the user to finish a begun sign-in and connects with it; payload: the context.
+    pub async fn finish_sign_in_and_connect(this: Async<Self>, id: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { core.finish_sign_in_and_connect(id.as_str()).await.map(|context| Reply::ok(&context)).into() }).await)
+    }
+
+    /// Waits for the user to finish a begun sign-in; payload: the tokens (`AuthResult`).
+    pub async fn finish_sign_in_for_token(this: Async<Self>, id: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { core.finish_sign_in_for_token(id.as_str()).await.map(|t| Reply::ok(&AuthResult::from(&t))).into() }).await)
+    }
+
     /// New-PartnerAccessToken: one token request outside the session; the payload carries the
     /// token values because the caller asked for them.
     pub async fn new_access_token(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
@@ -118,6 +156,37 @@ impl PartnerSecurityNative {
             })
             .await,
         )
+    }
+}
+
+/// What the user must do to finish an interactive sign-in.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SignInStarted {
+    id: String,
+    /// `Browser` or `DeviceCode`.
+    kind: &'static str,
+    url: Option<String>,
+    redirect_uri: Option<String>,
+    message: Option<String>,
+    user_code: Option<String>,
+    expires_in_seconds: Option<u64>,
+}
+
+impl SignInStarted {
+    fn new(id: String, prompt: SignInPrompt) -> Self {
+        match prompt {
+            SignInPrompt::Browser { url, redirect_uri } => Self { id, kind: "Browser", url: Some(url), redirect_uri: Some(redirect_uri), message: None, user_code: None, expires_in_seconds: None },
+            SignInPrompt::DeviceCode { message, user_code, verification_uri, expires_in } => Self {
+                id,
+                kind: "DeviceCode",
+                url: Some(verification_uri),
+                redirect_uri: None,
+                message: Some(message),
+                user_code: Some(user_code),
+                expires_in_seconds: Some(expires_in.as_secs()),
+            },
+        }
     }
 }
 
