@@ -17,7 +17,9 @@
         'Get-PartnerContext'
         'Get-PartnerEnvironment'
         'New-PartnerAccessToken'
+        'Register-PartnerTokenCache'
         'Remove-PartnerEnvironment'
+        'Test-PartnerSecurityRequirement'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

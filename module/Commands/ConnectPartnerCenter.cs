@@ -19,6 +19,10 @@ namespace PartnerSecurity.Commands
         private const string ServicePrincipalCertificateParameterSet = "ServicePrincipalCertificate";
         private const string ServicePrincipalParameterSet = "ServicePrincipal";
         private const string UserParameterSet = "User";
+        /// <summary>1.x-era scripts passed a user's name and password; bound so they get a clear answer.</summary>
+        private const string UserCredentialParameterSet = "UserCredential";
+        /// <summary>The public client the PartnerCenter module signs users in with (Azure CLI).</summary>
+        private const string PowerShellApplicationId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
         private const string GuidPattern = @"^(\{){0,1}[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}(\}){0,1}$";
 
         /// <summary>An access token for Partner Center, used as is (it cannot be renewed).</summary>
@@ -41,6 +45,7 @@ namespace PartnerSecurity.Commands
         /// <summary>Application id (user name) and secret (password) of a confidential application.</summary>
         [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false, HelpMessage = "Application id and secret of the application.")]
         [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Application id and secret of the application.")]
+        [Parameter(ParameterSetName = UserCredentialParameterSet, Mandatory = true, HelpMessage = "Application id and secret of the application.")]
         [ValidateNotNull]
         public PSCredential? Credential { get; set; }
 
@@ -66,6 +71,7 @@ namespace PartnerSecurity.Commands
         [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = UserParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = UserCredentialParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
         [Alias("Domain", "TenantId")]
         [ValidateNotNullOrEmpty]
         public string? Tenant { get; set; }
@@ -77,20 +83,17 @@ namespace PartnerSecurity.Commands
 
         protected override void ProcessRecord()
         {
-            var request = BuildRequest();
-            if (request is null)
-            {
-                return;
-            }
-            var target = $"{request.Environment} tenant {request.Tenant ?? "organizations"}";
+            var target = $"{Environment} tenant {Tenant ?? "organizations"}";
             if (!ShouldProcess(target, "Connect to Partner Center"))
             {
                 return;
             }
-            WriteVerbose($"Signing in to {request.Environment} ({ParameterSetName} parameter set), tenant '{request.Tenant ?? "organizations"}'.");
+            WriteVerbose($"Signing in to {Environment} ({ParameterSetName} parameter set), tenant '{Tenant ?? "organizations"}'.");
             try
             {
-                var context = Await(NativeClient.CallAsync<PartnerContext>((n, r, ct) => n.Connect(r, ct), request, CancellationToken));
+                var context = ParameterSetName == UserParameterSet
+                    ? InteractiveSignIn.Run<PartnerContext>(this, InteractiveRequest(), (n, id, ct) => n.FinishSignInAndConnect(id, ct), CancellationToken, "Connect-PartnerCenter -UseDeviceAuthentication")
+                    : Await(NativeClient.CallAsync<PartnerContext>((n, r, ct) => n.Connect(r, ct), BuildRequest(), CancellationToken));
                 foreach (var warning in context.Warnings)
                 {
                     WriteWarning(warning);
@@ -103,17 +106,24 @@ namespace PartnerSecurity.Commands
             }
         }
 
-        private SignInRequest? BuildRequest()
+        private SignInRequest InteractiveRequest() => new()
+        {
+            Kind = SignInKind.Interactive,
+            Environment = Environment,
+            Tenant = Tenant,
+            ApplicationId = PowerShellApplicationId,
+            UseDeviceCode = UseDeviceAuthentication.IsPresent,
+        };
+
+        private SignInRequest BuildRequest()
         {
             switch (ParameterSetName)
             {
                 case AccessTokenParameterSet:
                     return new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, AccessToken = AccessToken };
                 case RefreshTokenParameterSet:
-                    if (CertificateThumbprint is not null)
-                    {
-                        ThrowNotYetAvailable("a certificate credential (-CertificateThumbprint)");
-                    }
+                {
+                    var certificate = CertificateThumbprint is null ? default : CertificateCredential.Load(CertificateThumbprint);
                     // As in the PartnerCenter module, the credential's user name wins over -ApplicationId.
                     return new SignInRequest
                     {
@@ -123,7 +133,23 @@ namespace PartnerSecurity.Commands
                         ApplicationId = Credential?.UserName ?? ApplicationId,
                         RefreshToken = RefreshToken,
                         ClientSecret = Credential is null ? null : PasswordOf(Credential),
+                        CertificateBase64 = certificate.CertificateBase64,
+                        PrivateKeyPem = certificate.PrivateKeyPem,
                     };
+                }
+                case ServicePrincipalCertificateParameterSet:
+                {
+                    var certificate = CertificateCredential.Load(CertificateThumbprint!);
+                    return new SignInRequest
+                    {
+                        Kind = SignInKind.ServicePrincipal,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        ApplicationId = ApplicationId,
+                        CertificateBase64 = certificate.CertificateBase64,
+                        PrivateKeyPem = certificate.PrivateKeyPem,
+                    };
+                }
                 case ServicePrincipalParameterSet:
                     return new SignInRequest
                     {
@@ -133,22 +159,10 @@ namespace PartnerSecurity.Commands
                         ApplicationId = Credential!.UserName,
                         ClientSecret = PasswordOf(Credential),
                     };
-                case ServicePrincipalCertificateParameterSet:
-                    ThrowNotYetAvailable("a certificate credential (-CertificateThumbprint)");
-                    return null;
                 default:
-                    ThrowNotYetAvailable(UseDeviceAuthentication ? "device code sign-in (-UseDeviceAuthentication)" : "interactive browser sign-in");
-                    return null;
+                    // A user name and password: the native library explains why that cannot work.
+                    return new SignInRequest { Kind = SignInKind.UserCredentials, Environment = Environment, Tenant = Tenant };
             }
-        }
-
-        private void ThrowNotYetAvailable(string what)
-        {
-            ThrowTerminatingError(ErrorFor(
-                "SignInMethodNotAvailable",
-                $"Connecting with {what} is not available in this version of PartnerSecurity. Connect with -RefreshToken (Secure Application Model), -AccessToken, or -ServicePrincipal -Credential.",
-                ErrorCategory.NotImplemented,
-                ParameterSetName));
         }
     }
 }

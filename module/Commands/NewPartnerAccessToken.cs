@@ -105,15 +105,9 @@ namespace PartnerSecurity.Commands
 
         protected override void ProcessRecord()
         {
-            var request = BuildRequest();
-            if (request is null)
-            {
-                return;
-            }
-            WriteVerbose($"Requesting a token for '{string.Join(" ", request.Scopes)}' from tenant '{request.Tenant ?? "organizations"}' in {request.Environment} ({ParameterSetName} parameter set).");
             try
             {
-                WriteObject(Await(NativeClient.CallAsync<AuthResult>((n, r, ct) => n.NewAccessToken(r, ct), request, CancellationToken)));
+                WriteObject(Acquire());
             }
             catch (PartnerSecurityException failure)
             {
@@ -121,62 +115,73 @@ namespace PartnerSecurity.Commands
             }
         }
 
-        private SignInRequest? BuildRequest()
+        private AuthResult Acquire()
         {
+            var byModule = Module == ModuleName.ExchangeOnline;
+            var scopes = Scopes.Length > 0 ? Scopes : (byModule ? new[] { ExchangeOnlineScope } : Scopes);
+            var applicationId = ApplicationId ?? (byModule ? ExchangeOnlineApplicationId : null);
+            var certificate = CertificateThumbprint is null ? default : CertificateCredential.Load(CertificateThumbprint);
+            WriteVerbose($"Requesting a token for '{string.Join(" ", scopes)}' from tenant '{Tenant ?? "organizations"}' in {Environment} ({ParameterSetName} parameter set).");
+
             switch (ParameterSetName)
             {
                 case AccessTokenParameterSet:
-                    return new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, ApplicationId = ApplicationId, AccessToken = AccessToken, Scopes = Scopes };
+                    // As the PartnerCenter module: the token is read, not requested again.
+                    return Native(new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, ApplicationId = ApplicationId, AccessToken = AccessToken, Scopes = scopes });
+
                 case RefreshTokenParameterSet:
                 case ByModuleParameterSet when RefreshToken is not null:
-                    if (CertificateThumbprint is not null)
-                    {
-                        NotYetAvailable("a certificate credential (-CertificateThumbprint)");
-                        return null;
-                    }
-                    var byModule = Module == ModuleName.ExchangeOnline;
-                    return new SignInRequest
+                    // The credential's user name is the client id (PartnerCenter module behaviour).
+                    return Native(new SignInRequest
                     {
                         Kind = SignInKind.RefreshToken,
                         Environment = Environment,
                         Tenant = Tenant,
-                        // As in the PartnerCenter module: the credential's user name is the client id.
-                        ApplicationId = Credential?.UserName ?? ApplicationId ?? (byModule ? ExchangeOnlineApplicationId : null),
+                        ApplicationId = Credential?.UserName ?? applicationId,
                         RefreshToken = RefreshToken,
                         ClientSecret = Credential is null ? null : PasswordOf(Credential),
-                        Scopes = Scopes.Length > 0 ? Scopes : (byModule ? new[] { ExchangeOnlineScope } : Scopes),
-                    };
+                        CertificateBase64 = certificate.CertificateBase64,
+                        PrivateKeyPem = certificate.PrivateKeyPem,
+                        Scopes = scopes,
+                    });
+
                 case ServicePrincipalParameterSet when !UseAuthorizationCode.IsPresent:
-                    return new SignInRequest
+                case ServicePrincipalCertificateParameterSet when !UseAuthorizationCode.IsPresent:
+                    return Native(new SignInRequest
                     {
                         Kind = SignInKind.ServicePrincipal,
                         Environment = Environment,
                         Tenant = Tenant,
-                        ApplicationId = ApplicationId ?? Credential!.UserName,
-                        ClientSecret = PasswordOf(Credential!),
-                        Scopes = Scopes,
-                    };
-                case ServicePrincipalParameterSet:
-                case UserParameterSet when UseAuthorizationCode.IsPresent || !UseDeviceAuthentication.IsPresent:
-                case ServicePrincipalCertificateParameterSet when UseAuthorizationCode.IsPresent:
-                    NotYetAvailable("interactive browser sign-in (-UseAuthorizationCode)");
-                    return null;
-                case ServicePrincipalCertificateParameterSet:
-                    NotYetAvailable("a certificate credential (-CertificateThumbprint)");
-                    return null;
+                        ApplicationId = applicationId ?? Credential?.UserName,
+                        ClientSecret = Credential is null ? null : PasswordOf(Credential),
+                        CertificateBase64 = certificate.CertificateBase64,
+                        PrivateKeyPem = certificate.PrivateKeyPem,
+                        Scopes = scopes,
+                    });
+
                 default:
-                    NotYetAvailable("device code sign-in (-UseDeviceAuthentication)");
-                    return null;
+                    // A person signs in: the browser (authorization code + PKCE; confidential apps
+                    // authenticate with their secret or certificate), or a device code. ByModule
+                    // always uses a device code, as the PartnerCenter module does.
+                    var interactive = new SignInRequest
+                    {
+                        Kind = SignInKind.Interactive,
+                        Environment = Environment,
+                        Tenant = Tenant,
+                        ApplicationId = applicationId,
+                        ClientSecret = Credential is null ? null : PasswordOf(Credential),
+                        CertificateBase64 = certificate.CertificateBase64,
+                        PrivateKeyPem = certificate.PrivateKeyPem,
+                        Scopes = scopes,
+                        UseDeviceCode = byModule || UseDeviceAuthentication.IsPresent,
+                    };
+                    return InteractiveSignIn.Run<AuthResult>(this, interactive, (n, id, ct) => n.FinishSignInForToken(id, ct), CancellationToken, "New-PartnerAccessToken -UseDeviceAuthentication");
             }
         }
 
-        private void NotYetAvailable(string what)
+        private AuthResult Native(SignInRequest request)
         {
-            ThrowTerminatingError(ErrorFor(
-                "SignInMethodNotAvailable",
-                $"Requesting a token with {what} is not available in this version of PartnerSecurity. Use -RefreshToken (Secure Application Model) or -ServicePrincipal -Credential.",
-                ErrorCategory.NotImplemented,
-                ParameterSetName));
+            return Await(NativeClient.CallAsync<AuthResult>((n, r, ct) => n.NewAccessToken(r, ct), request, CancellationToken));
         }
     }
 }

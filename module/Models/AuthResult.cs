@@ -49,6 +49,9 @@ namespace PartnerSecurity.Models
         /// <summary>The <c>amr</c> claim: contains <c>mfa</c> when the sign-in used a second factor.</summary>
         public string[] AuthenticationMethods { get; set; } = Array.Empty<string>();
 
+        /// <summary><c>$true</c> when <see cref="AuthenticationMethods"/> proves a second factor (<c>mfa</c>).</summary>
+        public bool HasMfa { get; set; }
+
         public override string ToString() => $"Access token for {Account?.Username ?? UniqueId ?? "application"} in tenant {TenantId}, expires {ExpiresOn:u}";
     }
 }

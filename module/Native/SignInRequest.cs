@@ -6,6 +6,8 @@ namespace PartnerSecurity.Native
         AccessToken,
         RefreshToken,
         ServicePrincipal,
+        Interactive,
+        UserCredentials,
     }
 
     /// <summary>
@@ -28,6 +30,14 @@ namespace PartnerSecurity.Native
 
         public string? ClientSecret { get; init; }
 
+        public string? CertificateBase64 { get; init; }
+
+        public string? PrivateKeyPem { get; init; }
+
         public string[] Scopes { get; init; } = System.Array.Empty<string>();
+
+        public bool UseDeviceCode { get; init; }
+
+        public string? LoginHint { get; init; }
     }
 }

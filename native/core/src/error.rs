@@ -98,13 +98,23 @@ impl Error {
         }
     }
 
-    /// A short, stable identifier for the failure (an AADSTS code, a service error code), used
-    /// as part of the PowerShell ErrorId so scripts can branch on it.
+    /// A short, stable identifier for the failure (an AADSTS code, a service error code, or the
+    /// variant's name), used as the PowerShell ErrorId so scripts can branch on it.
     pub fn code(&self) -> Option<String> {
         match self {
             Error::Sts(sts) => sts.codes.first().map(|c| format!("AADSTS{c}")).or_else(|| Some(sts.error.clone())),
             Error::Service { code, status, .. } => code.clone().or_else(|| Some(format!("HTTP{status}"))),
-            _ => None,
+            Error::InvalidInput { .. } => Some("InvalidInput".into()),
+            Error::Network { .. } => Some("NetworkError".into()),
+            Error::InsecureEndpoint { .. } => Some("InsecureEndpoint".into()),
+            Error::InvalidResponse { .. } => Some("InvalidResponse".into()),
+            Error::MalformedToken { .. } => Some("MalformedToken".into()),
+            Error::TokenExpired { .. } => Some("TokenExpired".into()),
+            Error::NotConnected => Some("NotConnected".into()),
+            Error::UserCredentialsNotSupported => Some("UserCredentialsNotSupported".into()),
+            Error::UnknownEnvironment { .. } => Some("UnknownEnvironment".into()),
+            Error::Cancelled => Some("Cancelled".into()),
+            Error::Internal(_) => Some("InternalError".into()),
         }
     }
 }

@@ -35,6 +35,9 @@ pub enum SignInKind {
     ServicePrincipal,
     /// A user in a browser (authorization code + PKCE) or with a device code.
     Interactive,
+    /// A user name and password (ROPC), as 1.x-era scripts pass them: refused with an
+    /// explanation, since it cannot satisfy MFA.
+    UserCredentials,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +138,7 @@ impl SignInRequest {
                 tenant: required(&self.tenant, "Tenant")?,
             },
             SignInKind::Interactive => return Err(Error::Internal("an interactive sign-in is begun with begin_sign_in".into())),
+            SignInKind::UserCredentials => return Err(Error::UserCredentialsNotSupported),
         })
     }
 
@@ -155,6 +159,7 @@ impl SignInRequest {
                 tenant: required(&self.tenant, "Tenant")?,
             },
             SignInKind::Interactive => return Err(Error::Internal("an interactive sign-in is begun with begin_sign_in".into())),
+            SignInKind::UserCredentials => return Err(Error::UserCredentialsNotSupported),
         })
     }
 }

@@ -207,6 +207,8 @@ struct AuthResult<'a> {
     account: AuthAccount<'a>,
     correlation_id: &'a str,
     authentication_methods: &'a [String],
+    /// `amr` proves a second factor (the check Partner Center applies to App+User calls).
+    has_mfa: bool,
 }
 
 #[derive(Serialize)]
@@ -240,6 +242,7 @@ impl<'a> From<&'a IssuedToken> for AuthResult<'a> {
             },
             correlation_id: &t.correlation_id,
             authentication_methods: &claims.authentication_methods,
+            has_mfa: claims.has_mfa(),
         }
     }
 }
