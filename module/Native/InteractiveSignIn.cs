@@ -52,7 +52,7 @@ namespace PartnerSecurity.Native
                 {
                     Show(cmdlet, started.Url ?? string.Empty, deviceCodeHint);
                 }
-                return Await(NativeClient.CallAsync<T>(finish, started.Id, cancellationToken), cancellationToken);
+                return Await(NativeClient.CallWithTextAsync<T>(finish, started.Id, cancellationToken), cancellationToken);
             }
             catch
             {

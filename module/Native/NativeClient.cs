@@ -57,13 +57,19 @@ namespace PartnerSecurity.Native
             return Read<T>(call(Service.Value, Argument(request)));
         }
 
-        internal static async Task<T> CallAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, object request, CancellationToken cancellationToken)
+        /// <summary>Sends <paramref name="request"/> as JSON to an async native call.</summary>
+        internal static Task<T> CallAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, object request, CancellationToken cancellationToken)
         {
-            var json = JsonSerializer.Serialize(request, Json);
+            return CallWithTextAsync<T>(call, JsonSerializer.Serialize(request, Json), cancellationToken);
+        }
+
+        /// <summary>Sends <paramref name="text"/> as it is (an id, a name) to an async native call.</summary>
+        internal static async Task<T> CallWithTextAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, string text, CancellationToken cancellationToken)
+        {
             Reply reply;
             try
             {
-                reply = await call(Service.Value, Argument(json), cancellationToken).ConfigureAwait(false);
+                reply = await call(Service.Value, Argument(text), cancellationToken).ConfigureAwait(false);
             }
             catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
             {

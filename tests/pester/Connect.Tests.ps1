@@ -19,7 +19,9 @@ BeforeAll {
     $script:consents = $consent
     $script:adminId = $consent['sam-admin'].userId
 
-    function script:Connect-Sam([string] $Consent = 'sam-admin', [string] $Tenant = $tenantId) {
+    function script:Connect-Sam {
+        [CmdletBinding(SupportsShouldProcess)]
+        param([string] $Consent = 'sam-admin', [string] $Tenant = $tenantId)
         Connect-PartnerCenter -ApplicationId $appId -Credential $appCredential -RefreshToken $consents[$Consent].refreshToken -Tenant $Tenant -Environment Emulator
     }
 }
@@ -160,10 +162,19 @@ Describe 'Failures give clear, specific errors' {
     }
 
     It 'rejects a revoked refresh token (password reset / revoke sessions)' {
-        $token = New-PartnerAccessToken -ApplicationId $appId -Credential $appCredential -RefreshToken $consents['sam-admin'].refreshToken -Scopes "$($emu.BaseUrl)/partnercenter/user_impersonation" -Tenant $tenantId -Environment Emulator
-        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/refresh-tokens/revoke' -Body @{ userId = $adminId } | Out-Null
-        $err = { Connect-PartnerCenter -ApplicationId $appId -Credential $appCredential -RefreshToken $token.RefreshToken -Tenant $tenantId -Environment Emulator } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'AADSTS50173,*'
+        # Its own emulator: revoking the admin's sessions would break the other tests.
+        $own = Start-TestEmulator
+        try {
+            Register-TestEnvironment -Emulator $own -Name Revoking | Out-Null
+            $token = New-PartnerAccessToken -ApplicationId $appId -Credential $appCredential -RefreshToken $consents['sam-admin'].refreshToken -Scopes "$($own.BaseUrl)/partnercenter/user_impersonation" -Tenant $tenantId -Environment Revoking
+            Invoke-EmulatorControl -Emulator $own -Path '/_emulator/refresh-tokens/revoke' -Body @{ userId = $adminId } | Out-Null
+            $err = { Connect-PartnerCenter -ApplicationId $appId -Credential $appCredential -RefreshToken $token.RefreshToken -Tenant $tenantId -Environment Revoking } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'AADSTS50173,*'
+            $err.Exception.Message | Should -BeLike '*Consent again*'
+        } finally {
+            Remove-PartnerEnvironment -Name Revoking -Confirm:$false
+            Stop-TestEmulator -Emulator $own
+        }
     }
 
     It 'validates -ApplicationId as a GUID before anything is sent' {
@@ -187,10 +198,12 @@ Describe 'Failures give clear, specific errors' {
         (Get-PartnerContext).Account.ObjectId | Should -Be $adminId
     }
 
-    It 'says which sign-in methods are not available yet instead of failing obscurely' {
-        $err = { Connect-PartnerCenter -Environment Emulator } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'SignInMethodNotAvailable,*'
-        $err.CategoryInfo.Category | Should -Be 'NotImplemented'
+    It 'refuses a user name and password (ROPC) and points to the Secure Application Model' {
+        $user = [pscredential]::new('adminagent@contoso-csp.onmicrosoft.com', (ConvertTo-SecureString 'demo-password-adminagent-1!' -AsPlainText -Force))
+        $err = { Connect-PartnerCenter -Credential $user -Environment Emulator } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'UserCredentialsNotSupported,*'
+        $err.Exception.Message | Should -BeLike '*multi-factor*Secure Application Model*-RefreshToken*'
+        $err.Exception.Message | Should -Not -BeLike '*demo-password*'
     }
 }
 
