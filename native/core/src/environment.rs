@@ -129,8 +129,9 @@ pub struct CustomEnvironment {
 }
 
 impl CustomEnvironment {
-    /// Checks every endpoint and builds the environment. Endpoints missing for optional services
-    /// default to the Graph endpoint's origin so nothing silently points at the public cloud.
+    /// Checks every endpoint and builds the environment. Endpoints of optional services that are
+    /// not given stay empty (an operation that needs one says so) rather than silently pointing
+    /// at the public cloud.
     pub fn validate(self) -> Result<Environment> {
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
@@ -149,9 +150,9 @@ impl CustomEnvironment {
                 None => Ok(fallback.to_owned()),
             }
         };
-        let azure_ad_graph = optional("AzureAdGraphEndpoint", self.azure_ad_graph_endpoint, &graph)?;
-        let azure = optional("AzureEndpoint", self.azure_endpoint, &graph)?;
-        let key_vault = optional("KeyVaultEndpoint", self.key_vault_endpoint, &graph)?;
+        let azure_ad_graph = optional("AzureAdGraphEndpoint", self.azure_ad_graph_endpoint, "")?;
+        let azure = optional("AzureEndpoint", self.azure_endpoint, "")?;
+        let key_vault = optional("KeyVaultEndpoint", self.key_vault_endpoint, "")?;
         if let Some(pem) = &self.trusted_certificate_pem {
             if !pem.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(Error::invalid_input("TrustedCertificatePath", "the file is not a PEM certificate (no 'BEGIN CERTIFICATE' block)"));
