@@ -23,6 +23,9 @@ pub fn router() -> Router<AppState> {
         .route("/refresh-tokens/revoke", post(revoke_refresh_tokens))
         .route("/issued-tokens", get(issued_tokens))
         .route("/requests", get(requests).delete(clear_requests))
+        .merge(crate::control_interactive::router())
+        // Sign-in count, Graph settings (throttle, latency) and faults.
+        .merge(crate::signins::hooks::router())
         .route_layer(middleware::from_fn(loopback_only))
 }
 

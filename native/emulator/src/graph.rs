@@ -1,8 +1,8 @@
 //! Microsoft Graph, mounted at `/graph` (so `{base}/graph/v1.0/...` and `{base}/graph/beta/...`).
 //!
-//! First slice: `organization` and `me`, enough to prove token plumbing end to end. The
-//! directory, sign-in and policy endpoints (api-contracts §3, §4) are added here next, each
-//! as a handler plus a line in [`router`].
+//! `organization` and `me` prove token plumbing end to end; `auditLogs/signIns` (api-contracts
+//! §3) lives in [`signins`] with its `$filter` parser in [`filter`]. The directory and policy
+//! endpoints (§4) are added the same way: a handler plus a line in [`router`].
 //!
 //! Errors use Graph's envelope `{"error":{"code","message","innerError":{"date","request-id",
 //! "client-request-id"}}}` and every response carries `request-id` / `client-request-id`
@@ -20,10 +20,15 @@ use crate::bearer::{self, BearerError, ValidatedToken};
 use crate::scenario::{GRAPH_APP_ID, Tenant};
 use crate::state::AppState;
 
+pub mod filter;
+pub mod signins;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{version}/organization", get(organization))
         .route("/{version}/me", get(me))
+        .route("/{version}/auditLogs/signIns", get(signins::list))
+        .route("/{version}/auditLogs/signIns/{id}", get(signins::get_one))
         .fallback(unknown_segment)
 }
 

@@ -10,11 +10,15 @@
 //! [`serve`], so what the tests prove is what the binary runs.
 
 pub mod bearer;
+pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod control_interactive;
 pub mod errors;
+pub mod faults;
 pub mod graph;
+pub mod interactive;
 pub mod jwt;
 pub mod keys;
 pub mod ledger;
@@ -23,8 +27,10 @@ pub mod refresh_tokens;
 pub mod request_log;
 pub mod scenario;
 pub mod server;
+pub mod signins;
 pub mod state;
 pub mod sts;
+pub mod throttle;
 pub mod tls;
 pub mod tokens;
 

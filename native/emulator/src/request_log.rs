@@ -28,7 +28,11 @@ pub struct RequestEntry {
     pub path: String,
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
+    /// 0 when the connection was dropped without an answer (`reset` fault).
     pub status: u16,
+    /// The injected fault, if any (`faults`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 /// What the token endpoint reports about a request; it travels to the logging middleware as a
@@ -81,7 +85,14 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .get::<TokenRequestSummary>()
         .cloned()
         .unwrap_or_default();
-    let status = response.status().as_u16();
+    let fault = response
+        .extensions()
+        .get::<crate::faults::FaultMarker>()
+        .map(|m| m.0);
+    let status = match fault {
+        Some(crate::faults::FaultKind::Reset) => 0,
+        _ => response.status().as_u16(),
+    };
     tracing::info!(%method, %path, status, grant_type = summary.grant_type.as_deref(), "request");
     state.requests.push(RequestEntry {
         seq: 0,
@@ -91,6 +102,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         grant_type: summary.grant_type,
         client_id: summary.client_id,
         status,
+        fault: fault.map(crate::faults::FaultKind::name),
     });
     response
 }

@@ -55,6 +55,20 @@ pub struct Scenario {
     pub access_token_lifetime_seconds: u32,
     #[serde(default)]
     pub partner_center: PartnerCenterSettings,
+    /// Graph behaviour: sign-in report throttle, page latency (`signins`).
+    #[serde(default)]
+    pub graph: crate::signins::GraphSettings,
+    /// Random fault injection on the data endpoints (`faults`).
+    #[serde(default)]
+    pub faults: Option<crate::faults::FaultSpec>,
+    /// Device-code flow: lifetime of a code and the polling interval clients are told to use.
+    #[serde(default = "default_device_code_lifetime")]
+    pub device_code_lifetime_seconds: u32,
+    #[serde(default = "default_device_code_interval")]
+    pub device_code_poll_interval_seconds: u32,
+    /// Approves every device code after N pending polls (a one-shot control-plane rule wins).
+    #[serde(default)]
+    pub device_code_auto_approve: Option<crate::interactive::AutoApprove>,
     /// When the scenario was loaded; relative times (`"-7d"`) are resolved against it.
     #[serde(skip)]
     pub loaded_at: DateTime<Utc>,
@@ -62,6 +76,14 @@ pub struct Scenario {
 
 fn default_lifetime() -> u32 {
     DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS
+}
+
+fn default_device_code_lifetime() -> u32 {
+    900
+}
+
+fn default_device_code_interval() -> u32 {
+    5
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,9 +155,17 @@ pub struct Tenant {
     #[serde(default = "default_culture")]
     pub culture: String,
     /// Conditional-Access / security-defaults style: user sign-ins that did not do MFA are
-    /// refused where the flow would need it (today: ROPC).
+    /// refused (ROPC always; scripted interactive sign-ins without MFA).
     #[serde(default)]
     pub require_mfa: bool,
+    /// Conditional Access on refresh: redeeming a refresh token whose sign-in did not do MFA
+    /// fails with AADSTS50076 `interaction_required`.
+    #[serde(default)]
+    pub require_mfa_for_refresh_tokens: bool,
+    /// Who signs in at `/authorize` when no `/_emulator/sign-in/next` is pending and no
+    /// `login_hint` names a user.
+    #[serde(default)]
+    pub interactive_sign_in: Option<crate::interactive::ScriptedSignIn>,
     /// Contact e-mail for the Partner Center organization profile; defaults to
     /// `admin@<first domain>`.
     #[serde(default)]
@@ -146,6 +176,12 @@ pub struct Tenant {
     pub applications: Vec<Application>,
     #[serde(default)]
     pub consents: Vec<Consent>,
+    /// SKU part numbers (`AAD_PREMIUM`, `SPE_E5`, ...): Entra ID P1/P2 gates the sign-in logs.
+    #[serde(default)]
+    pub licenses: Vec<String>,
+    /// Literal and generated sign-ins (`signins`).
+    #[serde(default)]
+    pub sign_ins: Option<crate::signins::SignInsSpec>,
 }
 
 fn default_country() -> String {
@@ -316,7 +352,8 @@ pub struct ClientSecret {
     pub expires_on: Option<TimeSpec>,
 }
 
-/// Certificate credential (used by the client-assertion grant, which comes later).
+/// Certificate credential: client assertions signed with its key authenticate the app
+/// (`crate::certificates`). `thumbprint` is the SHA-1 of the certificate in hex.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClientCertificate {
@@ -574,6 +611,62 @@ impl Scenario {
                 }
             }
             self.validate_tenant(t, &mut refresh_tokens)?;
+        }
+        self.validate_interactive()?;
+        if let Some(f) = &self.faults {
+            f.validate().map_err(invalid)?;
+        }
+        crate::signins::validate(self).map_err(invalid)?;
+        Ok(())
+    }
+
+    /// Device-code settings, scripted sign-ins and certificate credentials.
+    fn validate_interactive(&self) -> Result<(), ScenarioError> {
+        if !(1..=86_400).contains(&self.device_code_lifetime_seconds) {
+            return Err(invalid(
+                "deviceCodeLifetimeSeconds must be between 1 and 86400",
+            ));
+        }
+        if !(1..=60).contains(&self.device_code_poll_interval_seconds) {
+            return Err(invalid(
+                "deviceCodePollIntervalSeconds must be between 1 and 60",
+            ));
+        }
+        if let Some(rule) = &self.device_code_auto_approve
+            && !self.tenants.iter().any(|t| t.user(&rule.user_id).is_some())
+        {
+            return Err(invalid(format!(
+                "deviceCodeAutoApprove: unknown userId {}",
+                rule.user_id
+            )));
+        }
+        for t in &self.tenants {
+            if let Some(default) = &t.interactive_sign_in
+                && t.user(&default.user_id).is_none()
+            {
+                return Err(invalid(format!(
+                    "tenant {}: interactiveSignIn names unknown userId {}",
+                    t.id, default.user_id
+                )));
+            }
+            for a in &t.applications {
+                for c in &a.certificates {
+                    let key = crate::certificates::parse_certificate(&c.certificate_pem).map_err(
+                        |e| {
+                            invalid(format!(
+                                "tenant {}: app {}: certificate: {e}",
+                                t.id, a.app_id
+                            ))
+                        },
+                    )?;
+                    if !key.has_thumbprint(&c.thumbprint) {
+                        return Err(invalid(format!(
+                            "tenant {}: app {}: certificate thumbprint {} does not match the certificate ({})",
+                            t.id, a.app_id, c.thumbprint, key.thumbprint
+                        )));
+                    }
+                }
+            }
         }
         Ok(())
     }

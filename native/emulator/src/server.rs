@@ -19,7 +19,7 @@ use crate::errors::EmulatorError;
 use crate::keys::{KeyError, SigningKey};
 use crate::scenario::Scenario;
 use crate::state::{AppState, Emulator};
-use crate::{control, graph, partner_center, request_log, sts, tls};
+use crate::{control, faults, graph, partner_center, request_log, sts, tls};
 
 /// A started emulator. Dropping it stops the server immediately; [`RunningEmulator::shutdown`]
 /// stops it gracefully.
@@ -82,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         // Key Vault (api-contracts §6) mounts here next: `.nest("/vault", key_vault::router())`.
         .nest("/_emulator", control::router())
         .fallback(|| async { StatusCode::NOT_FOUND })
+        // Data endpoints only (/graph, /partnercenter); inside the log so faults are logged.
+        .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn(echo_client_request_id))
         .layer(middleware::from_fn_with_state(
             state.clone(),

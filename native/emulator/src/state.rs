@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::certificates::CertificateStore;
 use crate::clock::Clock;
+use crate::interactive::InteractiveStore;
 use crate::keys::SigningKey;
 use crate::ledger::SecretLedger;
 use crate::refresh_tokens::RefreshTokenStore;
@@ -23,6 +25,14 @@ pub struct Emulator {
     pub refresh_tokens: RefreshTokenStore,
     pub ledger: SecretLedger,
     pub requests: RequestLog,
+    /// Authorization codes, device codes and scripted sign-ins.
+    pub interactive: InteractiveStore,
+    /// Certificate credentials (scenario and run time) and used assertion `jti`s.
+    pub certificates: CertificateStore,
+    /// Sign-in logs, the reports throttle and page latency (`signins`).
+    pub signins: crate::signins::SignInService,
+    /// Fault injection on the data endpoints.
+    pub faults: crate::faults::FaultInjector,
 }
 
 impl Emulator {
@@ -33,6 +43,10 @@ impl Emulator {
         for value in scenario.secret_values() {
             ledger.record(&value);
         }
+        let certificates = CertificateStore::new();
+        certificates.seed(&scenario);
+        let signins = crate::signins::SignInService::new(&scenario);
+        let faults = crate::faults::FaultInjector::new(scenario.faults.clone());
         Self {
             base_url,
             scenario,
@@ -41,6 +55,10 @@ impl Emulator {
             refresh_tokens,
             ledger,
             requests: RequestLog::new(),
+            interactive: InteractiveStore::new(),
+            certificates,
+            signins,
+            faults,
         }
     }
 }

@@ -234,13 +234,140 @@ impl StsError {
         )
     }
 
-    /// Certificate assertions are a later slice; until then say so in Entra's own words for a
-    /// credential it cannot validate.
-    pub fn client_assertion_not_supported() -> Self {
+    pub fn credentials_conflict() -> Self {
         Self::new(
             70002,
             "invalid_client",
-            "Error validating credentials. Client assertions are not supported by this emulator yet.",
+            "Error validating credentials. Present either 'client_assertion' or 'client_secret', not both.",
+        )
+    }
+
+    pub fn unsupported_assertion_type(assertion_type: &str) -> Self {
+        Self::new(
+            70002,
+            "invalid_client",
+            format!(
+                "Error validating credentials. The client_assertion_type '{assertion_type}' is not supported; use \
+                 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."
+            ),
+        )
+    }
+
+    // --- client assertions (certificate credentials, api-contracts §1.3) -------------------
+
+    pub fn assertion_malformed(reason: &str) -> Self {
+        Self::new(
+            50027,
+            "invalid_client",
+            format!("JWT token is invalid or malformed. {reason}"),
+        )
+    }
+
+    pub fn assertion_key_not_found(thumbprint: &str, app_id: &str) -> Self {
+        Self::new(
+            700027,
+            "invalid_client",
+            format!(
+                "Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used \
+                 by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to \
+                 see configured keys for app Id '{app_id}'.]"
+            ),
+        )
+    }
+
+    pub fn assertion_bad_signature(thumbprint: &str) -> Self {
+        Self::new(
+            700027,
+            "invalid_client",
+            format!(
+                "Client assertion failed signature validation. [Reason - The provided signature value did not match \
+                 the expected signature value., Thumbprint of key used by client: '{thumbprint}']"
+            ),
+        )
+    }
+
+    pub fn assertion_unsupported_algorithm(alg: &str) -> Self {
+        Self::new(
+            700027,
+            "invalid_client",
+            format!(
+                "Client assertion failed signature validation. [Reason - The signing algorithm '{alg}' is not \
+                 supported; use RS256 or PS256.]"
+            ),
+        )
+    }
+
+    pub fn assertion_key_expired(
+        thumbprint: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Self {
+        Self::new(
+            700027,
+            "invalid_client",
+            format!(
+                "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key \
+                 used by client: '{thumbprint}', Found key 'Start={}, End={}']",
+                start.format("%m/%d/%Y %H:%M:%S"),
+                end.format("%m/%d/%Y %H:%M:%S")
+            ),
+        )
+    }
+
+    pub fn assertion_subject_mismatch() -> Self {
+        Self::new(
+            50048,
+            "invalid_client",
+            "Subject mismatches Issuer claim in the client assertion.",
+        )
+    }
+
+    pub fn assertion_wrong_client() -> Self {
+        Self::new(
+            700021,
+            "invalid_client",
+            "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at \
+             https://aka.ms/certCreds.",
+        )
+    }
+
+    pub fn assertion_audience(expected: &str) -> Self {
+        Self::new(
+            50012,
+            "invalid_client",
+            format!(
+                "Client assertion audience claim does not match Realm issuer. The audience must be the token endpoint \
+                 the assertion is sent to, e.g. '{expected}'. Review the documentation at https://aka.ms/certCreds."
+            ),
+        )
+    }
+
+    pub fn assertion_time_range(
+        now: DateTime<Utc>,
+        nbf: Option<DateTime<Utc>>,
+        exp: DateTime<Utc>,
+    ) -> Self {
+        let from = nbf.map_or_else(|| "(no nbf)".to_owned(), dotnet_round_trip);
+        Self::new(
+            700024,
+            "invalid_client",
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {from}, \
+                 expiry time of assertion {}. Review the documentation at https://aka.ms/certCreds.",
+                dotnet_round_trip(now),
+                dotnet_round_trip(exp)
+            ),
+        )
+    }
+
+    /// Replay of an accepted assertion. Entra's exact code is undocumented; the emulator uses
+    /// the umbrella "Error validating credentials" code.
+    pub fn assertion_replayed() -> Self {
+        Self::new(
+            70002,
+            "invalid_client",
+            "Error validating credentials. The client assertion was already used: its 'jti' was presented before \
+             (replay). Sign a new assertion with a fresh 'jti' for every request.",
         )
     }
 
@@ -298,6 +425,195 @@ impl StsError {
             ),
         )
         .with_suberror("consent_required")
+    }
+
+    // --- authorization code (api-contracts §1.4) ------------------------------------------
+
+    pub fn authorization_code_invalid() -> Self {
+        Self::new(
+            70000,
+            "invalid_grant",
+            "The provided value for the 'code' parameter is not valid.",
+        )
+    }
+
+    pub fn authorization_code_other_client() -> Self {
+        Self::new(
+            70000,
+            "invalid_grant",
+            "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+        )
+    }
+
+    pub fn authorization_code_other_tenant() -> Self {
+        Self::new(
+            700005,
+            "invalid_grant",
+            "Provided Authorization Code is intended to use against other tenant, thus rejected.",
+        )
+    }
+
+    pub fn authorization_code_redeemed() -> Self {
+        Self::new(
+            54005,
+            "invalid_grant",
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing \
+             refresh token.",
+        )
+    }
+
+    pub fn authorization_code_expired() -> Self {
+        Self::new(
+            70008,
+            "invalid_grant",
+            "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive \
+             authorization request for this user and resource.",
+        )
+    }
+
+    pub fn reply_address_mismatch(sent: &str, original: &str) -> Self {
+        Self::new(
+            500112,
+            "invalid_grant",
+            format!(
+                "The reply address '{sent}' does not match the reply address '{original}' provided when requesting \
+                 Authorization code."
+            ),
+        )
+    }
+
+    pub fn code_verifier_mismatch() -> Self {
+        Self::new(
+            501481,
+            "invalid_grant",
+            "The Code_Verifier doesn't match the code_challenge supplied in the authorization request.",
+        )
+    }
+
+    // --- the authorize endpoint --------------------------------------------------------------
+
+    pub fn redirect_uri_mismatch(redirect_uri: &str, app_id: &str) -> Self {
+        Self::new(
+            50011,
+            "invalid_request",
+            format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured \
+                 for the application '{app_id}'. Make sure the redirect URI sent in the request matches one added to \
+                 your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more \
+                 about how to fix this."
+            ),
+        )
+    }
+
+    pub fn unsupported_response_type(response_type: &str) -> Self {
+        Self::new(
+            70005,
+            "unsupported_response_type",
+            format!(
+                "The app returned an unsupported response type due to the following reasons: response_type \
+                 '{response_type}' is not enabled for the application."
+            ),
+        )
+    }
+
+    pub fn unsupported_response_mode(mode: &str) -> Self {
+        Self::new(
+            70007,
+            "invalid_request",
+            format!(
+                "The app returned an unsupported value of response_mode '{mode}' when requesting a token. Use query, \
+                 fragment or form_post."
+            ),
+        )
+    }
+
+    pub fn code_challenge_missing() -> Self {
+        Self::new(
+            50147,
+            "invalid_request",
+            "The code_challenge parameter is missing or its size is not valid (code_challenge_method was sent).",
+        )
+    }
+
+    pub fn code_challenge_invalid(detail: &str) -> Self {
+        Self::new(
+            501491,
+            "invalid_request",
+            format!("Invalid size of Code_Challenge parameter. {detail}"),
+        )
+    }
+
+    pub fn login_required() -> Self {
+        Self::new(
+            50058,
+            "login_required",
+            "Session information is not sufficient for single-sign-on. No user is signed in: script one with \
+             POST /_emulator/sign-in/next, a login_hint, or the tenant's interactiveSignIn.",
+        )
+    }
+
+    pub fn user_declined_consent() -> Self {
+        Self::new(
+            65004,
+            "access_denied",
+            "User declined to consent to access the app.",
+        )
+    }
+
+    // --- device code (api-contracts §1.6) ----------------------------------------------------
+
+    pub fn authorization_pending() -> Self {
+        Self::new(
+            70016,
+            "authorization_pending",
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        )
+    }
+
+    /// RFC 8628 `slow_down`. Entra does not document it; the emulator sends it with the
+    /// pending code.
+    pub fn slow_down(interval: u32) -> Self {
+        Self::new(
+            70016,
+            "slow_down",
+            format!(
+                "OAuth 2.0 device flow error. Authorization is pending and the client is polling too often. Wait at \
+                 least {interval} seconds between requests (RFC 8628: add 5 seconds to the interval)."
+            ),
+        )
+    }
+
+    pub fn device_authorization_declined() -> Self {
+        Self::new(
+            70017,
+            "authorization_declined",
+            "OAuth 2.0 device flow error. The end user denied the authorization request.",
+        )
+    }
+
+    pub fn bad_verification_code() -> Self {
+        Self::new(
+            70018,
+            "bad_verification_code",
+            "OAuth 2.0 device flow error. Invalid verification code: the device code is unknown or was issued to \
+             another client.",
+        )
+    }
+
+    pub fn device_code_expired() -> Self {
+        Self::new(
+            70019,
+            "expired_token",
+            "OAuth 2.0 device flow error. Verification code expired. Have the user retry the sign-in.",
+        )
+    }
+
+    pub fn device_code_redeemed() -> Self {
+        Self::new(
+            70000,
+            "invalid_grant",
+            "The provided value for the 'device_code' parameter is not valid: it was already redeemed.",
+        )
     }
 
     // --- scopes and resources --------------------------------------------------------------

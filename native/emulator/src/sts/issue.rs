@@ -24,7 +24,7 @@ pub enum RefreshIssue<'a> {
         old: &'a str,
         record: &'a RefreshTokenRecord,
     },
-    /// A fresh sign-in (password grant, later auth code / device code).
+    /// A fresh sign-in (password, authorization code, device code).
     Fresh { auth_time: DateTime<Utc> },
 }
 
@@ -36,6 +36,8 @@ pub struct UserIssuance<'a> {
     pub id_token: bool,
     pub client_info: bool,
     pub refresh: RefreshIssue<'a>,
+    /// The `nonce` of the authorization request, echoed in the ID token (OIDC).
+    pub nonce: Option<&'a str>,
 }
 
 #[derive(Debug, Default)]
@@ -79,7 +81,11 @@ pub fn user_tokens(
         &tokens::user_access_token(s, &issue.requested.audience, &issue.granted, v),
     )?;
     let id_token = if issue.id_token {
-        Some(sign(st, &tokens::id_token(s, &st.base_url, v))?)
+        let mut claims = tokens::id_token(s, &st.base_url, v);
+        if let (Some(nonce), Some(map)) = (issue.nonce, claims.as_object_mut()) {
+            map.insert("nonce".into(), json!(nonce));
+        }
+        Some(sign(st, &claims)?)
     } else {
         None
     };

@@ -1,9 +1,13 @@
-//! The Entra ID security token service: token endpoints (v1 and v2), discovery, signing keys.
+//! The Entra ID security token service: token endpoints (v1 and v2), authorize (scripted
+//! sign-in) and devicecode endpoints, discovery, signing keys.
 //!
 //! Paths are those of `https://login.microsoftonline.com` relative to the emulator base; the
 //! `{tenant}` segment is a tenant GUID, one of its domains, `common` or `organizations`.
 
+pub mod assertion;
+pub mod authorize;
 pub mod client_auth;
+pub mod devicecode;
 pub mod discovery;
 pub mod errors;
 pub mod grants;
@@ -23,8 +27,20 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::token_v2))
         .route("/{tenant}/oauth2/token", post(token::token_v1))
-        // Later: /{tenant}/oauth2/v2.0/authorize, /{tenant}/oauth2/v2.0/devicecode and their v1
-        // twins; discovery already advertises them.
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::authorize_v2),
+        )
+        .route("/{tenant}/oauth2/authorize", get(authorize::authorize_v1))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(devicecode::devicecode_v2),
+        )
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            post(devicecode::devicecode_v1),
+        )
+        .route("/devicelogin", get(devicecode::devicelogin))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery::openid_configuration_v2),

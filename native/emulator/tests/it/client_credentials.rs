@@ -258,7 +258,13 @@ async fn tenant_and_grant_errors() {
         .token(
             TENANT,
             "v2",
-            &[("grant_type", "authorization_code"), ("client_id", SAM_APP)],
+            &[
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
+                ),
+                ("client_id", SAM_APP),
+            ],
         )
         .await;
     assert_sts_error(s, &b, 400, "unsupported_grant_type", 70003);

@@ -2,12 +2,22 @@
 //! per process, so starting is cheap) and talks to it over HTTP like any client would.
 
 mod common;
+mod signins_support;
+mod flows;
 
+mod authorization_code;
 mod cli;
+mod client_assertion;
 mod client_credentials;
 mod control;
+mod device_code;
 mod discovery;
+mod faults;
+mod mfa_policies;
 mod password;
 mod refresh_token;
 mod resources;
+mod signins;
+mod signins_scale;
+mod signins_throttle;
 mod tls;

@@ -1,9 +1,9 @@
-//! `grant_type=client_credentials` with a client secret (api-contracts §1.2). App-only tokens
-//! carry the app's application permissions on the resource as `roles`; no refresh token, no
-//! ID token. Certificate assertions come in a later slice (see `client_auth`).
+//! `grant_type=client_credentials` with a client secret or a certificate assertion
+//! (api-contracts §1.2, §1.3). App-only tokens carry the app's application permissions on the
+//! resource as `roles`; no refresh token, no ID token.
 
 use crate::scenario::TenantSegment;
-use crate::sts::client_auth::{authenticate, find_client};
+use crate::sts::client_auth::{authenticate, find_client, presents_credential};
 use crate::sts::errors::StsError;
 use crate::sts::grants::GrantContext;
 use crate::sts::issue::{Issued, app_token};
@@ -38,12 +38,12 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
     let app = find_client(tenant, client_id)?;
     if app.public_client {
         // A public client has no credential to prove it is the app.
-        return Err(if ctx.request.client_secret().is_some() {
+        return Err(if presents_credential(ctx) {
             StsError::public_client_sent_credential()
         } else {
             StsError::client_secret_expected()
         });
     }
-    let client_auth = authenticate(app, ctx.request, ctx.now, scenario.loaded_at)?;
+    let client_auth = authenticate(ctx, tenant, app)?;
     app_token(ctx.st, ctx.now, tenant, app, client_auth, &requested)
 }

@@ -52,7 +52,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
     };
 
     let app = find_client(tenant, client_id)?;
-    let client_auth = authenticate(app, ctx.request, ctx.now, scenario.loaded_at)?;
+    let client_auth = authenticate(ctx, tenant, app)?;
 
     let user = tenant
         .user_by_upn(username)
@@ -89,6 +89,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
             oidc,
             id_token: ctx.endpoint == Endpoint::V1 || oidc.openid,
             client_info: ctx.wants_client_info(),
+            nonce: None,
             refresh: if wants_refresh {
                 RefreshIssue::Fresh { auth_time: ctx.now }
             } else {

@@ -2,7 +2,9 @@
 //!
 //! The tenant's `requireMfa` is not applied here: the grant carries the MFA state of the
 //! original sign-in, and Partner Center (not Entra) is what rejects a non-MFA App+User token
-//! (§5.4). Conditional Access on refresh comes with a later slice.
+//! (§5.4). A tenant with `requireMfaForRefreshTokens` behaves like a Conditional Access policy
+//! evaluated on refresh: a grant whose sign-in did not do MFA gets AADSTS50076
+//! `interaction_required` (suberror `basic_action`).
 
 use crate::refresh_tokens::Unusable;
 use crate::scenario::TenantSegment;
@@ -37,7 +39,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
     };
 
     let app = find_client(tenant, client_id)?;
-    let client_auth = authenticate(app, ctx.request, ctx.now, scenario.loaded_at)?;
+    let client_auth = authenticate(ctx, tenant, app)?;
 
     if !tenant.id.eq_ignore_ascii_case(&home.id) {
         // Redeeming in a customer tenant needs GDAP, which a later slice adds.
@@ -99,6 +101,12 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
             None => (original()?, OidcScopes::default()),
         },
     };
+    if home.require_mfa_for_refresh_tokens && !record.mfa {
+        return Err(StsError::mfa_required(
+            "interaction_required",
+            &requested.resource.app_id,
+        ));
+    }
     let granted = delegated_grant(scenario, app, &requested)?;
 
     user_tokens(
@@ -118,6 +126,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
             // v1 user flows always return an ID token; v2 only when `openid` was asked for.
             id_token: ctx.endpoint == Endpoint::V1 || oidc.openid,
             client_info: ctx.wants_client_info(),
+            nonce: None,
             refresh: RefreshIssue::Rotate {
                 old: token,
                 record: &record,
