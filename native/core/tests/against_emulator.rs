@@ -321,3 +321,32 @@ async fn certificate_credentials_sign_the_app_in() {
         .expect("certificate sign-in");
     assert_eq!(context.account.kind, AccountType::Certificate);
 }
+
+#[tokio::test]
+async fn a_refresh_token_session_renews_itself_past_the_access_token_lifetime() {
+    // Access tokens that live 302 s are inside the 5-minute skew after two seconds: the session
+    // must fetch a new one by itself, rotating the refresh token as it does.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../emulator/scenarios/demo.json");
+    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("scenario")).expect("json");
+    scenario["accessTokenLifetimeSeconds"] = json!(302);
+    let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario.to_string())).with_tls(true)).await.expect("emulator");
+    let core = PartnerSecurity::new();
+    core.environments().add(environment(&emulator.base_url, emulator.certificate_pem.clone())).expect("env");
+    let consent = scenario["tenants"][0]["consents"][0]["refreshToken"].as_str().expect("rt");
+    let connect = ConnectRequest::RefreshToken {
+        application_id: SAM_APP.into(),
+        credential: ClientCredential::Secret(Secret::new(SAM_SECRET)),
+        refresh_token: Secret::new(consent),
+        tenant: Some(TENANT.into()),
+    };
+    let context = core.connect("Emulator", connect).await.expect("connect");
+    let first_expiry = context.access_token_expires_on;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let session = core.session().expect("session");
+    let scope = vec![format!("{}/partnercenter/user_impersonation", emulator.base_url)];
+    let renewed = session.access_token(core.http(), &scope).await.expect("renewed");
+    assert!(renewed.expires_on > first_expiry, "a new access token was fetched");
+    let again = session.access_token(core.http(), &scope).await.expect("renewed again");
+    assert!(again.expires_on >= renewed.expires_on);
+    assert!(session.cache_stats().misses >= 2, "each renewal went to the token endpoint");
+}
