@@ -140,6 +140,25 @@ where
     }
 }
 
+/// A bearer token may only travel to the service it was issued for. `audience` is the token's
+/// `aud`; when it is a URL (as for Partner Center, Graph and Key Vault v1 tokens) the request must
+/// go to that scheme and host. `endpoint` is the environment's endpoint the caller meant to call;
+/// the request must stay under it (a `nextLink` or redirect cannot move a token elsewhere).
+pub fn confine(url: &Url, endpoint: &str, audience: Option<&str>) -> Result<()> {
+    require_secure_endpoint(url)?;
+    let refuse = |why: String| Err(Error::InvalidResponse { url: endpoint_label(url), reason: format!("refusing to send the access token there: {why}") });
+    let base = Url::parse(endpoint).map_err(|e| Error::invalid_input("Environment", format!("the endpoint '{endpoint}' is not a URL ({e})")))?;
+    if url.scheme() != base.scheme() || url.host_str() != base.host_str() || url.port_or_known_default() != base.port_or_known_default() {
+        return refuse(format!("it is not on the endpoint {endpoint}"));
+    }
+    if let Some(aud) = audience.and_then(|a| Url::parse(a).ok()).filter(|a| a.host_str().is_some()) {
+        if aud.host_str() != url.host_str() {
+            return refuse(format!("the token was issued for {} (aud), not for {}", aud.host_str().unwrap_or_default(), url.host_str().unwrap_or_default()));
+        }
+    }
+    Ok(())
+}
+
 /// The endpoint without query string (which could hold a secret).
 pub fn endpoint_label(url: &Url) -> String {
     let mut clean = url.clone();
@@ -212,6 +231,22 @@ mod tests {
             assert!(d <= Duration::from_millis(500 * 64), "{d:?}");
         }
         assert!(backoff(1) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn tokens_stay_with_their_audience_and_endpoint() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let pc = "https://api.partnercenter.microsoft.com";
+        assert!(confine(&url("https://api.partnercenter.microsoft.com/v1/customers"), pc, Some(pc)).is_ok());
+        assert!(confine(&url("https://evil.example/v1/customers"), pc, Some(pc)).is_err());
+        assert!(confine(&url("https://api.partnercenter.microsoft.com/v1/x"), pc, Some("https://graph.microsoft.com")).is_err());
+        assert!(confine(&url("https://api.partnercenter.microsoft.com:8443/v1/x"), pc, None).is_err());
+        assert!(confine(&url("http://api.partnercenter.microsoft.com/v1/x"), "http://api.partnercenter.microsoft.com", None).is_err(), "plain http off loopback");
+        // A GUID audience (Graph requested by app id) is checked against the endpoint only.
+        assert!(confine(&url("https://graph.microsoft.com/beta/auditLogs/signIns"), "https://graph.microsoft.com", Some("00000003-0000-0000-c000-000000000000")).is_ok());
+        let emulator = "https://127.0.0.1:8443/graph";
+        assert!(confine(&url("https://127.0.0.1:8443/graph/v1.0/me"), emulator, Some(emulator)).is_ok());
+        assert!(confine(&url("https://127.0.0.1:9443/graph/v1.0/me"), emulator, Some(emulator)).is_err());
     }
 
     #[test]

@@ -41,8 +41,9 @@ struct ApiFault {
     description: Option<String>,
 }
 
-pub async fn organization_profile(http: &HttpClients, environment: &Environment, token: &Secret) -> Result<OrganizationProfile> {
+pub async fn organization_profile(http: &HttpClients, environment: &Environment, token: &Secret, audience: Option<&str>) -> Result<OrganizationProfile> {
     let url = api_url(environment, "v1/profiles/organization")?;
+    http::confine(&url, &environment.partner_center_endpoint, audience)?;
     let client = http.client(environment.trusted_certificate_pem.as_deref())?;
     let answer = http::send(&url, &[token], || client.get(url.clone()).bearer_auth(token.expose()).header("Accept", "application/json").header("MS-Contract-Version", "v1")).await?;
     if !(200..300).contains(&answer.status) {

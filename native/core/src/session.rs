@@ -218,7 +218,7 @@ impl Session {
     /// connection (the PartnerCenter module ignores it too); it is reported as a warning.
     async fn read_organization_profile(&self, http: &HttpClients, scope: &str) {
         let outcome = match self.access_token(http, &[scope.to_owned()]).await {
-            Ok(token) => partner::organization_profile(http, &self.environment, &token.access_token).await,
+            Ok(token) => partner::organization_profile(http, &self.environment, &token.access_token, token.claims.audience.as_deref()).await,
             Err(e) => Err(e),
         };
         let mut context = self.context.lock();
