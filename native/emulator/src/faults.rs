@@ -18,12 +18,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures::stream;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -208,8 +208,7 @@ pub async fn inject(State(st): State<AppState>, request: Request, next: Next) ->
         Some(v) => match parse_header(&v, random.map_or(default_slow(), |r| r.1)) {
             Ok(c) => c,
             Err(message) => {
-                return (StatusCode::BAD_REQUEST, Json(json!({"error": message})))
-                    .into_response();
+                return (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response();
             }
         },
         None => random,
@@ -236,8 +235,7 @@ pub async fn inject(State(st): State<AppState>, request: Request, next: Next) ->
                         header::CONTENT_LENGTH,
                         HeaderValue::from(bytes.len() as u64 + 1),
                     );
-                    let half = bytes.slice(..bytes.len() / 2);
-                    Body::from_stream(stream::iter([Ok::<Bytes, std::io::Error>(half)]))
+                    truncate(bytes)
                 }
                 FaultKind::MalformedJson => {
                     let mut cut = bytes[..bytes.len() * 2 / 3].to_vec();
@@ -297,7 +295,8 @@ fn gateway_error(kind: FaultKind) -> Response {
         FaultKind::Http502 => (StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
         _ => (StatusCode::GATEWAY_TIMEOUT, "504 Gateway Timeout"),
     };
-    let html = format!("<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>");
+    let html =
+        format!("<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>");
     let mut response = (status, html).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -321,6 +320,22 @@ fn reset() -> Response {
         .unwrap_or_default()
 }
 
+/// The first half of `bytes`, then the end of the stream. The pause lets hyper flush what it
+/// has before it notices the body is shorter than `Content-Length` and drops the connection.
+fn truncate(bytes: Bytes) -> Body {
+    let half = bytes.slice(..bytes.len() / 2);
+    let s = stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok::<Bytes, std::io::Error>(half), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                None
+            }
+        }
+    });
+    Body::from_stream(s)
+}
+
 /// The body in ten chunks a second, spread over `seconds`.
 fn trickle(bytes: Bytes, seconds: f64) -> Body {
     let chunks = ((seconds * 10.0).ceil() as usize).clamp(1, 1200);
@@ -330,13 +345,16 @@ fn trickle(bytes: Bytes, seconds: f64) -> Body {
         .step_by(size)
         .map(|start| bytes.slice(start..(start + size).min(bytes.len())))
         .collect();
-    let s = stream::unfold((pieces.into_iter(), true), move |(mut it, first)| async move {
-        let piece = it.next()?;
-        if !first {
-            tokio::time::sleep(pause).await;
-        }
-        Some((Ok::<Bytes, std::io::Error>(piece), (it, false)))
-    });
+    let s = stream::unfold(
+        (pieces.into_iter(), true),
+        move |(mut it, first)| async move {
+            let piece = it.next()?;
+            if !first {
+                tokio::time::sleep(pause).await;
+            }
+            Some((Ok::<Bytes, std::io::Error>(piece), (it, false)))
+        },
+    );
     Body::from_stream(s)
 }
 

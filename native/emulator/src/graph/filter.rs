@@ -139,19 +139,9 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Cmp {
-        lhs: Operand,
-        op: CmpOp,
-        rhs: Lit,
-    },
-    StartsWith {
-        operand: Operand,
-        prefix: String,
-    },
-    Any {
-        field: Field,
-        body: Box<Expr>,
-    },
+    Cmp { lhs: Operand, op: CmpOp, rhs: Lit },
+    StartsWith { operand: Operand, prefix: String },
+    Any { field: Field, body: Box<Expr> },
 }
 
 /// A parsed `$filter`.
@@ -213,12 +203,10 @@ impl Expr {
                 let value = operand_value(r, *lhs, elem);
                 compare(&value, *op, rhs)
             }
-            Expr::StartsWith { operand, prefix } => {
-                match operand_value(r, *operand, elem) {
-                    Val::Str(s) => starts_with_ci(&s, prefix),
-                    _ => false,
-                }
-            }
+            Expr::StartsWith { operand, prefix } => match operand_value(r, *operand, elem) {
+                Val::Str(s) => starts_with_ci(&s, prefix),
+                _ => false,
+            },
             Expr::Any { field, body } => match r.field(*field) {
                 Val::List(items) => items.iter().any(|item| body.eval(r, Some(item))),
                 _ => false,
@@ -412,7 +400,10 @@ struct Parser<'t> {
 
 impl Parser<'_> {
     fn syntax_at(&self, pos: usize) -> FilterError {
-        bad(format!("Syntax error at position {pos} in '{}'.", self.text))
+        bad(format!(
+            "Syntax error at position {pos} in '{}'.",
+            self.text
+        ))
     }
 
     fn syntax_here(&self) -> FilterError {
@@ -521,9 +512,16 @@ impl Parser<'_> {
     fn function(&mut self, name: &str) -> Result<Expr, FilterError> {
         let pos = self.tokens[self.pos].pos;
         if !name.eq_ignore_ascii_case("startswith") {
-            if ["endswith", "contains", "substringof", "indexof", "tolower", "toupper"]
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(name))
+            if [
+                "endswith",
+                "contains",
+                "substringof",
+                "indexof",
+                "tolower",
+                "toupper",
+            ]
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name))
             {
                 return Err(unsupported(format!(
                     "The function '{name}' is not supported on this resource."
@@ -803,7 +801,9 @@ fn literal(tok: Tok, ty: FieldType, op: CmpOp) -> Result<Lit, FilterError> {
                         if i32::try_from(n).is_ok() {
                             Ok(Lit::Int(n))
                         } else {
-                            Err(bad(format!("The value '{text}' is out of range for Edm.Int32.")))
+                            Err(bad(format!(
+                                "The value '{text}' is out of range for Edm.Int32."
+                            )))
                         }
                     }
                     other => Err(mismatch(other, "Edm.Int32", op)),
@@ -873,13 +873,17 @@ mod tests {
         assert!(eval("startsWith(userPrincipalName, 'ADMIN')"));
         assert!(eval("status/errorCode eq 50126 and isInteractive eq true"));
         assert!(eval("status/errorCode ne 0"));
-        assert!(eval("userId eq 'x' or (clientAppUsed eq 'IMAP4' and not(isInteractive eq false))"));
+        assert!(eval(
+            "userId eq 'x' or (clientAppUsed eq 'IMAP4' and not(isInteractive eq false))"
+        ));
         assert!(eval("createdDateTime ge 2023-11-14T22:13:20Z"));
         assert!(!eval("createdDateTime gt 2023-11-14T22:13:20Z"));
         assert!(eval("createdDateTime le 2023-11-14T23:13:20+01:00"));
         assert!(eval("signInEventTypes/any(t: t eq 'interactiveUser')"));
         assert!(!eval("signInEventTypes/any(t: t ne 'interactiveUser')"));
-        assert!(eval("signInEventTypes/any(x:x eq 'nonInteractiveUser' or x eq 'interactiveUser')"));
+        assert!(eval(
+            "signInEventTypes/any(x:x eq 'nonInteractiveUser' or x eq 'interactiveUser')"
+        ));
         // A quote inside a literal is data, not syntax.
         assert!(!eval("userId eq 'u1'' or ''1'' eq ''1'"));
     }
@@ -930,7 +934,10 @@ mod tests {
             ("startswith(appId,'x')", ApiVersion::Beta),
             ("endswith(userPrincipalName,'x')", ApiVersion::Beta),
             ("userAgent eq 'x'", ApiVersion::Beta),
-            ("signInEventTypes/all(t: t eq 'interactiveUser')", ApiVersion::Beta),
+            (
+                "signInEventTypes/all(t: t eq 'interactiveUser')",
+                ApiVersion::Beta,
+            ),
             ("createdDateTime ne 2024-01-01T00:00:00Z", ApiVersion::Beta),
             ("status/failureReason eq 'x'", ApiVersion::V1),
             ("userId eq null", ApiVersion::V1),
@@ -939,13 +946,17 @@ mod tests {
             assert_eq!(e.code, "Request_UnsupportedQuery", "{text}: {e:?}");
         }
         // Beta-only properties do not exist on v1.0.
-        let e = err("signInEventTypes/any(t: t eq 'interactiveUser')", ApiVersion::V1);
+        let e = err(
+            "signInEventTypes/any(t: t eq 'interactiveUser')",
+            ApiVersion::V1,
+        );
         assert_eq!(e.code, "BadRequest");
         assert!(e.message.contains("signInEventTypes"), "{e:?}");
         let e = err("bogus eq 'x'", ApiVersion::V1);
         assert!(
-            e.message
-                .contains("Could not find a property named 'bogus' on type 'microsoft.graph.signIn'"),
+            e.message.contains(
+                "Could not find a property named 'bogus' on type 'microsoft.graph.signIn'"
+            ),
             "{e:?}"
         );
     }

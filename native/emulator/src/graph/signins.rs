@@ -19,7 +19,7 @@ use crate::bearer::ValidatedToken;
 use crate::request_log::TokenRequestSummary;
 use crate::signins::catalog::{Cursor, Order, Plan, Premium};
 use crate::signins::props::{self, PropId};
-use crate::signins::{self, ApiVersion, skiptoken};
+use crate::signins::{self, ApiVersion, draft, skiptoken};
 use crate::state::AppState;
 
 /// Largest and default `$top` (api-contracts §3.1).
@@ -171,10 +171,11 @@ fn admit(
     call: &GraphCall,
     version: &str,
     headers: &HeaderMap,
-) -> Result<(ApiVersion, String, String, Premium), Response> {
-    let (token, tenant) = authorize(st, version, headers).map_err(|r| call.reject(st, r))?;
+) -> Result<(ApiVersion, String, String, Premium), Box<Response>> {
+    let (token, tenant) =
+        authorize(st, version, headers).map_err(|r| Box::new(call.reject(st, r)))?;
     if !token.has_any_permission(DELEGATED, APPLICATION) {
-        return Err(call.forbidden(st));
+        return Err(Box::new(call.forbidden(st)));
     }
     let app = app_id(&token);
     let now = st.clock.now();
@@ -193,7 +194,7 @@ fn admit(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        return Err(with_client(response, &app));
+        return Err(Box::new(with_client(response, &app)));
     }
     let premium = st
         .signins
@@ -206,7 +207,7 @@ fn admit(
             "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
             "Neither tenant is B2C or tenant doesn't have premium license",
         );
-        return Err(with_client(response, &app));
+        return Err(Box::new(with_client(response, &app)));
     }
     let version = ApiVersion::parse(version).unwrap_or(ApiVersion::V1);
     Ok((version, tenant.id.clone(), app, premium))
@@ -238,12 +239,15 @@ pub async fn list(
     let call = GraphCall::new(&headers);
     let (version, tenant_id, app, premium) = match admit(&st, &call, &version, &headers) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let options = match parse_options(query.as_deref()) {
         Ok(o) => o,
         Err((code, message)) => {
-            return with_client(call.error(&st, StatusCode::BAD_REQUEST, code, &message), &app);
+            return with_client(
+                call.error(&st, StatusCode::BAD_REQUEST, code, &message),
+                &app,
+            );
         }
     };
     let prepared = (|| {
@@ -268,7 +272,10 @@ pub async fn list(
     let (top, wanted, order, filter, fp, cursor) = match prepared {
         Ok(v) => v,
         Err((code, message)) => {
-            return with_client(call.error(&st, StatusCode::BAD_REQUEST, code, &message), &app);
+            return with_client(
+                call.error(&st, StatusCode::BAD_REQUEST, code, &message),
+                &app,
+            );
         }
     };
 
@@ -279,7 +286,6 @@ pub async fn list(
         let catalog = state.signins.tenant(&tenant_id)?;
         let plan = Plan::new(filter.as_ref(), version, order, window);
         let page = catalog.page(&plan, cursor, top, state.signins.scan_limit());
-        let mut body = Map::new();
         let select_suffix = match &options.select {
             Some(_) => format!(
                 "({})",
@@ -291,15 +297,12 @@ pub async fn list(
             ),
             None => String::new(),
         };
-        body.insert(
-            "@odata.context".to_owned(),
-            Value::from(format!(
-                "{}/graph/{}/$metadata#auditLogs/signIns{select_suffix}",
-                state.base_url,
-                version.segment()
-            )),
+        let context = format!(
+            "{}/graph/{}/$metadata#auditLogs/signIns{select_suffix}",
+            state.base_url,
+            version.segment()
         );
-        if let Some(next) = page.next {
+        let next_link = page.next.map(|next| {
             let mut link = format!(
                 "{}/graph/{}/auditLogs/signIns?",
                 state.base_url,
@@ -319,15 +322,26 @@ pub async fn list(
                 "$skiptoken={}",
                 skiptoken::encode(&next, order, fp)
             ));
-            body.insert("@odata.nextLink".to_owned(), Value::from(link));
+            link
+        });
+        // Written straight to bytes: a page of 1000 beta records is about 4 MB of JSON.
+        let mask = draft::mask(&wanted);
+        let mut out = Vec::with_capacity(512 + page.hits.len() * 4096);
+        out.extend_from_slice(b"{\"@odata.context\":");
+        serde_json::to_writer(&mut out, &context).ok()?;
+        if let Some(link) = next_link {
+            out.extend_from_slice(b",\"@odata.nextLink\":");
+            serde_json::to_writer(&mut out, &link).ok()?;
         }
-        let items: Vec<Value> = page
-            .hits
-            .iter()
-            .map(|hit| Value::Object(catalog.render(hit, &wanted)))
-            .collect();
-        body.insert("value".to_owned(), Value::Array(items));
-        serde_json::to_vec(&Value::Object(body)).ok()
+        out.extend_from_slice(b",\"value\":[");
+        for (k, hit) in page.hits.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            catalog.write(hit, &mask, &mut out).ok()?;
+        }
+        out.extend_from_slice(b"]}");
+        Some(out)
     });
     let bytes = match task.await {
         Ok(Some(bytes)) => bytes,
@@ -358,14 +372,17 @@ pub async fn get_one(
     let call = GraphCall::new(&headers);
     let (version, tenant_id, app, premium) = match admit(&st, &call, &version, &headers) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let wanted = match parse_options(query.as_deref())
         .and_then(|o| parse_select(o.select.as_deref(), version))
     {
         Ok(w) => w,
         Err((code, message)) => {
-            return with_client(call.error(&st, StatusCode::BAD_REQUEST, code, &message), &app);
+            return with_client(
+                call.error(&st, StatusCode::BAD_REQUEST, code, &message),
+                &app,
+            );
         }
     };
     let window = signins::window(premium, st.clock.now());

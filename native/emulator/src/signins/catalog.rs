@@ -12,7 +12,11 @@
 
 use serde_json::{Map, Value};
 
+use serde::Serialize;
+use serde::ser::{SerializeMap as _, Serializer};
+
 use super::ApiVersion;
+use super::draft::{DraftView, Mask};
 use super::fields::{EVENT_TYPES, Field, SignInFields, Val};
 use super::generator::{Core, GenRecord, Generated};
 use super::literal::LiteralSignIn;
@@ -79,8 +83,8 @@ impl<'f> Plan<'f> {
         order: Order,
         window: (i64, i64),
     ) -> Self {
-        let interactive_only =
-            version == ApiVersion::V1 || !filter.is_some_and(|f| f.mentions(Field::SignInEventTypes));
+        let interactive_only = version == ApiVersion::V1
+            || !filter.is_some_and(|f| f.mentions(Field::SignInEventTypes));
         let mut plan = Plan {
             order,
             filter,
@@ -226,7 +230,7 @@ impl TenantSignIns {
         generated: Option<Generated>,
     ) -> Self {
         // Stable: items with the same time keep their scenario order.
-        literals.sort_by(|a, b| b.ts_ms.cmp(&a.ts_ms));
+        literals.sort_by_key(|l| std::cmp::Reverse(l.ts_ms));
         Self {
             tenant_id,
             premium,
@@ -281,7 +285,9 @@ impl TenantSignIns {
     fn test(&self, plan: &Plan<'_>, stream: usize, i: u64) -> Option<Hit> {
         if stream == 0 {
             let lit = &self.literals[i as usize];
-            return plan.matches_literal(lit).then_some(Hit::Literal(i as usize));
+            return plan
+                .matches_literal(lit)
+                .then_some(Hit::Literal(i as usize));
         }
         let g = self.generated.as_ref()?;
         let core = g.core(stream - 1, i);
@@ -327,7 +333,7 @@ impl TenantSignIns {
                     None => Some(s),
                     Some(p) => {
                         let (pt, _) = heads[p].unwrap_or((0, 0));
-                        let better = if desc { t > pt } else { t < pt || t == pt };
+                        let better = if desc { t > pt } else { t <= pt };
                         if better { Some(s) } else { Some(p) }
                     }
                 };
@@ -414,8 +420,49 @@ impl TenantSignIns {
         }
     }
 
+    /// Appends `hit` as JSON with the properties in `mask` (canonical order) to `out`.
+    pub fn write(&self, hit: &Hit, mask: &Mask, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match hit {
+            Hit::Literal(i) => serde_json::to_writer(
+                out,
+                &LiteralView {
+                    json: &self.literals[*i].json,
+                    mask,
+                },
+            ),
+            Hit::Generated(core) => match &self.generated {
+                Some(g) => serde_json::to_writer(
+                    out,
+                    &DraftView {
+                        draft: &g.draft(core),
+                        mask,
+                    },
+                ),
+                None => Ok(()),
+            },
+        }
+    }
+
     /// Stream lengths, for diagnostics.
     pub fn stream_lengths(&self) -> [u64; STREAMS] {
         [self.len(0), self.len(1), self.len(2), self.len(3)]
+    }
+}
+
+/// A literal record's stored JSON, limited to `mask`, in canonical order.
+struct LiteralView<'a> {
+    json: &'a Map<String, Value>,
+    mask: &'a Mask,
+}
+
+impl Serialize for LiteralView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (i, (name, _)) in props::PROPS.iter().enumerate() {
+            if self.mask[i] {
+                map.serialize_entry(name, self.json.get(*name).unwrap_or(&Value::Null))?;
+            }
+        }
+        map.end()
     }
 }

@@ -1,8 +1,10 @@
 //! One sign-in's values before they become Graph JSON. Generated and literal sign-ins both go
-//! through [`Draft::value`], so the two can't disagree about the shape of a property.
+//! through [`DraftView`], so the two can't disagree about the shape of a property.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap as _, Serializer};
+use serde_json::{Map, Value};
 
 use super::props::{self, PropId};
 
@@ -111,171 +113,316 @@ pub fn format_time(ms: i64) -> String {
     }
 }
 
-fn opt(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+/// Nested objects, serialized without building JSON values first.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusOut<'a> {
+    error_code: i64,
+    failure_reason: &'a Option<String>,
+    additional_details: &'a Option<String>,
 }
 
-fn strings(v: &[String]) -> Value {
-    Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceOut<'a> {
+    device_id: &'a str,
+    display_name: &'a Option<String>,
+    operating_system: &'a Option<String>,
+    browser: &'a Option<String>,
+    is_compliant: Option<bool>,
+    is_managed: Option<bool>,
+    trust_type: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeoOut {
+    altitude: Option<f64>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationOut<'a> {
+    city: &'a Option<String>,
+    state: &'a Option<String>,
+    country_or_region: &'a Option<String>,
+    geo_coordinates: GeoOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MsiOut {
+    msi_type: &'static str,
+    associated_resource_id: Option<()>,
+    federated_token_id: Option<()>,
+    federated_token_issuer: Option<()>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaOut<'a> {
+    auth_method: &'a str,
+    auth_detail: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CaPolicyOut<'a> {
+    id: &'a str,
+    display_name: &'a str,
+    enforced_grant_controls: &'a [String],
+    enforced_session_controls: [(); 0],
+    result: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthStepOut<'a> {
+    authentication_step_date_time: String,
+    authentication_method: &'a str,
+    authentication_method_detail: &'a Option<String>,
+    succeeded: bool,
+    authentication_step_result_detail: &'a Option<String>,
+    authentication_step_requirement: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequirementPolicyOut<'a> {
+    requirement_provider: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkOut<'a> {
+    network_type: &'static str,
+    network_names: &'a [String],
+}
+
+/// Which properties to write: one flag per entry of [`props::PROPS`].
+pub type Mask = [bool; props::COUNT];
+
+pub fn mask(wanted: &[PropId]) -> Mask {
+    let mut m = [false; props::COUNT];
+    for &p in wanted {
+        if let Some(slot) = m.get_mut(p) {
+            *slot = true;
+        }
+    }
+    m
+}
+
+/// A draft with the properties to write; serializes straight to JSON (a 1000-record page
+/// must not allocate a tree of values first).
+pub struct DraftView<'a> {
+    pub draft: &'a Draft,
+    pub mask: &'a Mask,
+}
+
+impl Serialize for DraftView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let d = self.draft;
+        let count = self.mask.iter().filter(|m| **m).count();
+        let mut map = serializer.serialize_map(Some(count))?;
+        let mut i = 0usize;
+        // Properties in the order of props::PROPS (checked by a unit test).
+        macro_rules! prop {
+            ($name:literal, $value:expr) => {
+                debug_assert_eq!(props::name(i), $name);
+                if self.mask[i] {
+                    map.serialize_entry($name, &$value)?;
+                }
+                i += 1;
+            };
+        }
+        let none: Option<()> = None;
+        let empty: [(); 0] = [];
+        prop!("id", d.id);
+        prop!("createdDateTime", format_time(d.created_ms));
+        prop!("userDisplayName", d.user_display_name);
+        prop!("userPrincipalName", d.user_principal_name);
+        prop!("userId", d.user_id);
+        prop!("appId", d.app_id);
+        prop!("appDisplayName", d.app_display_name);
+        prop!("ipAddress", d.ip_address);
+        prop!("clientAppUsed", d.client_app_used);
+        prop!("userAgent", d.user_agent);
+        prop!("correlationId", d.correlation_id);
+        prop!("conditionalAccessStatus", d.conditional_access_status);
+        prop!("originalRequestId", d.original_request_id);
+        prop!("authenticationProtocol", d.authentication_protocol);
+        prop!("incomingTokenType", d.incoming_token_type);
+        prop!("isInteractive", d.is_interactive);
+        prop!("homeTenantId", d.home_tenant_id);
+        prop!("homeTenantName", "");
+        prop!("isTenantRestricted", false);
+        prop!("tokenIssuerName", "");
+        prop!("tokenIssuerType", "AzureAD");
+        prop!("processingTimeInMilliseconds", d.processing_ms);
+        prop!("riskDetail", d.risk_detail);
+        prop!("riskLevelAggregated", d.risk_level_aggregated);
+        prop!("riskLevelDuringSignIn", d.risk_level_during_sign_in);
+        prop!("riskState", d.risk_state);
+        prop!("riskEventTypes", d.risk_event_types);
+        prop!("riskEventTypes_v2", d.risk_event_types);
+        prop!("resourceDisplayName", d.resource_display_name);
+        prop!("resourceId", d.resource_id);
+        prop!("resourceTenantId", d.resource_tenant_id);
+        prop!("resourceOwnerTenantId", d.resource_tenant_id);
+        prop!("appOwnerTenantId", d.app_owner_tenant_id);
+        prop!("resourceServicePrincipalId", "");
+        prop!("authenticationMethodsUsed", d.authentication_methods_used);
+        prop!("authenticationRequirement", d.authentication_requirement);
+        prop!("uniqueTokenIdentifier", d.unique_token_identifier);
+        prop!("sessionId", d.session_id);
+        prop!("signInIdentifier", d.sign_in_identifier);
+        prop!("signInIdentifierType", none);
+        prop!("signInEventTypes", d.sign_in_event_types);
+        prop!("servicePrincipalId", d.service_principal_id);
+        prop!("servicePrincipalName", d.service_principal_name);
+        prop!(
+            "servicePrincipalCredentialKeyId",
+            d.service_principal_credential_key_id
+        );
+        prop!("servicePrincipalCredentialThumbprint", "");
+        prop!("clientCredentialType", d.client_credential_type);
+        prop!("federatedCredentialId", "");
+        prop!(
+            "managedServiceIdentity",
+            MsiOut {
+                msi_type: "none",
+                associated_resource_id: None,
+                federated_token_id: None,
+                federated_token_issuer: None,
+            }
+        );
+        prop!("userType", d.user_type);
+        prop!("flaggedForReview", false);
+        prop!("autonomousSystemNumber", d.autonomous_system_number);
+        prop!("crossTenantAccessType", d.cross_tenant_access_type);
+        prop!("azureResourceId", "");
+        prop!("conditionalAccessAudiences", empty);
+        prop!("globalSecureAccessIpAddress", none);
+        prop!("ipAddressFromResourceProvider", none);
+        prop!("isThroughGlobalSecureAccess", false);
+        prop!("originalTransferMethod", "none");
+        prop!("signInTokenProtectionStatus", "none");
+        prop!("appTokenProtectionStatus", none);
+        prop!(
+            "status",
+            StatusOut {
+                error_code: d.error_code,
+                failure_reason: &d.failure_reason,
+                additional_details: &d.additional_details,
+            }
+        );
+        prop!(
+            "deviceDetail",
+            DeviceOut {
+                device_id: &d.device.device_id,
+                display_name: &d.device.display_name,
+                operating_system: &d.device.operating_system,
+                browser: &d.device.browser,
+                is_compliant: d.device.is_compliant,
+                is_managed: d.device.is_managed,
+                trust_type: &d.device.trust_type,
+            }
+        );
+        prop!(
+            "location",
+            LocationOut {
+                city: &d.place.city,
+                state: &d.place.state,
+                country_or_region: &d.place.country,
+                geo_coordinates: GeoOut {
+                    altitude: None,
+                    latitude: d.place.latitude,
+                    longitude: d.place.longitude,
+                },
+            }
+        );
+        prop!(
+            "mfaDetail",
+            d.mfa.as_ref().map(|(m, detail)| MfaOut {
+                auth_method: m,
+                auth_detail: detail,
+            })
+        );
+        prop!(
+            "appliedConditionalAccessPolicies",
+            d.ca_policies
+                .iter()
+                .map(|p| CaPolicyOut {
+                    id: &p.id,
+                    display_name: &p.display_name,
+                    enforced_grant_controls: &p.grant_controls,
+                    enforced_session_controls: [],
+                    result: &p.result,
+                })
+                .collect::<Vec<_>>()
+        );
+        prop!("appliedEventListeners", empty);
+        prop!("authenticationAppDeviceDetails", none);
+        prop!("authenticationAppPolicyEvaluationDetails", none);
+        prop!("authenticationContextClassReferences", empty);
+        prop!(
+            "authenticationDetails",
+            d.auth_steps
+                .iter()
+                .map(|s| AuthStepOut {
+                    authentication_step_date_time: format_time(s.at_ms),
+                    authentication_method: &s.method,
+                    authentication_method_detail: &s.method_detail,
+                    succeeded: s.succeeded,
+                    authentication_step_result_detail: &s.result_detail,
+                    authentication_step_requirement: &s.requirement,
+                })
+                .collect::<Vec<_>>()
+        );
+        prop!("authenticationProcessingDetails", empty);
+        prop!(
+            "authenticationRequirementPolicies",
+            d.requirement_policies
+                .iter()
+                .map(|(p, detail)| RequirementPolicyOut {
+                    requirement_provider: p,
+                    detail,
+                })
+                .collect::<Vec<_>>()
+        );
+        prop!(
+            "networkLocationDetails",
+            if d.network_names.is_empty() {
+                Vec::new()
+            } else {
+                vec![NetworkOut {
+                    network_type: "namedNetwork",
+                    network_names: &d.network_names,
+                }]
+            }
+        );
+        prop!("privateLinkDetails", none);
+        prop!("sessionLifetimePolicies", empty);
+        debug_assert_eq!(i, props::COUNT);
+        let _ = i;
+        map.end()
+    }
 }
 
 impl Draft {
-    /// The JSON value of property `prop`.
-    pub fn value(&self, prop: PropId) -> Value {
-        match props::name(prop) {
-            "id" => json!(self.id),
-            "createdDateTime" => json!(format_time(self.created_ms)),
-            "userDisplayName" => opt(&self.user_display_name),
-            "userPrincipalName" => opt(&self.user_principal_name),
-            "userId" => json!(self.user_id),
-            "appId" => json!(self.app_id),
-            "appDisplayName" => opt(&self.app_display_name),
-            "ipAddress" => json!(self.ip_address),
-            "clientAppUsed" => opt(&self.client_app_used),
-            "userAgent" => opt(&self.user_agent),
-            "correlationId" => json!(self.correlation_id),
-            "conditionalAccessStatus" => json!(self.conditional_access_status),
-            "originalRequestId" => json!(self.original_request_id),
-            "authenticationProtocol" => json!(self.authentication_protocol),
-            "incomingTokenType" => json!(self.incoming_token_type),
-            "isInteractive" => json!(self.is_interactive),
-            "homeTenantId" => json!(self.home_tenant_id),
-            "homeTenantName" => json!(""),
-            "isTenantRestricted" => json!(false),
-            "tokenIssuerName" => json!(""),
-            "tokenIssuerType" => json!("AzureAD"),
-            "processingTimeInMilliseconds" => json!(self.processing_ms),
-            "riskDetail" => json!(self.risk_detail),
-            "riskLevelAggregated" => json!(self.risk_level_aggregated),
-            "riskLevelDuringSignIn" => json!(self.risk_level_during_sign_in),
-            "riskState" => json!(self.risk_state),
-            "riskEventTypes" => strings(&self.risk_event_types),
-            "riskEventTypes_v2" => strings(&self.risk_event_types),
-            "resourceDisplayName" => opt(&self.resource_display_name),
-            "resourceId" => opt(&self.resource_id),
-            "resourceTenantId" => json!(self.resource_tenant_id),
-            "resourceOwnerTenantId" => json!(self.resource_tenant_id),
-            "appOwnerTenantId" => opt(&self.app_owner_tenant_id),
-            "resourceServicePrincipalId" => json!(""),
-            "authenticationMethodsUsed" => strings(&self.authentication_methods_used),
-            "authenticationRequirement" => json!(self.authentication_requirement),
-            "uniqueTokenIdentifier" => json!(self.unique_token_identifier),
-            "sessionId" => opt(&self.session_id),
-            "signInIdentifier" => opt(&self.sign_in_identifier),
-            "signInIdentifierType" => Value::Null,
-            "signInEventTypes" => strings(&self.sign_in_event_types),
-            "servicePrincipalId" => json!(self.service_principal_id),
-            "servicePrincipalName" => opt(&self.service_principal_name),
-            "servicePrincipalCredentialKeyId" => opt(&self.service_principal_credential_key_id),
-            "servicePrincipalCredentialThumbprint" => json!(""),
-            "clientCredentialType" => json!(self.client_credential_type),
-            "federatedCredentialId" => json!(""),
-            "managedServiceIdentity" => json!({
-                "msiType": "none",
-                "associatedResourceId": null,
-                "federatedTokenId": null,
-                "federatedTokenIssuer": null
-            }),
-            "userType" => json!(self.user_type),
-            "flaggedForReview" => json!(false),
-            "autonomousSystemNumber" => json!(self.autonomous_system_number),
-            "crossTenantAccessType" => json!(self.cross_tenant_access_type),
-            "azureResourceId" => json!(""),
-            "conditionalAccessAudiences" => json!([]),
-            "globalSecureAccessIpAddress" => Value::Null,
-            "ipAddressFromResourceProvider" => Value::Null,
-            "isThroughGlobalSecureAccess" => json!(false),
-            "originalTransferMethod" => json!("none"),
-            "signInTokenProtectionStatus" => json!("none"),
-            "appTokenProtectionStatus" => Value::Null,
-            "status" => json!({
-                "errorCode": self.error_code,
-                "failureReason": self.failure_reason,
-                "additionalDetails": self.additional_details
-            }),
-            "deviceDetail" => json!({
-                "deviceId": self.device.device_id,
-                "displayName": self.device.display_name,
-                "operatingSystem": self.device.operating_system,
-                "browser": self.device.browser,
-                "isCompliant": self.device.is_compliant,
-                "isManaged": self.device.is_managed,
-                "trustType": self.device.trust_type
-            }),
-            "location" => json!({
-                "city": self.place.city,
-                "state": self.place.state,
-                "countryOrRegion": self.place.country,
-                "geoCoordinates": {
-                    "altitude": null,
-                    "latitude": self.place.latitude,
-                    "longitude": self.place.longitude
-                }
-            }),
-            "mfaDetail" => match &self.mfa {
-                Some((method, detail)) => json!({"authMethod": method, "authDetail": detail}),
-                None => Value::Null,
-            },
-            "appliedConditionalAccessPolicies" => Value::Array(
-                self.ca_policies
-                    .iter()
-                    .map(|p| {
-                        json!({
-                            "id": p.id,
-                            "displayName": p.display_name,
-                            "enforcedGrantControls": p.grant_controls,
-                            "enforcedSessionControls": [],
-                            "result": p.result
-                        })
-                    })
-                    .collect(),
-            ),
-            "authenticationDetails" => Value::Array(
-                self.auth_steps
-                    .iter()
-                    .map(|s| {
-                        json!({
-                            "authenticationStepDateTime": format_time(s.at_ms),
-                            "authenticationMethod": s.method,
-                            "authenticationMethodDetail": s.method_detail,
-                            "succeeded": s.succeeded,
-                            "authenticationStepResultDetail": s.result_detail,
-                            "authenticationStepRequirement": s.requirement
-                        })
-                    })
-                    .collect(),
-            ),
-            "authenticationRequirementPolicies" => Value::Array(
-                self.requirement_policies
-                    .iter()
-                    .map(|(p, d)| json!({"requirementProvider": p, "detail": d}))
-                    .collect(),
-            ),
-            "networkLocationDetails" => Value::Array(
-                if self.network_names.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![json!({"networkType": "namedNetwork", "networkNames": self.network_names})]
-                },
-            ),
-            "appliedEventListeners"
-            | "authenticationContextClassReferences"
-            | "authenticationProcessingDetails"
-            | "sessionLifetimePolicies" => json!([]),
-            "authenticationAppDeviceDetails"
-            | "authenticationAppPolicyEvaluationDetails"
-            | "privateLinkDetails" => Value::Null,
-            _ => Value::Null,
-        }
-    }
-
-    /// Every property in `wanted`, in that order.
+    /// Every property in `wanted` (in canonical order) as a JSON object.
     pub fn to_map(&self, wanted: &[PropId]) -> Map<String, Value> {
-        let mut map = Map::with_capacity(wanted.len());
-        for &p in wanted {
-            map.insert(props::name(p).to_owned(), self.value(p));
+        let m = mask(wanted);
+        match serde_json::to_value(DraftView {
+            draft: self,
+            mask: &m,
+        }) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
         }
-        map
     }
 }
 
@@ -325,10 +472,23 @@ pub fn status_text(code: i64) -> (Option<&'static str>, Option<&'static str>) {
             None,
         ),
         7000215 => (Some("Invalid client secret is provided."), None),
-        7000222 => (
-            Some("The provided client secret keys are expired."),
-            None,
-        ),
+        7000222 => (Some("The provided client secret keys are expired."), None),
         _ => (Some("Other."), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signins::ApiVersion;
+
+    #[test]
+    fn every_property_is_written_in_canonical_order() {
+        let map = Draft::default().to_map(&props::all(ApiVersion::Beta));
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        let want: Vec<&str> = props::PROPS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(keys, want);
+        let v1 = Draft::default().to_map(&props::all(ApiVersion::V1));
+        assert_eq!(v1.len(), 24);
     }
 }

@@ -210,7 +210,14 @@ pub static FIELDS: &[FieldDef] = &[
         false,
         None,
     ),
-    def(Field::ClientAppUsed, "clientAppUsed", T::Str, OP_EQ, false, None),
+    def(
+        Field::ClientAppUsed,
+        "clientAppUsed",
+        T::Str,
+        OP_EQ,
+        false,
+        None,
+    ),
     def(
         Field::ConditionalAccessStatus,
         "conditionalAccessStatus",
@@ -219,7 +226,14 @@ pub static FIELDS: &[FieldDef] = &[
         false,
         Some(CA_STATUS),
     ),
-    def(Field::CorrelationId, "correlationId", T::Str, OP_EQ, false, None),
+    def(
+        Field::CorrelationId,
+        "correlationId",
+        T::Str,
+        OP_EQ,
+        false,
+        None,
+    ),
     def(Field::ResourceId, "resourceId", T::Str, OP_EQ, false, None),
     def(
         Field::ResourceDisplayName,
@@ -277,7 +291,14 @@ pub static FIELDS: &[FieldDef] = &[
         false,
         None,
     ),
-    def(Field::IsInteractive, "isInteractive", T::Bool, OP_EQ, false, None),
+    def(
+        Field::IsInteractive,
+        "isInteractive",
+        T::Bool,
+        OP_EQ,
+        false,
+        None,
+    ),
     def(
         Field::RiskDetail,
         "riskDetail",

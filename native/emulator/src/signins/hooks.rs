@@ -66,7 +66,12 @@ async fn count(
     let Some(tenant) = st.scenario.tenant(&q.tenant) else {
         return error(StatusCode::NOT_FOUND, format!("no tenant {}", q.tenant));
     };
-    let filter = match q.filter.as_deref().map(|f| Filter::parse(f, version)).transpose() {
+    let filter = match q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(f, version))
+        .transpose()
+    {
         Ok(f) => f,
         Err(e) => {
             return (
@@ -157,7 +162,12 @@ async fn set_settings(
                     );
                 }
             },
-            other => return error(StatusCode::BAD_REQUEST, format!("unknown setting '{other}'")),
+            other => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown setting '{other}'"),
+                );
+            }
         }
     }
     if let Some(t) = throttle {

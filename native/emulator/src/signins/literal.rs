@@ -30,7 +30,10 @@ pub struct LiteralSignIn {
 
 impl LiteralSignIn {
     pub fn id(&self) -> &str {
-        self.json.get("id").and_then(Value::as_str).unwrap_or_default()
+        self.json
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     pub fn event_types(&self) -> impl Iterator<Item = &str> {
@@ -308,7 +311,10 @@ pub fn build(
     // The failure texts follow the final error code unless the item gave its own.
     if let Some(Value::Object(status)) = json.get_mut("status") {
         let given = raw.get("status").and_then(Value::as_object);
-        for (k, v) in [("failureReason", failure), ("additionalDetails", additional)] {
+        for (k, v) in [
+            ("failureReason", failure),
+            ("additionalDetails", additional),
+        ] {
             if given.is_none_or(|g| !g.contains_key(k)) {
                 status.insert(k.to_owned(), v.map_or(Value::Null, Value::from));
             }

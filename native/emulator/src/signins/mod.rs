@@ -219,15 +219,6 @@ pub fn validate(scenario: &Scenario) -> Result<(), String> {
         return Err("graph.signInsScanLimit must be at least 1".to_owned());
     }
     for tenant in &scenario.tenants {
-        if let Some(spec) = &tenant.sign_ins
-            && let Some(g) = &spec.generate
-            && g.users > 100_000
-        {
-            return Err(format!(
-                "tenant {}: signIns.generate.users must be at most 100000",
-                tenant.id
-            ));
-        }
         build_tenant(scenario, tenant, scenario.loaded_at)?;
     }
     Ok(())
@@ -251,12 +242,7 @@ impl SignInService {
                 build_tenant(scenario, t, scenario.loaded_at).unwrap_or_else(|e| {
                     // Unreachable after Scenario::load validated the same input.
                     tracing::error!(error = %e, "sign-ins not loaded");
-                    TenantSignIns::new(
-                        t.id.clone(),
-                        premium_of(&t.licenses),
-                        Vec::new(),
-                        None,
-                    )
+                    TenantSignIns::new(t.id.clone(), premium_of(&t.licenses), Vec::new(), None)
                 })
             })
             .collect();
@@ -306,7 +292,10 @@ mod tests {
     fn licences() {
         let l = |v: &[&str]| premium_of(&v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
         assert_eq!(l(&[]), Premium::None);
-        assert_eq!(l(&["ENTERPRISEPACK", "O365_BUSINESS_PREMIUM"]), Premium::None);
+        assert_eq!(
+            l(&["ENTERPRISEPACK", "O365_BUSINESS_PREMIUM"]),
+            Premium::None
+        );
         assert_eq!(l(&["aad_premium"]), Premium::P1);
         assert_eq!(l(&["SPE_E3"]), Premium::P1);
         assert_eq!(l(&["SPB"]), Premium::P1);

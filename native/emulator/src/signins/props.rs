@@ -86,6 +86,9 @@ pub static PROPS: &[(&str, bool)] = &[
 /// Index into [`PROPS`].
 pub type PropId = usize;
 
+/// Number of properties (beta).
+pub const COUNT: usize = 75;
+
 /// Every property of `version`, in response order.
 pub fn all(version: ApiVersion) -> Vec<PropId> {
     PROPS
@@ -128,6 +131,7 @@ mod tests {
         let beta = all(ApiVersion::Beta);
         assert!(v1.iter().all(|p| beta.contains(p)));
         assert_eq!(v1.len(), 24);
+        assert_eq!(PROPS.len(), COUNT);
         assert!(lookup("authenticationDetails", ApiVersion::V1).is_none());
         assert_eq!(lookup("CREATEDDATETIME", ApiVersion::V1), Some(1));
     }

@@ -19,7 +19,12 @@ const TAG_LEN: usize = 12;
 const BODY_LEN: usize = 2 + STREAMS * 8 + 8;
 
 /// What a token is tied to: the tenant, API version, filter text and order.
-pub fn fingerprint(tenant_id: &str, version: ApiVersion, filter: Option<&str>, order: Order) -> u64 {
+pub fn fingerprint(
+    tenant_id: &str,
+    version: ApiVersion,
+    filter: Option<&str>,
+    order: Order,
+) -> u64 {
     hash(&[
         hash_str(&tenant_id.to_ascii_lowercase()),
         hash_str(version.segment()),
@@ -29,7 +34,10 @@ pub fn fingerprint(tenant_id: &str, version: ApiVersion, filter: Option<&str>, o
 }
 
 fn tag(body: &[u8]) -> [u8; TAG_LEN] {
-    let digest = Sha256::new().chain_update(KEY).chain_update(body).finalize();
+    let digest = Sha256::new()
+        .chain_update(KEY)
+        .chain_update(body)
+        .finalize();
     let mut out = [0u8; TAG_LEN];
     out.copy_from_slice(&digest[..TAG_LEN]);
     out

@@ -12,7 +12,12 @@ use crate::signins_support::*;
 
 const SIGNINS: &str = "/graph/v1.0/auditLogs/signIns?$top=20";
 
-async fn with_fault(env: &Env, path: &str, token: &str, fault: &str) -> reqwest::Result<reqwest::Response> {
+async fn with_fault(
+    env: &Env,
+    path: &str,
+    token: &str,
+    fault: &str,
+) -> reqwest::Result<reqwest::Response> {
     env.http
         .get(env.url(path))
         .bearer_auth(token)
@@ -50,11 +55,16 @@ async fn every_fault_kind_on_request() {
     let token = reporter_token(&env).await;
 
     // Baseline.
-    let normal = with_fault(&env, SIGNINS, &token, "none").await.expect("sent");
+    let normal = with_fault(&env, SIGNINS, &token, "none")
+        .await
+        .expect("sent");
     assert_eq!(normal.status(), StatusCode::OK);
     let normal_body: Value = normal.json().await.expect("JSON");
 
-    for (kind, status, code) in [("http500", 500, "UnknownError"), ("http503", 503, "serviceNotAvailable")] {
+    for (kind, status, code) in [
+        ("http500", 500, "UnknownError"),
+        ("http503", 503, "serviceNotAvailable"),
+    ] {
         let resp = with_fault(&env, SIGNINS, &token, kind).await.expect("sent");
         let headers = resp.headers().clone();
         let (s, body, _) = split(resp).await;
@@ -66,9 +76,16 @@ async fn every_fault_kind_on_request() {
     for (kind, status) in [("http502", 502), ("http504", 504)] {
         let resp = with_fault(&env, SIGNINS, &token, kind).await.expect("sent");
         assert_eq!(resp.status().as_u16(), status);
-        assert!(resp.headers()["content-type"].to_str().is_ok_and(|c| c.starts_with("text/html")));
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|c| c.starts_with("text/html"))
+        );
         let text = resp.text().await.expect("body");
-        assert!(serde_json::from_str::<Value>(&text).is_err(), "a gateway page, not JSON");
+        assert!(
+            serde_json::from_str::<Value>(&text).is_err(),
+            "a gateway page, not JSON"
+        );
     }
 
     // reset: not a single byte of HTTP.
@@ -82,15 +99,23 @@ async fn every_fault_kind_on_request() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let length: usize = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
         .and_then(|v| v.trim().parse().ok())
         .expect("content-length");
     assert!(body.len() < length, "{} of {length}", body.len());
-    let resp = with_fault(&env, SIGNINS, &token, "truncated").await.expect("head arrives");
+    let resp = with_fault(&env, SIGNINS, &token, "truncated")
+        .await
+        .expect("head arrives");
     assert!(resp.bytes().await.is_err(), "reading the body fails");
 
     // malformedJson: a complete 200 that does not parse.
-    let resp = with_fault(&env, SIGNINS, &token, "malformedJson").await.expect("sent");
+    let resp = with_fault(&env, SIGNINS, &token, "malformedJson")
+        .await
+        .expect("sent");
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.expect("complete body");
     assert!(serde_json::from_str::<Value>(&text).is_err());
@@ -98,22 +123,38 @@ async fn every_fault_kind_on_request() {
 
     // slowBody: the real page, trickled.
     let started = Instant::now();
-    let resp = with_fault(&env, SIGNINS, &token, "slowBody; seconds=1").await.expect("sent");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let slow: Value = resp.json().await.expect("valid JSON");
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
-    assert_eq!(ids(slow["value"].as_array().expect("value")), ids(normal_body["value"].as_array().expect("value")));
-
-    // Partner Center gets its own envelope.
-    let resp = with_fault(&env, "/partnercenter/v1/profiles/organization", &token, "http500")
+    let resp = with_fault(&env, SIGNINS, &token, "slowBody; seconds=1")
         .await
         .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let slow: Value = resp.json().await.expect("valid JSON");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        ids(slow["value"].as_array().expect("value")),
+        ids(normal_body["value"].as_array().expect("value"))
+    );
+
+    // Partner Center gets its own envelope.
+    let resp = with_fault(
+        &env,
+        "/partnercenter/v1/profiles/organization",
+        &token,
+        "http500",
+    )
+    .await
+    .expect("sent");
     let (s, body, _) = split(resp).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["source"], "PartnerFD");
 
     // Typos in the header are reported, not ignored.
-    let resp = with_fault(&env, SIGNINS, &token, "teapot").await.expect("sent");
+    let resp = with_fault(&env, SIGNINS, &token, "teapot")
+        .await
+        .expect("sent");
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 
     // The request log names each fault; a reset has no status.
@@ -164,7 +205,8 @@ async fn faults_never_touch_the_token_service_or_control_plane() {
 /// Statuses of `n` sign-in requests against a fresh emulator with seeded faults.
 async fn fault_sequence(seed: u64, n: usize) -> Vec<u16> {
     let env = Env::start_with(unthrottled(|v| {
-        v["faults"] = json!({"seed": seed, "rate": 0.4, "kinds": ["http500", "http503", "http502"]});
+        v["faults"] =
+            json!({"seed": seed, "rate": 0.4, "kinds": ["http500", "http503", "http502"]});
     }))
     .await;
     let token = reporter_token(&env).await;

@@ -2,8 +2,8 @@
 //! per process, so starting is cheap) and talks to it over HTTP like any client would.
 
 mod common;
-mod signins_support;
 mod flows;
+mod signins_support;
 
 mod authorization_code;
 mod cli;

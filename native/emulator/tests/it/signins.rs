@@ -23,23 +23,47 @@ async fn v1_has_exactly_the_v1_properties_and_beta_adds_its_own() {
     assert!(headers.contains_key("request-id"));
     assert_eq!(
         body["@odata.context"],
-        format!("{}/graph/v1.0/$metadata#auditLogs/signIns", env.emu.base_url)
+        format!(
+            "{}/graph/v1.0/$metadata#auditLogs/signIns",
+            env.emu.base_url
+        )
     );
-    let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["@odata.context", "@odata.nextLink", "value"]);
     let items = body["value"].as_array().expect("value");
     assert_eq!(items.len(), 5);
     for item in items {
-        let keys: Vec<&str> = item.as_object().expect("object").keys().map(String::as_str).collect();
+        let keys: Vec<&str> = item
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, V1_PROPERTIES, "v1.0 property set");
-        assert_eq!(item["isInteractive"], true, "v1.0 lists interactive sign-ins only");
+        assert_eq!(
+            item["isInteractive"], true,
+            "v1.0 lists interactive sign-ins only"
+        );
         let status = item["status"].as_object().expect("status");
         assert_eq!(
             status.keys().map(String::as_str).collect::<Vec<_>>(),
             ["errorCode", "failureReason", "additionalDetails"]
         );
         assert!(item["status"]["errorCode"].is_i64());
-        for k in ["deviceId", "displayName", "operatingSystem", "browser", "isCompliant", "isManaged", "trustType"] {
+        for k in [
+            "deviceId",
+            "displayName",
+            "operatingSystem",
+            "browser",
+            "isCompliant",
+            "isManaged",
+            "trustType",
+        ] {
             assert!(item["deviceDetail"].get(k).is_some(), "deviceDetail.{k}");
         }
         for k in ["city", "state", "countryOrRegion", "geoCoordinates"] {
@@ -53,7 +77,10 @@ async fn v1_has_exactly_the_v1_properties_and_beta_adds_its_own() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["@odata.context"],
-        format!("{}/graph/beta/$metadata#auditLogs/signIns", env.emu.base_url)
+        format!(
+            "{}/graph/beta/$metadata#auditLogs/signIns",
+            env.emu.base_url
+        )
     );
     for item in body["value"].as_array().expect("value") {
         let obj = item.as_object().expect("object");
@@ -79,7 +106,9 @@ async fn v1_has_exactly_the_v1_properties_and_beta_adds_its_own() {
         ] {
             assert!(obj.contains_key(k), "beta adds {k}");
         }
-        let req = item["authenticationRequirement"].as_str().expect("requirement");
+        let req = item["authenticationRequirement"]
+            .as_str()
+            .expect("requirement");
         assert!(
             ["singleFactorAuthentication", "multiFactorAuthentication"].contains(&req),
             "{req}"
@@ -118,7 +147,10 @@ async fn permissions_are_checked() {
                 ("client_id", REPORTER),
                 ("client_secret", REPORTER_SECRET),
                 ("refresh_token", RT_REPORTER_ADMIN),
-                ("scope", "https://api.partnercenter.microsoft.com/user_impersonation"),
+                (
+                    "scope",
+                    "https://api.partnercenter.microsoft.com/user_impersonation",
+                ),
             ],
         )
         .await;
@@ -169,7 +201,10 @@ async fn top_bounds_and_default_page_size() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["value"].as_array().map(Vec::len), Some(1));
     let next = body["@odata.nextLink"].as_str().expect("nextLink");
-    assert!(next.contains("$top=1&") && next.contains("$skiptoken="), "{next}");
+    assert!(
+        next.contains("$top=1&") && next.contains("$skiptoken="),
+        "{next}"
+    );
 
     // Default and maximum page size: 1000 (the tenant has about 2,500 interactive sign-ins).
     let (status, body, _) = list(&env, "v1.0", &token, &[]).await;
@@ -210,7 +245,12 @@ async fn select_limits_and_validates_properties() {
         )
     );
     for item in body["value"].as_array().expect("value") {
-        let keys: Vec<&str> = item.as_object().expect("object").keys().map(String::as_str).collect();
+        let keys: Vec<&str> = item
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["id", "userPrincipalName", "status"]);
     }
     // $select survives into the next link.
@@ -228,14 +268,22 @@ async fn select_limits_and_validates_properties() {
         "{body}"
     );
     // Beta-only properties do not exist on v1.0.
-    let (status, body, _) =
-        list(&env, "v1.0", &token, &[("$select", "authenticationRequirement")]).await;
+    let (status, body, _) = list(
+        &env,
+        "v1.0",
+        &token,
+        &[("$select", "authenticationRequirement")],
+    )
+    .await;
     assert_graph_error(status, &body, 400, "BadRequest");
     let (status, body, _) = list(
         &env,
         "beta",
         &token,
-        &[("$select", "authenticationRequirement,mfaDetail"), ("$top", "2")],
+        &[
+            ("$select", "authenticationRequirement,mfaDetail"),
+            ("$top", "2"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -258,20 +306,48 @@ async fn bad_filters_are_client_errors_never_500() {
         ("v1.0", "userId eq 'x'; DROP TABLE signIns", "BadRequest"),
         ("v1.0", "userId eq \"x\"", "BadRequest"),
         ("v1.0", "bogus eq 'x'", "BadRequest"),
-        ("v1.0", "createdDateTime ge '2024-01-01T00:00:00Z'", "BadRequest"),
-        ("v1.0", "createdDateTime ge 2024-02-30T00:00:00Z", "BadRequest"),
+        (
+            "v1.0",
+            "createdDateTime ge '2024-01-01T00:00:00Z'",
+            "BadRequest",
+        ),
+        (
+            "v1.0",
+            "createdDateTime ge 2024-02-30T00:00:00Z",
+            "BadRequest",
+        ),
         ("v1.0", "status/errorCode eq 'abc'", "BadRequest"),
         ("v1.0", "isInteractive eq 1", "BadRequest"),
         ("v1.0", "conditionalAccessStatus eq 'maybe'", "BadRequest"),
-        ("v1.0", "signInEventTypes/any(t: t eq 'interactiveUser')", "BadRequest"),
+        (
+            "v1.0",
+            "signInEventTypes/any(t: t eq 'interactiveUser')",
+            "BadRequest",
+        ),
         ("v1.0", "", "BadRequest"),
         ("v1.0", "\u{0}", "BadRequest"),
         ("v1.0", "userId ne 'x'", "Request_UnsupportedQuery"),
-        ("v1.0", "endswith(userPrincipalName,'.com')", "Request_UnsupportedQuery"),
-        ("v1.0", "startswith(appId,'c44')", "Request_UnsupportedQuery"),
-        ("beta", "signInEventTypes/all(t: t eq 'interactiveUser')", "Request_UnsupportedQuery"),
+        (
+            "v1.0",
+            "endswith(userPrincipalName,'.com')",
+            "Request_UnsupportedQuery",
+        ),
+        (
+            "v1.0",
+            "startswith(appId,'c44')",
+            "Request_UnsupportedQuery",
+        ),
+        (
+            "beta",
+            "signInEventTypes/all(t: t eq 'interactiveUser')",
+            "Request_UnsupportedQuery",
+        ),
         ("beta", "userAgent eq 'x'", "Request_UnsupportedQuery"),
-        ("beta", "signInEventTypes/any(t: t eq 'nobody')", "BadRequest"),
+        (
+            "beta",
+            "signInEventTypes/any(t: t eq 'nobody')",
+            "BadRequest",
+        ),
     ];
     for (version, filter, code) in cases {
         let (status, body, _) = list(&env, version, &token, &[("$filter", filter)]).await;
@@ -322,10 +398,14 @@ async fn filters_select_the_right_records() {
         }
     };
 
-    let items = filtered("v1.0", &"userId eq 'c1000001-0000-4000-8000-000000000002'").await;
+    let items = filtered("v1.0", "userId eq 'c1000001-0000-4000-8000-000000000002'").await;
     check(&items, &|i| i["userId"] == S_SALES, "userId");
     let items = filtered("v1.0", "startswith(userPrincipalName,'ADMIN@')").await;
-    check(&items, &|i| i["userPrincipalName"] == "admin@contoso-signins.onmicrosoft.com", "startswith");
+    check(
+        &items,
+        &|i| i["userPrincipalName"] == "admin@contoso-signins.onmicrosoft.com",
+        "startswith",
+    );
     let items = filtered("v1.0", "status/errorCode eq 50126").await;
     check(&items, &|i| i["status"]["errorCode"] == 50126, "errorCode");
     let items = filtered("v1.0", "status/errorCode ne 0").await;
@@ -337,28 +417,68 @@ async fn filters_select_the_right_records() {
     .await;
     check(
         &items,
-        &|i| ["IMAP4", "Authenticated SMTP", "Exchange ActiveSync"].contains(&i["clientAppUsed"].as_str().unwrap_or_default()),
+        &|i| {
+            ["IMAP4", "Authenticated SMTP", "Exchange ActiveSync"]
+                .contains(&i["clientAppUsed"].as_str().unwrap_or_default())
+        },
         "legacy clients",
     );
-    let items = filtered("v1.0", "conditionalAccessStatus eq 'failure' and (status/errorCode eq 53003)").await;
-    check(&items, &|i| i["conditionalAccessStatus"] == "failure" && i["status"]["errorCode"] == 53003, "CA");
-    let items = filtered("beta", "authenticationRequirement eq 'singleFactorAuthentication' and status/errorCode eq 0").await;
-    check(&items, &|i| i["authenticationRequirement"] == "singleFactorAuthentication" && i["mfaDetail"].is_null(), "single factor");
+    let items = filtered(
+        "v1.0",
+        "conditionalAccessStatus eq 'failure' and (status/errorCode eq 53003)",
+    )
+    .await;
+    check(
+        &items,
+        &|i| i["conditionalAccessStatus"] == "failure" && i["status"]["errorCode"] == 53003,
+        "CA",
+    );
+    let items = filtered(
+        "beta",
+        "authenticationRequirement eq 'singleFactorAuthentication' and status/errorCode eq 0",
+    )
+    .await;
+    check(
+        &items,
+        &|i| {
+            i["authenticationRequirement"] == "singleFactorAuthentication"
+                && i["mfaDetail"].is_null()
+        },
+        "single factor",
+    );
     let items = filtered("beta", "userType eq 'guest'").await;
-    check(&items, &|i| i["userType"] == "guest" && i["crossTenantAccessType"] == "b2bCollaboration", "guests");
+    check(
+        &items,
+        &|i| i["userType"] == "guest" && i["crossTenantAccessType"] == "b2bCollaboration",
+        "guests",
+    );
     let items = filtered("v1.0", "riskLevelDuringSignIn eq 'high'").await;
     check(&items, &|i| i["riskLevelDuringSignIn"] == "high", "risky");
 
     // Event types: beta returns other types only when asked for them.
     let items = filtered("beta", "signInEventTypes/any(t: t eq 'nonInteractiveUser')").await;
-    check(&items, &|i| i["signInEventTypes"] == json!(["nonInteractiveUser"]) && i["isInteractive"] == false, "non-interactive");
+    check(
+        &items,
+        &|i| i["signInEventTypes"] == json!(["nonInteractiveUser"]) && i["isInteractive"] == false,
+        "non-interactive",
+    );
     let items = filtered("beta", "signInEventTypes/any(t: t eq 'servicePrincipal')").await;
     check(
         &items,
-        &|i| i["servicePrincipalId"].as_str().is_some_and(|s| !s.is_empty()) && i["userId"] == "" && i["clientAppUsed"].is_null(),
+        &|i| {
+            i["servicePrincipalId"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+                && i["userId"] == ""
+                && i["clientAppUsed"].is_null()
+        },
         "service principals",
     );
-    let items = filtered("beta", "signInEventTypes/any(t: t ne 'interactiveUser') and isInteractive eq false").await;
+    let items = filtered(
+        "beta",
+        "signInEventTypes/any(t: t ne 'interactiveUser') and isInteractive eq false",
+    )
+    .await;
     check(&items, &|i| i["isInteractive"] == false, "ne");
     let everything = count_hook(
         &env,
@@ -369,9 +489,12 @@ async fn filters_select_the_right_records() {
     .await;
     let interactive = count_hook(&env, S_TENANT, "beta", None).await;
     assert_eq!(interactive, count_hook(&env, S_TENANT, "v1.0", None).await);
-    assert!(everything > interactive * 3 / 2, "{everything} vs {interactive}");
-    // 5,000 generated + 6 visible literal sign-ins (one is 40 days old, one in the future).
-    assert_eq!(everything, 5_006);
+    assert!(
+        everything > interactive * 3 / 2,
+        "{everything} vs {interactive}"
+    );
+    // 5,000 generated + 7 visible literal sign-ins (one is 40 days old, one in the future).
+    assert_eq!(everything, 5_007);
 }
 
 #[tokio::test]
@@ -404,20 +527,36 @@ async fn paging_follows_next_links_without_gaps_or_duplicates() {
 
     // A time window with other conditions, across event types, in small pages.
     let now = chrono::Utc::now();
-    let from = (now - chrono::Duration::days(3)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let to = (now - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let from = (now - chrono::Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let to = (now - chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let filter = format!(
         "createdDateTime ge {from} and createdDateTime lt {to} and (signInEventTypes/any(t: t eq 'nonInteractiveUser') or status/errorCode ne 0)"
     );
-    let items: Vec<Value> = all_pages(&env, "beta", &token, &[("$filter", &filter), ("$top", "97")])
-        .await
-        .concat();
+    let items: Vec<Value> = all_pages(
+        &env,
+        "beta",
+        &token,
+        &[("$filter", &filter), ("$top", "97")],
+    )
+    .await
+    .concat();
     let n = assert_unique(&items);
     assert!(n > 100, "{n}");
-    assert_eq!(n as u64, count_hook(&env, S_TENANT, "beta", Some(&filter)).await);
+    assert_eq!(
+        n as u64,
+        count_hook(&env, S_TENANT, "beta", Some(&filter)).await
+    );
     for item in &items {
         let t = created(item).to_rfc3339();
-        assert!(t.as_str() >= from.replace('Z', "+00:00").as_str() && t.as_str() < to.replace('Z', "+00:00").as_str(), "{t}");
+        assert!(
+            t.as_str() >= from.replace('Z', "+00:00").as_str()
+                && t.as_str() < to.replace('Z', "+00:00").as_str(),
+            "{t}"
+        );
     }
 }
 
@@ -425,8 +564,17 @@ async fn paging_follows_next_links_without_gaps_or_duplicates() {
 async fn skiptoken_is_opaque_and_tamper_evident() {
     let env = Env::start_with(unthrottled(|_| {})).await;
     let token = reporter_token(&env).await;
-    let (_, body, _) = list(&env, "v1.0", &token, &[("$top", "10"), ("$filter", "status/errorCode eq 0")]).await;
-    let next = body["@odata.nextLink"].as_str().expect("nextLink").to_owned();
+    let (_, body, _) = list(
+        &env,
+        "v1.0",
+        &token,
+        &[("$top", "10"), ("$filter", "status/errorCode eq 0")],
+    )
+    .await;
+    let next = body["@odata.nextLink"]
+        .as_str()
+        .expect("nextLink")
+        .to_owned();
     let (status, _, _) = get_url(&env, &next, &token).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -468,27 +616,47 @@ async fn literal_sign_ins_retention_and_the_clock() {
     let admin = by_id(literal(1)).await;
     assert_eq!(admin.len(), 1);
     let a = &admin[0];
-    assert_eq!(a["userPrincipalName"], "admin@contoso-signins.onmicrosoft.com");
+    assert_eq!(
+        a["userPrincipalName"],
+        "admin@contoso-signins.onmicrosoft.com"
+    );
     assert_eq!(a["userDisplayName"], "Ada Admin");
     assert_eq!(a["appDisplayName"], "Azure Portal");
-    assert_eq!(a["resourceDisplayName"], "Windows Azure Service Management API");
+    assert_eq!(
+        a["resourceDisplayName"],
+        "Windows Azure Service Management API"
+    );
     assert_eq!(a["ipAddress"], "198.51.100.7");
     assert_eq!(a["authenticationRequirement"], "multiFactorAuthentication");
     assert_eq!(a["authenticationDetails"].as_array().map(Vec::len), Some(2));
-    assert_eq!(a["authenticationDetails"][1]["authenticationMethod"], "Mobile app notification");
+    assert_eq!(
+        a["authenticationDetails"][1]["authenticationMethod"],
+        "Mobile app notification"
+    );
     assert_eq!(a["authenticationDetails"][1]["succeeded"], true);
     assert_eq!(a["mfaDetail"]["authMethod"], "Mobile app notification");
     let age = chrono::Utc::now() - created(a).with_timezone(&chrono::Utc);
     assert!((55..=65).contains(&age.num_minutes()), "{age}");
-    assert!(a["createdDateTime"].as_str().is_some_and(|t| t.ends_with(":00Z") || t.len() == 20), "{a}");
+    assert!(
+        a["createdDateTime"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(":00Z") || t.len() == 20),
+        "{a}"
+    );
 
     let imap = &by_id(literal(2)).await[0];
     assert_eq!(imap["clientAppUsed"], "IMAP4");
-    assert_eq!(imap["authenticationRequirement"], "singleFactorAuthentication");
+    assert_eq!(
+        imap["authenticationRequirement"],
+        "singleFactorAuthentication"
+    );
     assert!(imap["mfaDetail"].is_null());
     assert_eq!(imap["userAgent"], "BAV2ROPC");
     assert_eq!(imap["deviceDetail"]["operatingSystem"], "");
-    assert_eq!(imap["deviceDetail"]["isManaged"], false, "objects merge key by key");
+    assert_eq!(
+        imap["deviceDetail"]["isManaged"], false,
+        "objects merge key by key"
+    );
 
     let failed = &by_id(literal(3)).await[0];
     assert_eq!(failed["status"]["errorCode"], 50126);
@@ -509,7 +677,13 @@ async fn literal_sign_ins_retention_and_the_clock() {
         &env,
         "beta",
         &token,
-        &[("$filter", &format!("id eq '{}' and signInEventTypes/any(t: t eq 'nonInteractiveUser')", literal(5)))],
+        &[(
+            "$filter",
+            &format!(
+                "id eq '{}' and signInEventTypes/any(t: t eq 'nonInteractiveUser')",
+                literal(5)
+            ),
+        )],
     )
     .await;
     assert_eq!(body["value"][0]["isInteractive"], false, "{body}");
@@ -534,7 +708,10 @@ async fn literal_sign_ins_retention_and_the_clock() {
     assert_eq!(risky["riskLevelDuringSignIn"], "high");
     assert_eq!(risky["riskEventTypes_v2"], json!(["anonymizedIPAddress"]));
     assert_eq!(risky["location"]["city"], "Frankfurt am Main");
-    assert!(risky["location"]["geoCoordinates"].is_object(), "merged, not replaced");
+    assert!(
+        risky["location"]["geoCoordinates"].is_object(),
+        "merged, not replaced"
+    );
 
     // 40 days old: beyond the 30-day retention of a P2 tenant.
     assert!(by_id(literal(8)).await.is_empty());
@@ -557,7 +734,10 @@ async fn literal_sign_ins_retention_and_the_clock() {
         &env,
         "v1.0",
         &token,
-        &[("$filter", "createdDateTime ge 2001-01-01T00:00:00Z"), ("$top", "1000")],
+        &[
+            ("$filter", "createdDateTime ge 2001-01-01T00:00:00Z"),
+            ("$top", "1000"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -576,20 +756,36 @@ async fn get_by_id() {
         assert_eq!(status, StatusCode::OK, "{one}");
         assert_eq!(
             one["@odata.context"],
-            format!("{}/graph/beta/$metadata#auditLogs/signIns/$entity", env.emu.base_url)
+            format!(
+                "{}/graph/beta/$metadata#auditLogs/signIns/$entity",
+                env.emu.base_url
+            )
         );
         let mut one = one.as_object().expect("object").clone();
         one.remove("@odata.context");
         assert_eq!(Value::Object(one), *item);
     }
     let (status, one, _) = env
-        .get(&format!("/graph/v1.0/auditLogs/signIns/{}?$select=id,userId", literal(1)), Some(&token))
+        .get(
+            &format!(
+                "/graph/v1.0/auditLogs/signIns/{}?$select=id,userId",
+                literal(1)
+            ),
+            Some(&token),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{one}");
     assert_eq!(one.as_object().map(|o| o.len()), Some(3));
-    for missing in [literal(8), "00000000-0000-4000-8000-000000000000".to_owned(), "nope".to_owned()] {
+    for missing in [
+        literal(8),
+        "00000000-0000-4000-8000-000000000000".to_owned(),
+        "nope".to_owned(),
+    ] {
         let (status, body, _) = env
-            .get(&format!("/graph/v1.0/auditLogs/signIns/{missing}"), Some(&token))
+            .get(
+                &format!("/graph/v1.0/auditLogs/signIns/{missing}"),
+                Some(&token),
+            )
             .await;
         assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     }
@@ -627,11 +823,23 @@ async fn count_hook_validates_its_input() {
 async fn scenario_mistakes_fail_at_start_up() {
     install_crypto_provider();
     for (edit, needle) in [
-        (json!({"createdDateTime": "-1h", "userId": S_ADMIN, "userPrincipleName": "typo"}), "userPrincipleName"),
+        (
+            json!({"createdDateTime": "-1h", "userId": S_ADMIN, "userPrincipleName": "typo"}),
+            "userPrincipleName",
+        ),
         (json!({"userId": S_ADMIN}), "createdDateTime"),
-        (json!({"createdDateTime": "-1h"}), "userId or userPrincipalName"),
-        (json!({"createdDateTime": "-1h", "userId": S_ADMIN, "status": {"errorCode": "x"}}), "errorCode"),
-        (json!({"createdDateTime": "-1h", "userId": S_ADMIN, "id": "51000000-0000-4000-8000-000000000001"}), "used twice"),
+        (
+            json!({"createdDateTime": "-1h"}),
+            "userId or userPrincipalName",
+        ),
+        (
+            json!({"createdDateTime": "-1h", "userId": S_ADMIN, "status": {"errorCode": "x"}}),
+            "errorCode",
+        ),
+        (
+            json!({"createdDateTime": "-1h", "userId": S_ADMIN, "id": "51000000-0000-4000-8000-000000000001"}),
+            "used twice",
+        ),
     ] {
         let text = signins_with(|v| {
             v["tenants"][0]["signIns"]["items"]
@@ -648,9 +856,13 @@ async fn scenario_mistakes_fail_at_start_up() {
     let text = signins_with(|v| {
         v["tenants"][0]["signIns"]["generate"]["mix"] = json!({"bogus": 1});
     });
-    assert!(partnersecurity_emulator::Scenario::load(&text, "http://x", chrono::Utc::now()).is_err());
+    assert!(
+        partnersecurity_emulator::Scenario::load(&text, "http://x", chrono::Utc::now()).is_err()
+    );
     let text = signins_with(|v| {
         v["graph"]["signInsThrottle"] = json!({"requests": 0, "windowSeconds": 10});
     });
-    assert!(partnersecurity_emulator::Scenario::load(&text, "http://x", chrono::Utc::now()).is_err());
+    assert!(
+        partnersecurity_emulator::Scenario::load(&text, "http://x", chrono::Utc::now()).is_err()
+    );
 }

@@ -23,13 +23,17 @@ fn stamp(t: chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Only generated sign-ins, `days` back from midnight (29 keeps them all inside the 30-day
+/// retention whatever the time of day).
 fn generated_only(seed: u64, count: u64, users: u32) -> String {
     unthrottled(|v| {
         v["tenants"][0]["signIns"] = json!({
-            "generate": {"seed": seed, "count": count, "days": 30, "users": users, "end": stamp(today())}
+            "generate": {"seed": seed, "count": count, "days": DAYS, "users": users, "end": stamp(today())}
         });
     })
 }
+
+const DAYS: i64 = 29;
 
 /// The first two pages of a query, as raw `value` bytes plus the second page's skiptoken.
 async fn two_pages(seed: u64) -> (String, String, String) {
@@ -41,16 +45,30 @@ async fn two_pages(seed: u64) -> (String, String, String) {
         &token,
         &[
             ("$top", "150"),
-            ("$filter", "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'servicePrincipal')"),
+            (
+                "$filter",
+                "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'servicePrincipal')",
+            ),
         ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{first}");
-    let next = first["@odata.nextLink"].as_str().expect("nextLink").to_owned();
+    let next = first["@odata.nextLink"]
+        .as_str()
+        .expect("nextLink")
+        .to_owned();
     let (status, second, _) = get_url(&env, &next, &token).await;
     assert_eq!(status, StatusCode::OK, "{second}");
-    let skiptoken = next.split_once("$skiptoken=").expect("skiptoken").1.to_owned();
-    (first["value"].to_string(), second["value"].to_string(), skiptoken)
+    let skiptoken = next
+        .split_once("$skiptoken=")
+        .expect("skiptoken")
+        .1
+        .to_owned();
+    (
+        first["value"].to_string(),
+        second["value"].to_string(),
+        skiptoken,
+    )
 }
 
 #[tokio::test]
@@ -97,7 +115,8 @@ async fn a_million_sign_ins_page_by_page() {
     // A middle page, reached directly by time.
     let mid = end - Duration::days(15);
     let le = format!("createdDateTime le {}", stamp(mid));
-    let (status, middle, _) = list(&env, "v1.0", &token, &[("$top", "1000"), ("$filter", &le)]).await;
+    let (status, middle, _) =
+        list(&env, "v1.0", &token, &[("$top", "1000"), ("$filter", &le)]).await;
     assert_eq!(status, StatusCode::OK, "{middle}");
     let items = middle["value"].as_array().expect("value");
     assert_eq!(items.len(), 1000);
@@ -105,18 +124,34 @@ async fn a_million_sign_ins_page_by_page() {
     let gt = format!("createdDateTime gt {}", stamp(mid));
     let older = count_hook(&env, S_TENANT, "v1.0", Some(&le)).await;
     let newer = count_hook(&env, S_TENANT, "v1.0", Some(&gt)).await;
-    assert_eq!(older + newer, interactive, "the two halves cover everything once");
+    assert_eq!(
+        older + newer,
+        interactive,
+        "the two halves cover everything once"
+    );
 
     // The last pages: the oldest hour, followed to the end.
-    let oldest = end - Duration::days(30) + Duration::hours(1);
+    let oldest = end - Duration::days(DAYS) + Duration::hours(1);
     let filter = format!("createdDateTime lt {}", stamp(oldest));
-    let items: Vec<Value> = all_pages(&env, "v1.0", &token, &[("$top", "250"), ("$filter", &filter)])
-        .await
-        .concat();
+    let items: Vec<Value> = all_pages(
+        &env,
+        "v1.0",
+        &token,
+        &[("$top", "250"), ("$filter", &filter)],
+    )
+    .await
+    .concat();
     let n = assert_unique(&items);
     assert!(n > 0);
-    assert_eq!(n as u64, count_hook(&env, S_TENANT, "v1.0", Some(&filter)).await);
-    assert!(items.iter().all(|i| created(i) < oldest && created(i) >= end - Duration::days(30)));
+    assert_eq!(
+        n as u64,
+        count_hook(&env, S_TENANT, "v1.0", Some(&filter)).await
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| created(i) < oldest && created(i) >= end - Duration::days(DAYS))
+    );
 
     // Ascending order starts at the very oldest record.
     let (status, asc, _) = list(
@@ -130,12 +165,17 @@ async fn a_million_sign_ins_page_by_page() {
     assert_eq!(asc["value"][0]["id"], items.last().expect("oldest")["id"]);
 
     // A selective condition inside a time window scans without trouble.
-    let user = first["value"][0]["userId"].as_str().expect("userId").to_owned();
+    let user = first["value"][0]["userId"]
+        .as_str()
+        .expect("userId")
+        .to_owned();
     let filter = format!(
         "userId eq '{user}' and createdDateTime ge {}",
         stamp(end - Duration::days(2))
     );
-    let items: Vec<Value> = all_pages(&env, "v1.0", &token, &[("$filter", &filter)]).await.concat();
+    let items: Vec<Value> = all_pages(&env, "v1.0", &token, &[("$filter", &filter)])
+        .await
+        .concat();
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i["userId"] == user.as_str()));
 

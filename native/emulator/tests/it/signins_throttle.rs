@@ -110,8 +110,7 @@ async fn throttle_and_latency_change_at_run_time() {
     let (status, _, _) = list(&env, "v1.0", &token, &[("$top", "1")]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(started.elapsed().as_millis() >= 300);
-    let settings =
-        set_graph_settings(&env, json!({"pageLatencyMs": {"min": 0, "max": 20}})).await;
+    let settings = set_graph_settings(&env, json!({"pageLatencyMs": {"min": 0, "max": 20}})).await;
     assert_eq!(settings["pageLatencyMs"], json!({"min": 0, "max": 20}));
 
     for bad in [
@@ -120,7 +119,9 @@ async fn throttle_and_latency_change_at_run_time() {
         json!({"pageLatencyMs": "slow"}),
         json!({"turbo": true}),
     ] {
-        let (status, _) = env.post_json("/_emulator/graph/settings", bad.clone()).await;
+        let (status, _) = env
+            .post_json("/_emulator/graph/settings", bad.clone())
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
     // A rejected change changes nothing.
