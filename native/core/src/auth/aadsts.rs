@@ -8,7 +8,7 @@
 pub fn advice(code: Option<u32>, error: &str) -> &'static str {
     match code {
         Some(50076) | Some(50074) | Some(50078) | Some(50158) => {
-            "Multi-factor authentication is required and cannot be completed without the user. Sign in interactively once (New-PartnerAccessToken -UseAuthorizationCode or -UseDeviceAuthentication) and use the refresh token it returns."
+            "Multi-factor authentication is required. In a browser or device code sign-in, the user must complete the second factor (and may first have to register one at https://aka.ms/mfasetup). A refresh token or password cannot satisfy it without the user: sign in interactively once (New-PartnerAccessToken -UseAuthorizationCode or -UseDeviceAuthentication) and use the refresh token it returns."
         }
         Some(50079) | Some(50072) => {
             "The user must register for multi-factor authentication before signing in. Have the user register at https://aka.ms/mfasetup, then consent again."
