@@ -8,14 +8,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 
-cargo_profile=(--release); rust_dir=release; dotnet_config=Release
+cargo_flag=--release; rust_dir=release; dotnet_config=Release
 case "${1:-}" in
   "") ;;
-  --debug) cargo_profile=(); rust_dir=debug; dotnet_config=Debug ;;
+  --debug) cargo_flag=; rust_dir=debug; dotnet_config=Debug ;;
   *) die "usage: tools/build.sh [--debug]" ;;
 esac
 
-cargo build -q "${cargo_profile[@]}" -p partnersecurity-ffi -p partnersecurity-emulator \
+cargo build -q $cargo_flag -p partnersecurity-ffi -p partnersecurity-emulator \
   || die "cargo build failed"
 
 module_out="$ARTIFACTS/PartnerSecurity"

@@ -1,6 +1,6 @@
 # tools/env.sh — shared paths and environment for the scripts in tools/. Source it; don't run it.
-# Defines REPO_ROOT, ARTIFACTS, TOOLS_DIR, PESTER_VERSION, PWSH_VERSION, PROFILE_DIR helpers,
-# the native RID and file names, and puts cargo and the pwsh dotnet tool on PATH.
+# Defines REPO_ROOT, ARTIFACTS, TOOLS_DIR, the Pester and pwsh versions, the native RID and file
+# names, and die(); puts cargo and the pwsh dotnet tool on PATH.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARTIFACTS="$REPO_ROOT/artifacts"
@@ -22,6 +22,12 @@ for _dir in "${CARGO_HOME:-$HOME/.cargo}/bin" "$HOME/.dotnet/tools"; do
 done
 unset _dir
 export PATH
+# A dotnet global tool (pwsh) finds the runtime through DOTNET_ROOT when dotnet is not in a
+# standard place (e.g. installed under ~/.dotnet).
+if [ -z "${DOTNET_ROOT:-}" ] && command -v dotnet >/dev/null; then
+  DOTNET_ROOT="$(dirname "$(readlink -f "$(command -v dotnet)")")"
+  export DOTNET_ROOT
+fi
 
 # Native library and executable names, and the .NET runtime identifier, for this machine.
 case "$(uname -s)" in
