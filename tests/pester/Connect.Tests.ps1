@@ -232,3 +232,16 @@ Describe 'Nothing secret reaches any stream' {
         $output | Should -Match 'Signing in'
     }
 }
+
+Describe 'Register-PartnerTokenCache' {
+    It 'keeps PartnerCenter-era scripts running and never writes a token cache file' {
+        # The PartnerCenter module kept its control file and cache here.
+        $cacheDir = Join-Path ([Environment]::GetFolderPath('UserProfile')) '.PartnerCenter'
+        $existedBefore = Test-Path -LiteralPath $cacheDir
+        Register-PartnerTokenCache -InMemory -Verbose 4>&1 | Out-String | Should -Match 'in memory'
+        Register-PartnerTokenCache -Persistent -WarningVariable warnings -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        ($warnings -join ' ') | Should -Match 'secret store'
+        (Get-Command Register-PartnerTokenCache).DefaultParameterSet | Should -Be 'ByPersistent'
+        Test-Path -LiteralPath $cacheDir | Should -Be $existedBefore
+    }
+}
