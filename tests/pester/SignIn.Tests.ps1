@@ -363,8 +363,11 @@ Describe 'New-PartnerAccessToken: consent and interactive flows' {
         $query['code_challenge_method'] | Should -BeExactly 'S256'
         ([uri]$query['redirect_uri']).Port | Should -BeIn (8400..8999)
 
-        # Partner Center (the emulator's) accepts the token.
-        (Connect-PartnerCenter -AccessToken $token.AccessToken -Environment Emulator).CountryCode | Should -Be 'US'
+        # The token is for api.partnercenter.microsoft.com (its aud), so it is never sent to the
+        # emulator's Partner Center endpoint: the profile read is refused, with a warning.
+        $context = Connect-PartnerCenter -AccessToken $token.AccessToken -Environment Emulator -WarningVariable confined -WarningAction SilentlyContinue
+        $context.CountryCode | Should -BeNullOrEmpty
+        ($confined -join ' ') | Should -Match 'Refusing to send an access token.*api\.partnercenter\.microsoft\.com'
 
         # The refresh token works for the exchange step, and rotates.
         $next = New-PartnerAccessToken -ApplicationId $appId -Credential $credential -RefreshToken $token.RefreshToken -Scopes "$base/partnercenter/user_impersonation" -ServicePrincipal -Tenant $tenant -Environment Emulator

@@ -46,6 +46,9 @@ pub enum Error {
     #[error("The endpoint '{url}' uses plain http. Tokens are only sent over https (plain http is allowed for loopback addresses only); register the environment with an https endpoint.")]
     InsecureEndpoint { url: String },
 
+    #[error("Refusing to send an access token to {url}: {reason}. A token only goes to the endpoint it was issued for; check the environment's endpoints (Get-PartnerEnvironment) and the scopes requested.")]
+    TokenConfinement { url: String, reason: String },
+
     #[error("The server at {url} answered something that could not be read: {reason}.")]
     InvalidResponse { url: String, reason: String },
 
@@ -90,7 +93,7 @@ impl Error {
                 _ => ErrorKind::InvalidResponse,
             },
             Error::Network { .. } => ErrorKind::Network,
-            Error::InsecureEndpoint { .. } => ErrorKind::InvalidInput,
+            Error::InsecureEndpoint { .. } | Error::TokenConfinement { .. } => ErrorKind::InvalidInput,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::NotConnected => ErrorKind::NotConnected,
             Error::Cancelled => ErrorKind::Cancelled,
@@ -107,6 +110,7 @@ impl Error {
             Error::InvalidInput { .. } => Some("InvalidInput".into()),
             Error::Network { .. } => Some("NetworkError".into()),
             Error::InsecureEndpoint { .. } => Some("InsecureEndpoint".into()),
+            Error::TokenConfinement { .. } => Some("TokenConfinement".into()),
             Error::InvalidResponse { .. } => Some("InvalidResponse".into()),
             Error::MalformedToken { .. } => Some("MalformedToken".into()),
             Error::TokenExpired { .. } => Some("TokenExpired".into()),

@@ -146,7 +146,7 @@ where
 /// the request must stay under it (a `nextLink` or redirect cannot move a token elsewhere).
 pub fn confine(url: &Url, endpoint: &str, audience: Option<&str>) -> Result<()> {
     require_secure_endpoint(url)?;
-    let refuse = |why: String| Err(Error::InvalidResponse { url: endpoint_label(url), reason: format!("refusing to send the access token there: {why}") });
+    let refuse = |reason: String| Err(Error::TokenConfinement { url: endpoint_label(url), reason });
     let base = Url::parse(endpoint).map_err(|e| Error::invalid_input("Environment", format!("the endpoint '{endpoint}' is not a URL ({e})")))?;
     if url.scheme() != base.scheme() || url.host_str() != base.host_str() || url.port_or_known_default() != base.port_or_known_default() {
         return refuse(format!("it is not on the endpoint {endpoint}"));
