@@ -161,4 +161,45 @@ mod tests {
         let bad_exp = jwt(&serde_json::json!({"exp": "soon"}));
         assert!(Claims::from_jwt(&bad_exp, "t").unwrap_err().to_string().contains("'exp'"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever arrives as a token, reading it returns a value or a clear error; it never panics.
+            #[test]
+            fn arbitrary_text_never_panics(text in ".{0,400}") {
+                let _ = Claims::from_jwt(&text, "access token");
+            }
+
+            /// Three segments whose middle one is arbitrary base64url bytes.
+            #[test]
+            fn arbitrary_payload_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let token = format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(&bytes));
+                let _ = Claims::from_jwt(&token, "access token");
+            }
+
+            /// Any string claim values come back as they went in, and `amr` decides MFA.
+            #[test]
+            fn string_claims_round_trip(upn in "[^\\u{0}]{0,64}", tid in "[a-f0-9-]{0,36}", methods in proptest::collection::vec("[a-z]{1,8}", 0..5)) {
+                let token = jwt(&serde_json::json!({"upn": upn, "tid": tid, "amr": methods}));
+                let claims = Claims::from_jwt(&token, "access token").unwrap();
+                prop_assert_eq!(claims.user_principal_name.as_deref(), Some(upn.as_str()));
+                prop_assert_eq!(claims.tenant_id.as_deref(), Some(tid.as_str()));
+                prop_assert_eq!(claims.has_mfa(), methods.iter().any(|m| m == "mfa" || m == "ngcmfa"));
+            }
+
+            /// Out-of-range or non-numeric times are errors naming the claim, not panics.
+            #[test]
+            fn absurd_times_are_errors(exp in any::<i64>()) {
+                let token = jwt(&serde_json::json!({"exp": exp}));
+                match Claims::from_jwt(&token, "access token") {
+                    Ok(c) => prop_assert_eq!(c.expires_on.map(|e| e.timestamp()), Some(exp)),
+                    Err(e) => prop_assert!(e.to_string().contains("'exp'")),
+                }
+            }
+        }
+    }
 }
+
