@@ -1,5 +1,5 @@
 //! Local emulator of the Microsoft cloud endpoints PartnerSecurity talks to: the Entra ID
-//! security token service, Microsoft Graph and Partner Center (Key Vault follows).
+//! security token service, Microsoft Graph, Partner Center and Key Vault secrets.
 //!
 //! It is an independent implementation of Microsoft's documented contracts
 //! (`shared/reference/api-contracts.md`) and deliberately shares no code with
@@ -20,6 +20,7 @@ pub mod faults;
 pub mod graph;
 pub mod interactive;
 pub mod jwt;
+pub mod key_vault;
 pub mod keys;
 pub mod ledger;
 pub mod partner_center;

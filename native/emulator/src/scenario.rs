@@ -69,6 +69,9 @@ pub struct Scenario {
     /// Approves every device code after N pending polls (a one-shot control-plane rule wins).
     #[serde(default)]
     pub device_code_auto_approve: Option<crate::interactive::AutoApprove>,
+    /// Azure Key Vault vaults, their access policies and secrets (`key_vault`).
+    #[serde(default)]
+    pub key_vaults: Vec<crate::key_vault::KeyVaultSpec>,
     /// When the scenario was loaded; relative times (`"-7d"`) are resolved against it.
     #[serde(skip)]
     pub loaded_at: DateTime<Utc>,
@@ -617,6 +620,7 @@ impl Scenario {
             f.validate().map_err(invalid)?;
         }
         crate::signins::validate(self).map_err(invalid)?;
+        crate::key_vault::validate(self).map_err(invalid)?;
         Ok(())
     }
 

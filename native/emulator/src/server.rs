@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sts::router())
         .nest("/graph", graph::router())
         .nest("/partnercenter", partner_center::router())
-        // Key Vault (api-contracts §6) mounts here next: `.nest("/vault", key_vault::router())`.
+        .nest("/vault", crate::key_vault::router())
         .nest("/_emulator", control::router())
         .fallback(|| async { StatusCode::NOT_FOUND })
         // Data endpoints only (/graph, /partnercenter); inside the log so faults are logged.

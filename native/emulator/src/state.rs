@@ -33,6 +33,8 @@ pub struct Emulator {
     pub signins: crate::signins::SignInService,
     /// Fault injection on the data endpoints.
     pub faults: crate::faults::FaultInjector,
+    /// Key Vault secrets (`key_vault`).
+    pub key_vaults: crate::key_vault::VaultStore,
 }
 
 impl Emulator {
@@ -47,6 +49,7 @@ impl Emulator {
         certificates.seed(&scenario);
         let signins = crate::signins::SignInService::new(&scenario);
         let faults = crate::faults::FaultInjector::new(scenario.faults.clone());
+        let key_vaults = crate::key_vault::VaultStore::new(&scenario, &ledger);
         Self {
             base_url,
             scenario,
@@ -59,6 +62,7 @@ impl Emulator {
             certificates,
             signins,
             faults,
+            key_vaults,
         }
     }
 }
