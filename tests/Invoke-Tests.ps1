@@ -52,9 +52,15 @@ if ($env:CI -or [Console]::IsOutputRedirected) {
 
 $result = Invoke-Pester -Configuration $config   # $null when no test file was found
 
-# Tests under a failed BeforeAll already count as failed; a file that did not load counts once.
+# An emulator whose test never reached Stop-TestEmulator must not outlive the run.
+Get-Process -Name partnersec-emulator -ErrorAction SilentlyContinue |
+    Where-Object { $_.Parent.Id -eq $PID } |
+    ForEach-Object { Write-Warning "stopping emulator $($_.Id) that a test left running"; $_.Kill() }
+
+# Tests under a failed BeforeAll already count as failed; a file that failed with no failed
+# test in it (it did not load, or its AfterAll threw) counts once.
 $passed = [int]$result.PassedCount
-$failed = [int]$result.FailedCount + [int]$result.FailedContainersCount
+$failed = [int]$result.FailedCount + @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 }).Count
 $skipped = [int]$result.SkippedCount
 $line = "$passed passed, $failed failed"
 if ($skipped -gt 0) { $line += ", $skipped skipped" }
