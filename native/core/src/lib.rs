@@ -11,6 +11,7 @@ pub mod environment;
 pub mod error;
 pub mod http;
 pub mod partner;
+pub mod sam;
 pub mod secret;
 pub mod session;
 pub mod signin;
