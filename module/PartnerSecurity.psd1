@@ -14,8 +14,10 @@
         'Add-PartnerEnvironment'
         'Connect-PartnerCenter'
         'Disconnect-PartnerCenter'
+        'Export-PartnerSignInActivity'
         'Get-PartnerContext'
         'Get-PartnerEnvironment'
+        'Get-PartnerUserSignInActivity'
         'New-PartnerAccessToken'
         'Register-PartnerTokenCache'
         'Remove-PartnerEnvironment'
@@ -23,7 +25,7 @@
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Get-PartnerUserSignActivity')
     PrivateData          = @{
         PSData = @{
             Tags         = @('PartnerCenter', 'CSP', 'MFA', 'SecureApplicationModel', 'Security', 'Entra', 'Graph')

@@ -9,6 +9,7 @@ use crate::http::HttpClients;
 use crate::secret::Secret;
 use crate::session::{ConnectRequest, ContextInfo, DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_TENANT, Session};
 use crate::signin::{PendingSignIns, SignInPrompt, SignInRequest};
+use crate::signins::{self, SignInLogs};
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -37,9 +38,10 @@ pub struct IssuedToken {
 #[derive(Default)]
 pub struct PartnerSecurity {
     environments: EnvironmentRegistry,
-    http: HttpClients,
+    http: Arc<HttpClients>,
     session: RwLock<Option<Arc<Session>>>,
     sign_ins: PendingSignIns,
+    sign_in_logs: SignInLogs,
 }
 
 impl PartnerSecurity {
@@ -108,6 +110,16 @@ impl PartnerSecurity {
 
     pub fn session(&self) -> Result<Arc<Session>> {
         self.session.read().clone().ok_or(Error::NotConnected)
+    }
+
+    /// Sign-in activity (Graph `auditLogs/signIns`): cursors, exports and request budgets.
+    pub fn sign_in_logs(&self) -> &SignInLogs {
+        &self.sign_in_logs
+    }
+
+    /// What a sign-in query needs from the current session; `NotConnected` without one.
+    pub fn sign_in_context(&self) -> Result<signins::Context> {
+        Ok(signins::Context { http: self.http.clone(), session: self.session()?, limiters: self.sign_in_logs.limiters() })
     }
 
     /// One token request outside the session (`New-PartnerAccessToken`).

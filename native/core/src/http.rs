@@ -140,6 +140,35 @@ where
     }
 }
 
+/// One attempt, without retries: for callers that pace every attempt themselves (the sign-in
+/// reports spend a throttle budget on each request, so a hidden retry would overspend it).
+/// A body that breaks off (connection reset, fewer bytes than announced) is a `Network` error,
+/// like a failed connection; the status and `Retry-After` of a complete answer are the caller's
+/// to judge (see [`is_transient`]).
+pub async fn send_once<F>(url: &Url, secrets: &[&Secret], make: F) -> Result<Answer>
+where
+    F: FnOnce() -> reqwest::RequestBuilder,
+{
+    require_secure_endpoint(url)?;
+    let endpoint = endpoint_label(url);
+    let response = make().send().await.map_err(|e| Error::Network { url: endpoint.clone(), reason: redact(&describe(&e), secrets) })?;
+    let status = response.status().as_u16();
+    let retry_after = parse_retry_after(response.headers());
+    let request_id = header(response.headers(), "request-id").or_else(|| header(response.headers(), "x-ms-request-id"));
+    let body = response.bytes().await.map_err(|e| Error::Network { url: endpoint, reason: redact(&format!("reading the answer failed ({})", describe(&e)), secrets) })?;
+    Ok(Answer { status, body: body.to_vec(), retry_after, request_id })
+}
+
+/// Statuses worth another attempt: throttling and the server-side failures that pass.
+pub fn is_transient(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// The wait before attempt `attempt + 1` when the server named none (jittered, exponential).
+pub fn retry_delay(attempt: u32) -> Duration {
+    backoff(attempt)
+}
+
 /// A bearer token may only travel to the service it was issued for. `audience` is the token's
 /// `aud`; when it is a URL (as for Partner Center, Graph and Key Vault v1 tokens) the request must
 /// go to that scheme and host. `endpoint` is the environment's endpoint the caller meant to call;

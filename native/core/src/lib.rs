@@ -15,6 +15,7 @@ pub mod sam;
 pub mod secret;
 pub mod session;
 pub mod signin;
+pub mod signins;
 
 pub use client::{AccessTokenRequest, IssuedToken, PartnerSecurity};
 pub use error::{Error, ErrorKind, Result};

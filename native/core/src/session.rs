@@ -299,4 +299,68 @@ impl Session {
     pub fn cache_stats(&self) -> crate::auth::cache::CacheStats {
         self.cache.stats()
     }
+
+    /// The tenant the session signed in to (its id once a token was issued).
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The application the session's tokens are issued to (empty for an access token without `appid`).
+    pub fn application_id(&self) -> String {
+        match &self.credential {
+            SessionCredential::AccessToken { token } => token.claims.application_id.clone().unwrap_or_default(),
+            SessionCredential::RefreshToken { application_id, .. } | SessionCredential::ServicePrincipal { application_id, .. } => application_id.clone(),
+        }
+    }
+
+    /// `true` when `tenant` names the session's own tenant (its id, compared case-insensitively).
+    pub fn is_own_tenant(&self, tenant: &str) -> bool {
+        tenant.trim().eq_ignore_ascii_case(&self.tenant)
+    }
+
+    /// An access token for `scopes` in another tenant (a customer's) from the same credential:
+    /// a refresh-token session redeems its refresh token at that tenant's authority, an
+    /// application session signs in there with client credentials. Cached per tenant. The
+    /// session keeps its own refresh token (the one a foreign exchange returns is not stored),
+    /// so the partner session is never bound to a customer tenant. The session's own tenant
+    /// is served by [`Session::access_token`].
+    pub async fn access_token_for_tenant(&self, http: &HttpClients, tenant: &str, scopes: &[String]) -> Result<TokenResponse> {
+        if self.is_own_tenant(tenant) {
+            return self.access_token(http, scopes).await;
+        }
+        token::validate_tenant(tenant)?;
+        let tenant = tenant.trim().to_owned();
+        let key = CacheKey::new(&self.environment.active_directory_authority, &tenant, &self.application_id(), scopes.iter().cloned());
+        self.cache
+            .get_or_fetch(key, Utc::now, || async {
+                match &self.credential {
+                    SessionCredential::AccessToken { .. } => Err(Error::invalid_input(
+                        "Tenant",
+                        format!("the session was connected with an access token for its own tenant, which cannot be used in tenant '{tenant}'; connect with -RefreshToken (or as a service principal) so tokens for customer tenants can be obtained"),
+                    )),
+                    SessionCredential::RefreshToken { application_id, credential, refresh_token } => {
+                        let current = refresh_token.lock().clone();
+                        let request = TokenRequest {
+                            tenant: tenant.clone(),
+                            client_id: application_id.clone(),
+                            credential: credential.clone(),
+                            grant: Grant::RefreshToken(current),
+                            target: TokenTarget::Scopes(scopes.to_vec()),
+                        };
+                        token::request_token(http, &self.environment, &request).await
+                    }
+                    SessionCredential::ServicePrincipal { application_id, credential } => {
+                        let request = TokenRequest {
+                            tenant: tenant.clone(),
+                            client_id: application_id.clone(),
+                            credential: credential.clone(),
+                            grant: Grant::ClientCredentials,
+                            target: TokenTarget::Scopes(scopes.to_vec()),
+                        };
+                        token::request_token(http, &self.environment, &request).await
+                    }
+                }
+            })
+            .await
+    }
 }

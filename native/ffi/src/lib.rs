@@ -12,6 +12,7 @@ mod guarded;
 pub mod reply;
 pub mod requests;
 pub mod service;
+pub mod signins;
 
 /// Everything the C# bindings are generated from.
 pub fn ffi_inventory() -> RustInventory {

@@ -65,7 +65,7 @@ impl From<partnersecurity_core::Result<Reply>> for Reply {
     }
 }
 
-fn status_of(kind: ErrorKind) -> Status {
+pub fn status_of(kind: ErrorKind) -> Status {
     match kind {
         ErrorKind::InvalidInput => Status::InvalidInput,
         ErrorKind::Authentication => Status::Authentication,

@@ -4,6 +4,7 @@
 use partnersecurity_core::auth::ClientCredential;
 use partnersecurity_core::auth::assertion::CertificateCredential;
 use partnersecurity_core::signin;
+use partnersecurity_core::signins::{ApiVersion, Budget, EventType, ExportFormat, ExportRequest, FetchOptions, Outcome, SignInFilter, SignInQuery};
 use partnersecurity_core::secret::Secret;
 use partnersecurity_core::session::ConnectRequest;
 use partnersecurity_core::{AccessTokenRequest, Error, Result};
@@ -164,6 +165,119 @@ impl SignInRequest {
     }
 }
 
+/// Get-PartnerUserSignInActivity and Export-PartnerSignInActivity: what to read.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SignInsRequest {
+    /// ISO 8601 with an offset (the module sends UTC).
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+    #[serde(default)]
+    pub user_id: Vec<String>,
+    #[serde(default)]
+    pub user_principal_name: Vec<String>,
+    #[serde(default)]
+    pub application_id: Vec<String>,
+    #[serde(default)]
+    pub client_app: Vec<String>,
+    #[serde(default)]
+    pub event_types: Vec<EventType>,
+    #[serde(default)]
+    pub error_code: Option<i32>,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// `$select`.
+    #[serde(default)]
+    pub property: Vec<String>,
+    /// Empty: the session's tenant.
+    #[serde(default)]
+    pub tenant: Vec<String>,
+    /// `beta` (default) or `v1.0`.
+    #[serde(default)]
+    pub api_version: Option<ApiVersion>,
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    #[serde(default)]
+    pub windows: Option<u32>,
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    #[serde(default)]
+    pub tenant_concurrency: Option<u32>,
+    /// Requests per window per (tenant, application); default Graph's 5 per 10 s.
+    #[serde(default)]
+    pub throttle_requests: Option<u32>,
+    #[serde(default)]
+    pub throttle_window_seconds: Option<f64>,
+}
+
+fn date(value: &Option<String>, parameter: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => chrono::DateTime::parse_from_rfc3339(v)
+            .map(|d| Some(d.with_timezone(&chrono::Utc)))
+            .map_err(|_| Error::invalid_input(parameter, format!("'{}' is not a date and time with an offset (ISO 8601)", v.chars().take(40).collect::<String>()))),
+    }
+}
+
+impl SignInsRequest {
+    pub fn to_query(&self) -> Result<SignInQuery> {
+        let defaults = FetchOptions::default();
+        let budget = Budget {
+            requests: self.throttle_requests.unwrap_or(defaults.budget.requests),
+            window: match self.throttle_window_seconds {
+                Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => std::time::Duration::from_secs_f64(s),
+                Some(_) => return Err(Error::invalid_input("ThrottleBudget", "the window must be between 0 and 3600 seconds")),
+                None => defaults.budget.window,
+            },
+        };
+        Ok(SignInQuery {
+            filter: SignInFilter {
+                start: date(&self.start_date, "StartDate")?,
+                end: date(&self.end_date, "EndDate")?,
+                user_ids: self.user_id.clone(),
+                user_principal_names: self.user_principal_name.clone(),
+                app_ids: self.application_id.clone(),
+                client_apps: self.client_app.clone(),
+                event_types: self.event_types.clone(),
+                error_code: self.error_code,
+                outcome: self.outcome.unwrap_or_default(),
+            },
+            version: self.api_version.unwrap_or_default(),
+            select: self.property.clone(),
+            tenants: self.tenant.clone(),
+            options: FetchOptions {
+                page_size: self.page_size.unwrap_or(defaults.page_size),
+                windows: self.windows.unwrap_or(defaults.windows),
+                concurrency: self.concurrency.unwrap_or(defaults.concurrency),
+                tenant_concurrency: self.tenant_concurrency.unwrap_or(defaults.tenant_concurrency),
+                budget,
+                buffer_pages: defaults.buffer_pages,
+            },
+        })
+    }
+}
+
+/// Export-PartnerSignInActivity.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ExportSignInsRequest {
+    pub query: SignInsRequest,
+    pub path: String,
+    pub format: ExportFormat,
+    #[serde(default)]
+    pub resume: bool,
+    #[serde(default)]
+    pub force: bool,
+}
+
+impl ExportSignInsRequest {
+    pub fn to_export(&self) -> Result<ExportRequest> {
+        Ok(ExportRequest { query: self.query.to_query()?, path: std::path::PathBuf::from(&self.path), format: self.format, resume: self.resume, force: self.force })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +294,24 @@ mod tests {
         let r = request(r#"{"Kind":"ServicePrincipal","ApplicationId":"app","ClientSecret":"s"}"#).unwrap();
         let Err(err) = r.to_connect() else { panic!("expected an error") };
         assert!(err.to_string().contains("'Tenant'"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_requests_convert_dates_to_utc() {
+        let r: SignInsRequest = parse(interoptopus::ffi::String::from(
+            r#"{"StartDate":"2024-05-01T00:00:00+02:00","UserId":["3dd89389-b34c-4f5a-975d-516df5694d7e"],"EventTypes":["NonInteractive"],"ApiVersion":"v1.0","Tenant":["contoso.onmicrosoft.com"]}"#.to_owned(),
+        ))
+        .unwrap();
+        let q = r.to_query().unwrap();
+        assert_eq!(q.filter.start.unwrap().to_rfc3339(), "2024-04-30T22:00:00+00:00");
+        assert_eq!(q.version, ApiVersion::V1);
+        assert_eq!(q.filter.event_types, vec![EventType::NonInteractive]);
+        let bad: SignInsRequest = parse(interoptopus::ffi::String::from(r#"{"EndDate":"yesterday"}"#.to_owned())).unwrap();
+        assert!(bad.to_query().unwrap_err().to_string().contains("'EndDate'"));
+        let export: ExportSignInsRequest = parse(interoptopus::ffi::String::from(r#"{"Query":{},"Path":"/tmp/x.csv","Format":"Csv","Resume":true}"#.to_owned())).unwrap();
+        let e = export.to_export().unwrap();
+        assert_eq!(e.format, ExportFormat::Csv);
+        assert!(e.resume && !e.force);
     }
 
     #[test]

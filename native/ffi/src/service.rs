@@ -2,7 +2,8 @@
 
 use crate::guarded;
 use crate::reply::Reply;
-use crate::requests::{self, SignInRequest};
+use crate::requests::{self, ExportSignInsRequest, SignInRequest, SignInsRequest};
+use crate::signins::{BatchReply, CursorOpened, ExportStarted, ProgressReply, SummaryReply};
 use interoptopus::pattern::asynk::Async;
 use interoptopus::rt::Tokio;
 use interoptopus::{AsyncRuntime, ffi};
@@ -156,6 +157,80 @@ impl PartnerSecurityNative {
             })
             .await,
         )
+    }
+
+    // Sign-in activity: a cursor that hands out one page at a time, and background exports.
+
+    /// Get-PartnerUserSignInActivity: starts a query (JSON `SignInsRequest`) in the background;
+    /// payload `{"CursorId"}`. Bad parameters and a missing session fail here.
+    pub async fn open_sign_ins(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(
+            guarded::async_(async move {
+                let query = match requests::parse::<SignInsRequest>(request).and_then(|r| r.to_query()) {
+                    Ok(q) => q,
+                    Err(e) => return Reply::error(&e),
+                };
+                core.sign_in_context().and_then(|ctx| core.sign_in_logs().open(ctx, query)).map(|cursor_id| Reply::ok(&CursorOpened { cursor_id })).into()
+            })
+            .await,
+        )
+    }
+
+    /// The next page of a cursor: `{"Tenant","TenantId","Records":[...],"Done","Fetched","Pages",
+    /// "TenantsDone","Error"}` (`Error`: that tenant failed; the others go on). Cancelling the
+    /// call loses nothing: a page is only taken when it is returned.
+    pub async fn next_sign_ins(this: Async<Self>, cursor: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { core.sign_in_logs().next(cursor.as_str()).await.map(|batch| Reply::ok(&BatchReply::from(&batch))).into() }).await)
+    }
+
+    /// Stops a query and frees what it holds; payload `true` when it was open.
+    pub fn close_sign_ins(&self, cursor: ffi::String) -> Reply {
+        guarded::sync(|| Reply::ok(&self.core.sign_in_logs().close(cursor.as_str())))
+    }
+
+    /// Export-PartnerSignInActivity: checks the files and starts the export (JSON
+    /// `ExportSignInsRequest`); payload `{"ExportId"}`.
+    pub async fn start_export(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(
+            guarded::async_(async move {
+                let export = match requests::parse::<ExportSignInsRequest>(request).and_then(|r| r.to_export()) {
+                    Ok(e) => e,
+                    Err(e) => return Reply::error(&e),
+                };
+                core.sign_in_context().and_then(|ctx| core.sign_in_logs().start_export(ctx, export)).map(|export_id| Reply::ok(&ExportStarted { export_id })).into()
+            })
+            .await,
+        )
+    }
+
+    /// Counters of a running export: `{"Records","Pages","TenantsDone","TenantsFailed","Done","Error"}`.
+    pub fn export_progress(&self, id: ffi::String) -> Reply {
+        guarded::sync(|| self.core.sign_in_logs().export_progress(id.as_str()).map(|p| Reply::ok(&ProgressReply::from(&p))).into())
+    }
+
+    /// Waits for an export to end; payload: the summary. Cancelling the wait does not stop the
+    /// export (`cancel_export` does).
+    pub async fn wait_export(this: Async<Self>, id: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(
+            guarded::async_(async move {
+                match core.sign_in_logs().wait_export(id.as_str()).await {
+                    Ok(Ok(summary)) => Reply::ok(&SummaryReply::from(&summary)),
+                    Ok(Err(e)) => Reply::error(&e),
+                    Err(e) => Reply::error(&e),
+                }
+            })
+            .await,
+        )
+    }
+
+    /// Asks an export to stop after the page it is writing (its checkpoint stays resumable);
+    /// payload `true` when it was known.
+    pub fn cancel_export(&self, id: ffi::String) -> Reply {
+        guarded::sync(|| Reply::ok(&self.core.sign_in_logs().cancel_export(id.as_str())))
     }
 }
 

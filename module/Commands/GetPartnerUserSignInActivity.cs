@@ -1,0 +1,83 @@
+using System;
+using System.Management.Automation;
+using System.Text.Json;
+using PartnerSecurity.Models;
+using PartnerSecurity.Native;
+
+namespace PartnerSecurity.Commands
+{
+    /// <summary>
+    /// Gets sign-in activity from Microsoft Graph (<c>auditLogs/signIns</c>, beta by default like
+    /// the PartnerCenter module). Same name, alias and parameters as PartnerCenter 3.0.10, plus
+    /// filters, -Property and -Tenant. Sign-ins are written as pages arrive, newest first, with
+    /// the Graph SDK's property names; dates are sent in UTC.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "PartnerUserSignInActivity")]
+    [Alias("Get-PartnerUserSignActivity")]
+    [OutputType(SignInRecords.TypeName)]
+    public sealed class GetPartnerUserSignInActivity : SignInQueryCmdlet
+    {
+        private const string Activity = "Reading sign-in activity";
+
+        protected override void EndProcessing()
+        {
+            if (NothingPiped)
+            {
+                return;
+            }
+            var request = BuildQuery();
+            CursorOpened opened;
+            try
+            {
+                opened = Await(NativeClient.CallAsync<CursorOpened>((n, r, ct) => n.OpenSignIns(r, ct), request, CancellationToken));
+            }
+            catch (PartnerSecurityException failure)
+            {
+                ThrowTerminatingError(ErrorFor(failure, request.Tenant.Length == 1 ? request.Tenant[0] : null));
+                return;
+            }
+
+            var progress = new ProgressRecord(1, Activity, "Starting");
+            try
+            {
+                while (true)
+                {
+                    SignInBatch batch;
+                    try
+                    {
+                        batch = Await(NativeClient.CallWithTextAsync<SignInBatch>((n, id, ct) => n.NextSignIns(id, ct), opened.CursorId, CancellationToken));
+                    }
+                    catch (PartnerSecurityException failure)
+                    {
+                        ThrowTerminatingError(ErrorFor(failure, null));
+                        return;
+                    }
+                    if (batch.Error != null)
+                    {
+                        WriteTenantError(batch.Error.ToException(batch.Tenant), batch.Tenant);
+                    }
+                    if (batch.Records.ValueKind == JsonValueKind.Array)
+                    {
+                        foreach (var record in batch.Records.EnumerateArray())
+                        {
+                            WriteObject(SignInRecords.ToPSObject(record, batch.TenantId));
+                        }
+                    }
+                    if (batch.Done)
+                    {
+                        break;
+                    }
+                    progress.StatusDescription = $"{batch.Fetched} sign-ins, {batch.Pages} pages" + (batch.Tenant != null ? $" (tenant {batch.Tenant})" : string.Empty);
+                    WriteProgress(progress);
+                }
+            }
+            finally
+            {
+                // Ctrl+C ends up here too: stop the background requests.
+                try { NativeClient.Call<bool>((n, id) => n.CloseSignIns(id), opened.CursorId); } catch (PartnerSecurityException) { }
+                progress.RecordType = ProgressRecordType.Completed;
+                try { WriteProgress(progress); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System;
+using System.Text.Json;
+
+namespace PartnerSecurity.Native
+{
+    /// <summary>What to read from the sign-in logs; serialised to the native library's <c>SignInsRequest</c>.</summary>
+    internal sealed class SignInsRequest
+    {
+        /// <summary>UTC, ISO 8601 ("o").</summary>
+        public string? StartDate { get; init; }
+
+        public string? EndDate { get; init; }
+
+        public string[] UserId { get; init; } = Array.Empty<string>();
+
+        public string[] UserPrincipalName { get; init; } = Array.Empty<string>();
+
+        public string[] ApplicationId { get; init; } = Array.Empty<string>();
+
+        public string[] ClientApp { get; init; } = Array.Empty<string>();
+
+        /// <summary><c>Interactive</c>, <c>NonInteractive</c>, <c>ServicePrincipal</c>.</summary>
+        public string[] EventTypes { get; init; } = Array.Empty<string>();
+
+        public string[] Property { get; init; } = Array.Empty<string>();
+
+        public string[] Tenant { get; init; } = Array.Empty<string>();
+
+        /// <summary><c>beta</c> or <c>v1.0</c>.</summary>
+        public string ApiVersion { get; init; } = "beta";
+    }
+
+    /// <summary>Export-PartnerSignInActivity's request (<c>ExportSignInsRequest</c>).</summary>
+    internal sealed class ExportSignInsRequest
+    {
+        public SignInsRequest Query { get; init; } = new();
+
+        public string Path { get; init; } = string.Empty;
+
+        /// <summary><c>Jsonl</c> or <c>Csv</c>.</summary>
+        public string Format { get; init; } = "Jsonl";
+
+        public bool Resume { get; init; }
+
+        public bool Force { get; init; }
+    }
+
+    /// <summary>A failure reported inside an answer (one tenant's, or an export's).</summary>
+    internal sealed class NativeFailure
+    {
+        public string Status { get; init; } = "Internal";
+
+        public string Code { get; init; } = string.Empty;
+
+        public string Message { get; init; } = string.Empty;
+
+        public PartnerSecurityException ToException(string? tenant = null)
+        {
+            var kind = Enum.TryParse<FailureKind>(Status, out var k) ? k : FailureKind.Internal;
+            var message = string.IsNullOrEmpty(tenant) ? Message : $"Tenant '{tenant}': {Message}";
+            return new PartnerSecurityException(kind, Code, message);
+        }
+    }
+
+    internal sealed class CursorOpened
+    {
+        public string CursorId { get; init; } = string.Empty;
+    }
+
+    /// <summary>One page of a cursor (or one tenant's failure, or the end).</summary>
+    internal sealed class SignInBatch
+    {
+        public string? Tenant { get; init; }
+
+        public string? TenantId { get; init; }
+
+        /// <summary>The sign-ins, with the Graph SDK's PascalCase property names.</summary>
+        public JsonElement Records { get; init; }
+
+        public bool Done { get; init; }
+
+        public long Fetched { get; init; }
+
+        public long Pages { get; init; }
+
+        public long TenantsDone { get; init; }
+
+        public NativeFailure? Error { get; init; }
+    }
+
+    internal sealed class ExportStarted
+    {
+        public string ExportId { get; init; } = string.Empty;
+    }
+
+    internal sealed class ExportProgressInfo
+    {
+        public long Records { get; init; }
+
+        public long Pages { get; init; }
+
+        public long TenantsDone { get; init; }
+
+        public long TenantsFailed { get; init; }
+
+        public bool Done { get; init; }
+
+        public NativeFailure? Error { get; init; }
+    }
+
+    internal sealed class TenantFailureInfo
+    {
+        public string Tenant { get; init; } = string.Empty;
+
+        public string Status { get; init; } = "Internal";
+
+        public string Code { get; init; } = string.Empty;
+
+        public string Message { get; init; } = string.Empty;
+
+        public PartnerSecurityException ToException() => new NativeFailure { Status = Status, Code = Code, Message = Message }.ToException(Tenant);
+    }
+
+    internal sealed class ExportSummaryInfo
+    {
+        public string Path { get; init; } = string.Empty;
+
+        public string Format { get; init; } = string.Empty;
+
+        public long Records { get; init; }
+
+        public long Pages { get; init; }
+
+        public long RecordsThisRun { get; init; }
+
+        public int Tenants { get; init; }
+
+        public double DurationSeconds { get; init; }
+
+        public bool Resumed { get; init; }
+
+        public string? Checkpoint { get; init; }
+
+        public TenantFailureInfo[] Failures { get; init; } = Array.Empty<TenantFailureInfo>();
+    }
+}

@@ -1,0 +1,538 @@
+//! Retrieval: the query's time range is cut into windows that are paged concurrently, every
+//! request paced by the (tenant, application) throttle budget, and pages come out through
+//! bounded channels in a fixed order: per tenant, windows newest first and each window's pages
+//! in Graph's order (newest first), so the output is newest first overall and the same on every
+//! run. Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
+//!
+//! Failures that pass (5xx, a reset connection, a body cut short, broken JSON) are retried, each
+//! attempt inside the budget; a 429 pauses the tenant's requests for its `Retry-After`. What does
+//! not pass (licence, permission, a rejected filter) ends that tenant with an error that says
+//! what to do; other tenants go on.
+
+use super::filter::{ApiVersion, SignInFilter, TimeRange, Upper};
+use super::limiter::{Budget, Limiter, Limiters};
+use super::page::{self, Record};
+use crate::auth::TokenResponse;
+use crate::error::{Error, Result};
+use crate::http::{self, HttpClients};
+use crate::session::Session;
+use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use url::Url;
+
+/// Graph's largest page.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Attempts for one page when failures pass (5xx, resets, cut bodies, broken JSON).
+const MAX_ATTEMPTS: u32 = 8;
+/// 429 answers accepted for one page before giving up.
+const MAX_THROTTLED: u32 = 12;
+/// Longest `Retry-After` obeyed; a longer one is capped (and the request then retried).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// How far back a range without a start is cut into windows (Graph keeps 30 days at most).
+const RETENTION_DAYS: i64 = 30;
+
+/// How a query runs. The defaults suit Graph's documented limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchOptions {
+    /// `$top`: 1..=1000.
+    pub page_size: u32,
+    /// Time windows the range is cut into (each adds at most one short page).
+    pub windows: u32,
+    /// Windows of one tenant paged at the same time.
+    pub concurrency: u32,
+    /// Tenants queried at the same time.
+    pub tenant_concurrency: u32,
+    /// Requests per window per (tenant, application).
+    pub budget: Budget,
+    /// Pages a window may read ahead of the consumer.
+    pub buffer_pages: u32,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self { page_size: MAX_PAGE_SIZE, windows: 4, concurrency: 2, tenant_concurrency: 4, budget: Budget::default(), buffer_pages: 1 }
+    }
+}
+
+impl FetchOptions {
+    pub fn validated(self) -> Result<Self> {
+        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
+            return Err(Error::invalid_input("PageSize", format!("it must be between 1 and {MAX_PAGE_SIZE}")));
+        }
+        if !(1..=256).contains(&self.windows) || !(1..=64).contains(&self.concurrency) || !(1..=256).contains(&self.tenant_concurrency) || !(1..=64).contains(&self.buffer_pages) {
+            return Err(Error::invalid_input("ThrottleLimit", "windows (1-256), concurrency (1-64), tenant concurrency (1-256) and buffered pages (1-64) are out of range"));
+        }
+        Ok(Self { budget: self.budget.validated()?, ..self })
+    }
+}
+
+/// What to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInQuery {
+    pub filter: SignInFilter,
+    pub version: ApiVersion,
+    /// `$select` (Graph or PascalCase names); empty: every property.
+    pub select: Vec<String>,
+    /// Tenant ids or domains; empty: the session's own tenant.
+    pub tenants: Vec<String>,
+    pub options: FetchOptions,
+}
+
+impl SignInQuery {
+    /// Checks the query; returns it with normalised values.
+    pub fn validated(mut self) -> Result<Self> {
+        self.filter = self.filter.validated()?;
+        self.options = self.options.validated()?;
+        let mut select: Vec<String> = Vec::new();
+        for p in &self.select {
+            let p = p.trim();
+            if p.is_empty() || p.len() > 100 || !p.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::invalid_input("Property", format!("'{}' is not a sign-in property name (letters, digits and '_', e.g. UserPrincipalName)", p.chars().take(60).collect::<String>())));
+            }
+            let graph = page::camel(p);
+            if !select.iter().any(|s| s.eq_ignore_ascii_case(&graph)) {
+                select.push(graph);
+            }
+        }
+        if !select.is_empty() {
+            // Every record keeps its identity and time (ordering, exports, de-duplication).
+            for required in ["createdDateTime", "id"] {
+                if !select.iter().any(|s| s.eq_ignore_ascii_case(required)) {
+                    select.insert(0, required.to_owned());
+                }
+            }
+        }
+        self.select = select;
+        let mut tenants: Vec<String> = Vec::new();
+        for t in &self.tenants {
+            let t = t.trim().to_owned();
+            if !t.is_empty() && !tenants.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                tenants.push(t);
+            }
+        }
+        self.tenants = tenants;
+        Ok(self)
+    }
+
+    /// `$filter` for one window.
+    pub fn filter_for(&self, range: &TimeRange) -> Result<Option<String>> {
+        self.filter.odata(self.version, range)
+    }
+}
+
+/// Where a window's paging stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Position {
+    /// Not begun.
+    Start,
+    /// Pages were read; `next` is the `@odata.nextLink` to continue from.
+    After { next: String },
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowPlan {
+    pub range: TimeRange,
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantPlan {
+    /// As the caller named it; `None`: the session's tenant.
+    pub tenant: Option<String>,
+    pub windows: Vec<WindowPlan>,
+}
+
+/// Cuts the query's range into at most `count` windows (one per started day: every window costs
+/// a request of the budget, so short ranges stay whole), newest first, on whole seconds. A range without
+/// a start begins at the retention limit (the oldest window stays open downwards); one without
+/// an end reaches `now` (the newest window stays open upwards), so no sign-in falls outside.
+pub fn plan_windows(range: TimeRange, count: u32, now: DateTime<Utc>) -> Vec<TimeRange> {
+    let now = now.trunc_subsecs(0) + Span::seconds(1);
+    let low = range.from.unwrap_or(now - Span::days(RETENTION_DAYS));
+    let high = range.to.map(Upper::time).unwrap_or(now);
+    let span = (high - low).num_seconds();
+    let days = (span + 86_399) / 86_400;
+    let count = i64::from(count.max(1)).min(days);
+    if count <= 1 {
+        return vec![range];
+    }
+    let step = span / count;
+    // Boundaries from newest to oldest: high - step, high - 2 step, ...
+    let cuts: Vec<DateTime<Utc>> = (1..count).map(|k| high - Span::seconds(step * k)).collect();
+    let mut windows = Vec::with_capacity(count as usize);
+    let mut upper = range.to;
+    for cut in cuts {
+        windows.push(TimeRange { from: Some(cut), to: upper });
+        upper = Some(Upper::Before(cut));
+    }
+    windows.push(TimeRange { from: range.from, to: upper });
+    windows
+}
+
+/// The plan of a fresh query: every tenant, every window from the start.
+pub fn fresh_plans(query: &SignInQuery, now: DateTime<Utc>) -> Vec<TenantPlan> {
+    let windows: Vec<WindowPlan> = plan_windows(query.filter.range(), query.options.windows, now).into_iter().map(|range| WindowPlan { range, position: Position::Start }).collect();
+    let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
+    tenants.into_iter().map(|tenant| TenantPlan { tenant, windows: windows.clone() }).collect()
+}
+
+/// What a run hands out, in order per tenant.
+#[derive(Debug)]
+pub enum Event {
+    Page(PageEvent),
+    /// A tenant ended early; its earlier pages stand.
+    Failed { tenant_index: usize, tenant: String, error: Error },
+    TenantDone { tenant_index: usize, tenant: String },
+}
+
+#[derive(Debug)]
+pub struct PageEvent {
+    pub tenant_index: usize,
+    /// As named by the caller, or the session's tenant id.
+    pub tenant: String,
+    /// The tenant id from the access token (`tid`).
+    pub tenant_id: String,
+    pub window: usize,
+    pub records: Vec<Record>,
+    /// Where the window stands after this page.
+    pub position: Position,
+}
+
+/// Everything a run needs from the connected session.
+#[derive(Clone)]
+pub struct Context {
+    pub http: Arc<HttpClients>,
+    pub session: Arc<Session>,
+    pub limiters: Arc<Limiters>,
+}
+
+/// A running query. Dropping it stops every request it has out.
+pub struct Run {
+    pub events: mpsc::Receiver<Event>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
+pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>) -> Run {
+    // Memory: per tenant, `concurrency` windows hold `buffer_pages` each plus the page being
+    // fetched; this channel holds `buffer_pages` more. A page is compact JSON (~4 MB at 1,000 beta
+    // sign-ins).
+    let (tx, rx) = mpsc::channel(query.options.buffer_pages.max(1) as usize);
+    let task = tokio::spawn(async move {
+        let slots = Arc::new(tokio::sync::Semaphore::new(query.options.tenant_concurrency.max(1) as usize));
+        let mut tenants = JoinSet::new();
+        for (index, plan) in plans.into_iter().enumerate() {
+            let (ctx, query, tx, slots) = (ctx.clone(), query.clone(), tx.clone(), slots.clone());
+            tenants.spawn(async move {
+                let Ok(_slot) = slots.acquire_owned().await else { return };
+                let label = plan.tenant.clone().unwrap_or_else(|| ctx.session.tenant().to_owned());
+                let event = match run_tenant(&ctx, &query, index, &label, plan, &tx).await {
+                    Ok(()) => Event::TenantDone { tenant_index: index, tenant: label },
+                    Err(error) => Event::Failed { tenant_index: index, tenant: label, error },
+                };
+                let _ = tx.send(event).await;
+            });
+        }
+        drop(tx);
+        while tenants.join_next().await.is_some() {}
+    });
+    Run { events: rx, task }
+}
+
+/// One tenant's requests: its token, its budget, its Graph endpoint.
+struct Tenant {
+    http: Arc<HttpClients>,
+    session: Arc<Session>,
+    /// `None`: the session's own tenant.
+    tenant: Option<String>,
+    label: String,
+    tenant_id: String,
+    scopes: Vec<String>,
+    client: reqwest::Client,
+    graph_endpoint: String,
+    base: Url,
+    limiter: Arc<Limiter>,
+}
+
+impl Tenant {
+    async fn token(&self) -> Result<TokenResponse> {
+        match &self.tenant {
+            None => self.session.access_token(&self.http, &self.scopes).await,
+            Some(t) => self.session.access_token_for_tenant(&self.http, t, &self.scopes).await,
+        }
+    }
+
+    fn first_url(&self, query: &SignInQuery, range: &TimeRange) -> Result<(Url, Option<String>)> {
+        let filter = query.filter_for(range)?;
+        let mut text = format!("{}/{}/auditLogs/signIns?", self.graph_endpoint, query.version.segment());
+        let mut parts = Vec::new();
+        if let Some(f) = &filter {
+            parts.push(format!("$filter={}", encode(f)));
+        }
+        parts.push(format!("$top={}", query.options.page_size));
+        if !query.select.is_empty() {
+            parts.push(format!("$select={}", encode(&query.select.join(","))));
+        }
+        text.push_str(&parts.join("&"));
+        let url = Url::parse(&text).map_err(|e| Error::invalid_input("Environment", format!("the Graph endpoint '{}' does not form a URL ({e})", self.graph_endpoint)))?;
+        Ok((url, filter))
+    }
+
+    /// One page (its records and its `@odata.nextLink` as sent), retried while failures pass,
+    /// every attempt inside the budget.
+    async fn fetch(&self, url: &Url, filter: Option<&str>) -> Result<(Vec<Record>, Option<String>)> {
+        let mut attempt = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.token().await?;
+            http::confine(url, &self.graph_endpoint, token.claims.audience.as_deref())?;
+            let secret = &token.access_token;
+            let outcome = {
+                let _permit = self.limiter.acquire().await;
+                http::send_once(url, &[secret], || {
+                    self.client
+                        .get(url.clone())
+                        .bearer_auth(secret.expose())
+                        .header("Accept", "application/json")
+                        .header("client-request-id", uuid::Uuid::new_v4().to_string())
+                })
+                .await
+            };
+            let wait = match outcome {
+                Ok(answer) if (200..300).contains(&answer.status) => match page::read(&answer.body, url) {
+                    Ok(page) => return Ok(page),
+                    // A page cut short or garbled on the way: read it again.
+                    Err(_) if attempt < MAX_ATTEMPTS => {
+                        tracing::debug!(attempt, "sign-in page unreadable, retrying");
+                        http::retry_delay(attempt)
+                    }
+                    Err(e) => return Err(e),
+                },
+                Ok(answer) if answer.status == 429 && throttled < MAX_THROTTLED => {
+                    throttled += 1;
+                    attempt -= 1;
+                    let wait = answer.retry_after.unwrap_or_else(|| http::retry_delay(throttled)).min(MAX_RETRY_AFTER);
+                    tracing::debug!(tenant = %self.label, wait_ms = wait.as_millis() as u64, "sign-in request throttled");
+                    self.limiter.pause(wait);
+                    Duration::ZERO
+                }
+                Ok(answer) if http::is_transient(answer.status) && answer.status != 429 && attempt < MAX_ATTEMPTS => {
+                    answer.retry_after.unwrap_or_else(|| http::retry_delay(attempt)).min(MAX_RETRY_AFTER)
+                }
+                Ok(answer) => return Err(page::error(answer.status, &answer.body, answer.request_id.as_deref(), &self.label, filter)),
+                Err(Error::Network { .. }) if attempt < MAX_ATTEMPTS => http::retry_delay(attempt),
+                Err(e) => return Err(e),
+            };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters; a space is %20).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3 / 2);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A window's page on its way to the tenant's merger.
+struct WindowPage {
+    records: Vec<Record>,
+    position: Position,
+}
+
+async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label: &str, plan: TenantPlan, out: &mpsc::Sender<Event>) -> Result<()> {
+    if plan.windows.iter().all(|w| w.position == Position::Done) {
+        // A resumed export whose tenant was finished before: nothing to ask for.
+        return Ok(());
+    }
+    let session = &ctx.session;
+    let environment = session.environment();
+    let graph_endpoint = environment.graph_endpoint.trim_end_matches('/').to_owned();
+    let base = Url::parse(&format!("{graph_endpoint}/")).map_err(|e| Error::invalid_input("Environment", format!("the Graph endpoint '{graph_endpoint}' is not a URL ({e})")))?;
+    http::require_secure_endpoint(&base)?;
+    let scopes = vec![format!("{graph_endpoint}/.default")];
+    let mut tenant = Tenant {
+        http: ctx.http.clone(),
+        session: session.clone(),
+        tenant: plan.tenant.clone().filter(|t| !session.is_own_tenant(t)),
+        label: label.to_owned(),
+        tenant_id: String::new(),
+        scopes,
+        client: ctx.http.client(environment.trusted_certificate_pem.as_deref())?,
+        graph_endpoint,
+        base,
+        limiter: Arc::new(Limiter::new(query.options.budget)),
+    };
+    // The first token says which tenant this really is (a domain or id as typed may differ).
+    let token = tenant.token().await?;
+    tenant.tenant_id = token.claims.tenant_id.clone().unwrap_or_else(|| label.to_owned());
+    let key = format!("{}|{}|{}", tenant.base.host_str().unwrap_or_default(), tenant.tenant_id.to_ascii_lowercase(), session.application_id().to_ascii_lowercase());
+    tenant.limiter = ctx.limiters.get(&key, query.options.budget);
+    let tenant = Arc::new(tenant);
+
+    let concurrency = query.options.concurrency.max(1) as usize;
+    let buffer = query.options.buffer_pages.max(1) as usize;
+    let (queue_tx, mut queue_rx) = mpsc::channel::<(usize, mpsc::Receiver<Result<WindowPage>>)>(concurrency.saturating_sub(1).max(1));
+
+    let launcher = {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        async move {
+            let mut windows = JoinSet::new();
+            for (w, plan) in plan.windows.into_iter().enumerate() {
+                if plan.position == Position::Done {
+                    continue;
+                }
+                let (tx, rx) = mpsc::channel(buffer);
+                if queue_tx.send((w, rx)).await.is_err() {
+                    break;
+                }
+                windows.spawn(run_window(tenant.clone(), query.clone(), plan, tx));
+            }
+            drop(queue_tx);
+            while windows.join_next().await.is_some() {}
+        }
+    };
+    let merger = async move {
+        while let Some((w, mut rx)) = queue_rx.recv().await {
+            while let Some(page) = rx.recv().await {
+                let page = page?;
+                let event = PageEvent { tenant_index: index, tenant: label.to_owned(), tenant_id: tenant.tenant_id.clone(), window: w, records: page.records, position: page.position };
+                if out.send(Event::Page(event)).await.is_err() {
+                    return Err(Error::Cancelled);
+                }
+            }
+        }
+        Ok(())
+    };
+    // The merger ends first on an error; dropping its queue ends the launcher, whose window
+    // tasks are aborted with it.
+    let (_, outcome) = tokio::join!(launcher, merger);
+    outcome
+}
+
+async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>) {
+    let filter = match query.filter_for(&plan.range) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    let first = match plan.position {
+        Position::Start => tenant.first_url(&query, &plan.range).map(|(u, _)| u),
+        Position::After { next } => page::follow(&next, &tenant.base),
+        Position::Done => return,
+    };
+    let mut url = match first {
+        Ok(u) => u,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    loop {
+        let (records, next) = match tenant.fetch(&url, filter.as_deref()).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let position = match &next {
+            Some(next) => Position::After { next: next.clone() },
+            None => Position::Done,
+        };
+        if tx.send(Ok(WindowPage { records, position })).await.is_err() {
+            return;
+        }
+        // The page's records stand; a link to another host ends the window with an error (and
+        // a resume from the checkpointed link is refused the same way).
+        match next.as_deref().map(|link| page::follow(link, &url)) {
+            Some(Ok(next)) => url = next,
+            Some(Err(e)) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, 10, h, 0, 0).unwrap()
+    }
+
+    fn day(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, d, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn windows_cover_the_range_exactly_newest_first() {
+        let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
+        let w = plan_windows(range, 4, day(20));
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[0], TimeRange { from: Some(day(7)), to: Some(Upper::AtOrBefore(day(9))) });
+        assert_eq!(w[1], TimeRange { from: Some(day(5)), to: Some(Upper::Before(day(7))) });
+        assert_eq!(w[3], TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(3))) });
+        // Two and a half days: three windows; a day or less: one.
+        let short = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(3) + Span::hours(12))) };
+        assert_eq!(plan_windows(short, 4, day(20)).len(), 3);
+        let one = TimeRange { from: Some(t(0)), to: Some(Upper::AtOrBefore(t(12))) };
+        assert_eq!(plan_windows(one, 4, t(23)), vec![one]);
+    }
+
+    #[test]
+    fn open_ends_stay_open() {
+        let w = plan_windows(TimeRange::default(), 3, t(12));
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0].to, None, "the newest window has no upper bound");
+        assert_eq!(w[2].from, None, "the oldest window has no lower bound");
+        assert_eq!(w[1].to, Some(Upper::Before(w[0].from.unwrap())));
+        assert_eq!(w[2].to, Some(Upper::Before(w[1].from.unwrap())));
+        // A short range is one window.
+        let short = TimeRange { from: Some(t(1)), to: Some(Upper::Before(t(1) + Span::seconds(100))) };
+        assert_eq!(plan_windows(short, 4, t(2)), vec![short]);
+    }
+
+    #[test]
+    fn select_is_normalised_and_keeps_id_and_time() {
+        let q = SignInQuery { select: vec!["UserPrincipalName".into(), "status".into(), "userPrincipalName".into()], ..Default::default() }.validated().unwrap();
+        assert_eq!(q.select, vec!["id", "createdDateTime", "userPrincipalName", "status"]);
+        let e = SignInQuery { select: vec!["userId,id".into()], ..Default::default() }.validated().unwrap_err();
+        assert!(e.to_string().contains("'Property'"), "{e}");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("userPrincipalName eq 'a+b&c#d'"), "userPrincipalName%20eq%20%27a%2Bb%26c%23d%27");
+    }
+}

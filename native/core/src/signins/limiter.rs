@@ -1,0 +1,262 @@
+//! A client-side throttle for Graph's identity and access reports: at most `requests` per
+//! sliding `window` for each (tenant, application), Graph's documented 5 per 10 s by default
+//! (api-contracts §3.8), so steady paging never draws a 429.
+//!
+//! Why not a token bucket (GCRA, the `governor` crate)? A bucket that allows a burst of N and
+//! then one request every window/N lets N+1 requests into some sliding window, which Graph's
+//! limiter answers with 429; without the burst it wastes most of the budget. This limiter keeps
+//! N slots instead. A slot is taken when a request is sent and becomes usable again one window
+//! after its answer arrived. The server saw the request at some moment before the answer, so
+//! the next request through that slot reaches it more than a window later whatever the network
+//! delays were: the budget is filled exactly, and never overspent.
+//!
+//! A `429` that still comes (another process using the same app, a smaller server budget)
+//! pauses every slot for its `Retry-After`.
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Allowed requests per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    pub requests: u32,
+    pub window: Duration,
+}
+
+impl Default for Budget {
+    /// Graph's limit for sign-in and other identity reports: 5 requests per 10 s per app and tenant.
+    fn default() -> Self {
+        Self { requests: 5, window: Duration::from_secs(10) }
+    }
+}
+
+impl Budget {
+    pub fn validated(self) -> crate::Result<Self> {
+        if self.requests == 0 || self.requests > 10_000 || self.window.is_zero() || self.window > Duration::from_secs(3600) {
+            return Err(crate::Error::invalid_input("ThrottleBudget", "it must allow 1 to 10000 requests per window of up to an hour"));
+        }
+        Ok(self)
+    }
+}
+
+/// Added to each slot's wait: covers clock-rate differences, nothing else.
+const MARGIN: Duration = Duration::from_millis(25);
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Usable from this instant.
+    FreeAt(Instant),
+    /// A request is out; the slot frees a window after it ends.
+    Busy,
+}
+
+#[derive(Debug)]
+struct State {
+    slots: Vec<Slot>,
+    paused_until: Option<Instant>,
+    sent: u64,
+}
+
+#[derive(Debug)]
+pub struct Limiter {
+    budget: Budget,
+    state: Mutex<State>,
+    /// First come, first served among waiting requests.
+    queue: tokio::sync::Mutex<()>,
+    released: Notify,
+}
+
+enum Next {
+    Take(usize),
+    WaitUntil(Instant),
+    WaitForRelease,
+}
+
+impl Limiter {
+    pub fn new(budget: Budget) -> Self {
+        let now = Instant::now();
+        Self {
+            budget,
+            state: Mutex::new(State { slots: vec![Slot::FreeAt(now); budget.requests.max(1) as usize], paused_until: None, sent: 0 }),
+            queue: tokio::sync::Mutex::new(()),
+            released: Notify::new(),
+        }
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Requests let through so far.
+    pub fn sent(&self) -> u64 {
+        self.state.lock().sent
+    }
+
+    /// Waits for a slot. Hold the permit until the answer has arrived, then drop it.
+    /// Cancel-safe: a dropped wait takes nothing.
+    pub async fn acquire(self: &Arc<Self>) -> Permit {
+        let _turn = self.queue.lock().await;
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            let next = {
+                let mut state = self.state.lock();
+                let now = Instant::now();
+                let paused = state.paused_until.filter(|&p| p > now);
+                let earliest = state.slots.iter().enumerate().filter_map(|(i, s)| if let Slot::FreeAt(t) = s { Some((i, *t)) } else { None }).min_by_key(|&(_, t)| t);
+                match (earliest, paused) {
+                    (_, Some(until)) => Next::WaitUntil(until),
+                    (Some((i, t)), None) if t <= now => {
+                        state.slots[i] = Slot::Busy;
+                        state.sent += 1;
+                        Next::Take(i)
+                    }
+                    (Some((_, t)), None) => Next::WaitUntil(t),
+                    (None, None) => Next::WaitForRelease,
+                }
+            };
+            match next {
+                Next::Take(slot) => return Permit { limiter: self.clone(), slot },
+                Next::WaitUntil(t) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(t) => {}
+                        _ = &mut released => {}
+                    }
+                }
+                Next::WaitForRelease => released.await,
+            }
+        }
+    }
+
+    /// The server said "too many requests": nothing is sent before `retry_after` has passed.
+    pub fn pause(&self, retry_after: Duration) {
+        let until = Instant::now() + retry_after;
+        let mut state = self.state.lock();
+        state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    fn release(&self, slot: usize) {
+        let free_at = Instant::now() + self.budget.window + MARGIN;
+        self.state.lock().slots[slot] = Slot::FreeAt(free_at);
+        self.released.notify_one();
+    }
+}
+
+/// A slot held while one request is out.
+#[derive(Debug)]
+pub struct Permit {
+    limiter: Arc<Limiter>,
+    slot: usize,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.limiter.release(self.slot);
+    }
+}
+
+/// One limiter per (Graph host, tenant, application), shared by every query of the process.
+#[derive(Debug, Default)]
+pub struct Limiters {
+    map: Mutex<HashMap<String, Arc<Limiter>>>,
+}
+
+impl Limiters {
+    /// The limiter for `key`; a new one when the budget asked for differs from the current one.
+    pub fn get(&self, key: &str, budget: Budget) -> Arc<Limiter> {
+        let mut map = self.map.lock();
+        match map.get(key) {
+            Some(l) if l.budget == budget => l.clone(),
+            _ => {
+                let l = Arc::new(Limiter::new(budget));
+                map.insert(key.to_owned(), l.clone());
+                l
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends `n` requests that each take `latency`, `concurrency` at a time; returns the
+    /// (send, answer) instants relative to the start.
+    async fn run(budget: Budget, n: usize, concurrency: usize, latency: Duration) -> Vec<(Duration, Duration)> {
+        let limiter = Arc::new(Limiter::new(budget));
+        let start = Instant::now();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let (limiter, log, sem) = (limiter.clone(), log.clone(), sem.clone());
+            tasks.push(tokio::spawn(async move {
+                let _c = sem.acquire().await.unwrap();
+                let permit = limiter.acquire().await;
+                let sent = start.elapsed();
+                tokio::time::sleep(latency).await;
+                let answered = start.elapsed();
+                drop(permit);
+                log.lock().push((sent, answered));
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut log = log.lock().clone();
+        log.sort();
+        log
+    }
+
+    /// The server sees each request at some point in [send, answer]; in the worst case at the
+    /// answer for early ones and at the send for later ones. No window may hold more than N.
+    fn never_over_budget(log: &[(Duration, Duration)], budget: Budget) {
+        let n = budget.requests as usize;
+        for i in n..log.len() {
+            let earlier_answer = log[i - n].1;
+            let later_send = log[i].0;
+            assert!(later_send >= earlier_answer + budget.window, "request {i} sent at {later_send:?}, only {:?} after request {} was answered", later_send - earlier_answer, i - n);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fills_the_budget_and_never_more() {
+        let budget = Budget { requests: 5, window: Duration::from_secs(10) };
+        let log = run(budget, 23, 4, Duration::from_millis(300)).await;
+        never_over_budget(&log, budget);
+        // The first five go at once; then five per window (+ latency) after.
+        assert!(log[4].0 < Duration::from_millis(1000), "{log:?}");
+        let last = log[22].0;
+        assert!(last < Duration::from_secs(44), "23 requests at 5 per ~10.3 s should start within 4 windows, took {last:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_request() {
+        let limiter = Arc::new(Limiter::new(Budget { requests: 5, window: Duration::from_secs(10) }));
+        drop(limiter.acquire().await);
+        limiter.pause(Duration::from_secs(7));
+        let start = Instant::now();
+        drop(limiter.acquire().await);
+        assert!(start.elapsed() >= Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_wait_takes_no_slot() {
+        let limiter = Arc::new(Limiter::new(Budget { requests: 1, window: Duration::from_secs(5) }));
+        drop(limiter.acquire().await);
+        // Waiting for the slot, then giving up.
+        let waited = tokio::time::timeout(Duration::from_secs(1), limiter.acquire()).await;
+        assert!(waited.is_err());
+        assert_eq!(limiter.sent(), 1);
+        let start = Instant::now();
+        drop(limiter.acquire().await);
+        assert!(start.elapsed() <= Duration::from_secs(5));
+        assert_eq!(limiter.sent(), 2);
+    }
+}

@@ -1,0 +1,277 @@
+//! One page of Graph's `auditLogs/signIns`: its records, reshaped the way the PartnerCenter
+//! module's Graph SDK objects looked (PascalCase property names), its `@odata.nextLink` (followed
+//! only on the host the request went to), and Graph's error answers turned into errors that say
+//! what to do.
+
+use crate::error::{Error, Result};
+use crate::http;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use url::Url;
+
+pub const GRAPH: &str = "Microsoft Graph";
+
+/// A sign-in as the PartnerCenter module's `Microsoft.Graph.SignIn` serialised (PascalCase
+/// names), kept as compact JSON text: a page of parsed values takes about four times the memory.
+pub type Record = Box<RawValue>;
+
+/// A record's properties, for code that looks inside one (CSV columns, tests).
+pub fn fields(record: &Record) -> Map<String, Value> {
+    serde_json::from_str(record.get()).unwrap_or_default()
+}
+
+#[derive(Debug)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// The next page, checked to be on the request's scheme, host and port.
+    pub next_link: Option<Url>,
+}
+
+#[derive(Deserialize)]
+struct RawPage {
+    value: Vec<Value>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// Parses a `200` answer of `request`.
+pub fn parse(body: &[u8], request: &Url) -> Result<Page> {
+    let (records, next) = read(body, request)?;
+    let next_link = next.as_deref().map(|link| follow(link, request)).transpose()?;
+    Ok(Page { records, next_link })
+}
+
+/// The records of a `200` answer (reshaped) and its `@odata.nextLink` as sent (not yet checked).
+pub fn read(body: &[u8], request: &Url) -> Result<(Vec<Record>, Option<String>)> {
+    let raw: RawPage = serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
+        url: http::endpoint_label(request),
+        reason: format!("the sign-in page is not the expected JSON ({})", e.classify_text()),
+    })?;
+    let mut records = Vec::with_capacity(raw.value.len());
+    for value in raw.value {
+        match reshape(value) {
+            shaped @ Value::Object(_) => {
+                let text = serde_json::to_string(&shaped).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?;
+                records.push(RawValue::from_string(text).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?);
+            }
+            _ => {
+                return Err(Error::InvalidResponse { url: http::endpoint_label(request), reason: "a sign-in in the page is not a JSON object".into() });
+            }
+        }
+    }
+    Ok((records, raw.next_link))
+}
+
+trait ClassifyText {
+    fn classify_text(&self) -> String;
+}
+
+impl ClassifyText for serde_json::Error {
+    fn classify_text(&self) -> String {
+        match self.classify() {
+            serde_json::error::Category::Eof => format!("it ends early, at line {} column {}", self.line(), self.column()),
+            serde_json::error::Category::Data => "a field is missing or has the wrong type".into(),
+            _ => format!("malformed at line {} column {}", self.line(), self.column()),
+        }
+    }
+}
+
+/// The next page's URL, when it stays with the scheme, host and port the request went to. A
+/// server that points elsewhere would have us send the access token to that host.
+pub fn follow(link: &str, request: &Url) -> Result<Url> {
+    let refuse = |why: String| Error::InvalidResponse { url: http::endpoint_label(request), reason: format!("its @odata.nextLink {why}; the access token is only sent to the host the request went to, so paging stopped") };
+    let next = request.join(link).map_err(|_| refuse("is not a URL".into()))?;
+    if next.scheme() != request.scheme() || next.host_str() != request.host_str() || next.port_or_known_default() != request.port_or_known_default() {
+        return Err(refuse(format!("points at {}://{}{}", next.scheme(), next.host_str().unwrap_or("?"), next.port().map(|p| format!(":{p}")).unwrap_or_default())));
+    }
+    Ok(next)
+}
+
+/// Graph's property names with an upper-case first letter, recursively (`mfaDetail.authMethod`
+/// → `MfaDetail.AuthMethod`); OData annotations (`@odata.type`) are kept as they are. An
+/// `mfaDetail` with nothing in it becomes `null`, as for a sign-in without MFA.
+pub fn reshape(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (key, value) in map {
+                let value = if key == "mfaDetail" && is_empty_object(&value) { Value::Null } else { reshape(value) };
+                out.insert(pascal(&key), value);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(reshape).collect()),
+        other => other,
+    }
+}
+
+fn is_empty_object(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.values().all(|v| match v {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+pub fn pascal(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_lowercase() => {
+            let mut out = String::with_capacity(name.len());
+            out.push(first.to_ascii_uppercase());
+            out.push_str(chars.as_str());
+            out
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// Graph's property name for a PascalCase one (`UserPrincipalName` → `userPrincipalName`).
+pub fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_uppercase() => {
+            let mut out = String::with_capacity(name.len());
+            out.push(first.to_ascii_lowercase());
+            out.push_str(chars.as_str());
+            out
+        }
+        _ => name.to_owned(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Envelope {
+    #[serde(default)]
+    error: Option<GraphError>,
+}
+
+#[derive(Deserialize, Default)]
+struct GraphError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default, rename = "innerError", alias = "innererror")]
+    inner: Option<Inner>,
+}
+
+#[derive(Deserialize, Default)]
+struct Inner {
+    #[serde(default, rename = "request-id")]
+    request_id: Option<String>,
+}
+
+/// Codes Graph uses when the caller lacks the permission to read audit logs.
+const PERMISSION_CODES: &[&str] = &["Authorization_RequestDenied", "Authentication_MSGraphPermissionMissing", "Authentication_ApplicationHasNoReadAuditLogDataAccess"];
+pub const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+
+/// An error answer of the sign-in endpoint as an error that says what to do. `tenant` names
+/// the tenant asked about, `filter` the `$filter` sent.
+pub fn error(status: u16, body: &[u8], request_id: Option<&str>, tenant: &str, filter: Option<&str>) -> Error {
+    let graph = serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.error).unwrap_or_default();
+    let said = graph.message.clone().filter(|m| !m.trim().is_empty()).unwrap_or_else(|| format!("no error description (HTTP {status})"));
+    let request_id = graph.inner.and_then(|i| i.request_id).or_else(|| request_id.map(str::to_owned));
+    let reference = request_id.map(|id| format!(" (request-id {id})")).unwrap_or_default();
+    let code = graph.code.clone();
+    let message = match (status, code.as_deref()) {
+        (403, Some(NON_PREMIUM)) => format!(
+            "Tenant '{tenant}' has no Microsoft Entra ID P1 or P2 licence, and Microsoft Graph serves sign-in logs (auditLogs/signIns) only to tenants that have one. \
+             Either license the tenant for Entra ID P1 (alone or in a suite such as Microsoft 365 Business Premium, E3 or E5; sign-ins are then kept 30 days), \
+             or review its sign-ins in the Microsoft Entra admin center (Monitoring & health > Sign-in logs), where a free tenant keeps them for 7 days. Graph said: {said}{reference}"
+        ),
+        (403, Some(c)) if PERMISSION_CODES.contains(&c) => format!(
+            "The application may not read sign-in logs in tenant '{tenant}': it needs the Microsoft Graph permission AuditLog.Read.All (Graph also asks for Directory.Read.All), \
+             consented by an administrator of that tenant: as a delegated permission when a user signs in (the user also needs a role such as Reports Reader, Security Reader or Global Reader), \
+             or as an application permission for a service principal. Graph said: {said}{reference}"
+        ),
+        (403, _) => format!("Access to the sign-in logs of tenant '{tenant}' was denied. Check the application's Graph permissions (AuditLog.Read.All) and the signed-in user's role. Graph said: {said}{reference}"),
+        (400, _) => format!(
+            "Microsoft Graph rejected the sign-in query: {said}{reference}. The filter sent was: {}",
+            filter.unwrap_or("(none)")
+        ),
+        (401, _) => format!("Microsoft Graph did not accept the access token for tenant '{tenant}'. Reconnect with Connect-PartnerCenter. Graph said: {said}{reference}"),
+        (429, _) => format!("Microsoft Graph kept throttling the sign-in requests for tenant '{tenant}' (its limit is 5 requests per 10 seconds per application and tenant) and the retries ran out. Try again later or narrow the date range. Graph said: {said}{reference}"),
+        _ => format!("{said}{reference}"),
+    };
+    Error::Service { service: GRAPH.into(), status, code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use serde_json::json;
+
+    fn url(u: &str) -> Url {
+        Url::parse(u).unwrap()
+    }
+
+    #[test]
+    fn records_get_the_sdk_property_names() {
+        let record = json!({"id": "1", "mfaDetail": {"authMethod": "PhoneAppNotification", "authDetail": null}, "status": {"errorCode": 0},
+            "authenticationDetails": [{"succeeded": true, "@odata.type": "x"}], "riskEventTypes_v2": []});
+        let shaped = reshape(record);
+        assert_eq!(shaped, json!({"Id": "1", "MfaDetail": {"AuthMethod": "PhoneAppNotification", "AuthDetail": null}, "Status": {"ErrorCode": 0},
+            "AuthenticationDetails": [{"Succeeded": true, "@odata.type": "x"}], "RiskEventTypes_v2": []}));
+        assert_eq!(reshape(json!({"mfaDetail": {"authMethod": null, "authDetail": null}})), json!({"MfaDetail": null}));
+        assert_eq!(reshape(json!({"mfaDetail": null})), json!({"MfaDetail": null}));
+    }
+
+    #[test]
+    fn a_page_and_its_next_link() {
+        let request = url("https://graph.microsoft.com/beta/auditLogs/signIns?$top=2");
+        let body = br#"{"@odata.context":"x","@odata.nextLink":"https://graph.microsoft.com/beta/auditLogs/signIns?$top=2&$skiptoken=abc","value":[{"id":"a"},{"id":"b"}]}"#;
+        let page = parse(body, &request).unwrap();
+        assert_eq!(page.records.len(), 2);
+        assert_eq!(page.records[0].get(), r#"{"Id":"a"}"#);
+        assert_eq!(fields(&page.records[1])["Id"], "b");
+        assert_eq!(page.next_link.unwrap().as_str(), "https://graph.microsoft.com/beta/auditLogs/signIns?$top=2&$skiptoken=abc");
+        let last = parse(br#"{"value":[]}"#, &request).unwrap();
+        assert!(last.next_link.is_none() && last.records.is_empty());
+    }
+
+    #[test]
+    fn next_links_to_another_host_port_or_scheme_are_refused() {
+        let request = url("https://127.0.0.1:8443/graph/beta/auditLogs/signIns");
+        for bad in ["https://evil.example/graph/beta/auditLogs/signIns?$skiptoken=1", "https://127.0.0.1:9443/graph/beta/x", "http://127.0.0.1:8443/graph/beta/x", "https://localhost:8443/graph"] {
+            let e = follow(bad, &request).unwrap_err().to_string();
+            assert!(e.contains("nextLink") && e.contains("only sent to the host"), "{bad}: {e}");
+        }
+        assert!(follow("https://127.0.0.1:8443/graph/beta/auditLogs/signIns?$skiptoken=1", &request).is_ok());
+        let e = parse(br#"{"@odata.nextLink":"https://evil.example/x","value":[]}"#, &request).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn cut_json_is_an_invalid_response() {
+        let e = parse(br#"{"value":[{"id":"a"},{"id"#, &url("https://graph.microsoft.com/beta/auditLogs/signIns")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        assert!(e.to_string().contains("ends early"), "{e}");
+    }
+
+    #[test]
+    fn graph_errors_say_what_to_do() {
+        let body = br#"{"error":{"code":"Authentication_RequestFromNonPremiumTenantOrB2CTenant","message":"Neither tenant is B2C or tenant doesn't have premium license","innerError":{"request-id":"r-1"}}}"#;
+        let e = error(403, body, None, "fabrikam.onmicrosoft.com", None);
+        let text = e.to_string();
+        assert!(text.contains("P1 or P2") && text.contains("7 days") && text.contains("fabrikam.onmicrosoft.com") && text.contains("r-1"), "{text}");
+        assert_eq!(e.code().as_deref(), Some(NON_PREMIUM));
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+
+        let e = error(403, br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#, None, "t", None);
+        assert!(e.to_string().contains("AuditLog.Read.All"), "{e}");
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+
+        let e = error(400, br#"{"error":{"code":"BadRequest","message":"Invalid filter clause: x"}}"#, None, "t", Some("userId eq 'x'"));
+        assert!(e.to_string().contains("Invalid filter clause") && e.to_string().contains("userId eq 'x'"), "{e}");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+
+        let e = error(502, b"<html>bad gateway</html>", Some("r-2"), "t", None);
+        assert!(e.to_string().contains("HTTP 502") && e.to_string().contains("r-2"), "{e}");
+    }
+}

@@ -1,0 +1,485 @@
+# Get-PartnerUserSignInActivity and Export-PartnerSignInActivity through real pwsh against the
+# emulator's Graph sign-in logs (scenarios/signins.json over TLS, plus a few literal sign-ins
+# added here so the PartnerCenter module's help examples have something to find):
+#   - the original help examples, verbatim;
+#   - the Graph SDK's output shape, the default view, the alias;
+#   - dates sent in UTC (checked in a UTC+05:30 time zone, where the old local-as-Z bug shows);
+#   - hostile input: quotes in UPNs, non-GUID ids, reversed and absurd dates;
+#   - paging to the end with no loss or duplicate (against /_emulator/signins/count), inside the
+#     5 requests / 10 s budget without a single 429;
+#   - the licence error, per-tenant errors and tenants from the pipeline;
+#   - Ctrl+C; export to JSONL and CSV; resume after the exporting process was killed.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    Import-PartnerSecurityModule
+    $script:modulePsd1 = Join-Path (Get-Module PartnerSecurity).ModuleBase 'PartnerSecurity.psd1'
+    $repo = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+
+    # The sign-in scenario with sign-ins for the help examples: the user of example 1 (no MFA),
+    # Partner Center API sign-ins (example 3), and a user whose UPN has a quote.
+    $scenario = Get-Content -LiteralPath (Join-Path $repo 'native/emulator/scenarios/signins.json') -Raw | ConvertFrom-Json
+    $partner = $scenario.tenants[0]
+    $script:exampleUser = '3dd89389-b34c-4f5a-975d-516df5694d7e'
+    $script:quotedUpn = "o'brien@contoso-signins.onmicrosoft.com"
+    $partner.users += [pscustomobject]@{ id = $exampleUser; userPrincipalName = 'helpdesk@contoso-signins.onmicrosoft.com'; displayName = 'Hal Helpdesk'; mfaRegistered = $false }
+    $partner.users += [pscustomobject]@{ id = 'c1000001-0000-4000-8000-000000000009'; userPrincipalName = $quotedUpn; displayName = "Orla O'Brien"; mfaRegistered = $true }
+    $partnerCenter = 'fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd'
+    $reporterId = $partner.applications[0].appId
+    $partner.signIns.items += @(
+        [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000001'; createdDateTime = '-2d'; userId = $exampleUser; appId = $reporterId; resourceId = $partnerCenter }
+        [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000002'; createdDateTime = '-1d'; userId = $exampleUser; appId = $reporterId; resourceId = $partnerCenter; authenticationRequirement = 'multiFactorAuthentication' }
+        [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000003'; createdDateTime = '-3d'; userId = $exampleUser; appId = $reporterId; status = @{ errorCode = 50126 } }
+        [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000004'; createdDateTime = '-5h'; userId = 'c1000001-0000-4000-8000-000000000009'; appId = $reporterId }
+    )
+    $script:scenarioPath = Join-Path $TestDrive 'signins-activity.json'
+    $scenario | ConvertTo-Json -Depth 64 | Set-Content -LiteralPath $scenarioPath -Encoding utf8
+
+    $script:emu = Start-TestEmulator -Scenario $scenarioPath
+    Register-TestEnvironment -Emulator $emu | Out-Null
+    $script:tenantId = $partner.id
+    $script:customerDomain = $scenario.tenants[1].domains[0]
+    $script:reporter = $reporterId
+    $script:reporterSecret = $partner.applications[0].secrets[0].value
+    $script:refreshToken = $partner.consents[0].refreshToken
+
+    function script:Connect-Reporter {
+        $credential = [pscredential]::new($reporter, (ConvertTo-SecureString $reporterSecret -AsPlainText -Force))
+        Connect-PartnerCenter -ApplicationId $reporter -Credential $credential -RefreshToken $refreshToken -Tenant $tenantId -Environment Emulator
+    }
+
+    # How many sign-ins Graph would return for a filter, over all its pages (the emulator's own count).
+    function script:Get-SignInCount([string] $Filter, [string] $Version = 'beta', [string] $Tenant = $tenantId) {
+        $query = "tenant=$([uri]::EscapeDataString($Tenant))&version=$Version"
+        if ($Filter) { $query += "&filter=$([uri]::EscapeDataString($Filter))" }
+        (Invoke-EmulatorControl -Emulator $emu -Path "/_emulator/signins/count?$query").count
+    }
+
+    function script:Get-SignInRequests {
+        @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
+    }
+
+    function script:Set-GraphSettings([hashtable] $Settings) {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body $Settings | Out-Null
+    }
+
+    # yyyy-MM-ddTHH:mm:ssZ of a DateTime in UTC, as the filter sends it (rounded down to the second).
+    function script:Format-Utc([datetime] $Value) {
+        $Value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)
+    }
+
+    Connect-Reporter | Out-Null
+}
+
+AfterAll {
+    Disconnect-PartnerCenter -ErrorAction SilentlyContinue | Out-Null
+    Stop-TestEmulator -Emulator $emu
+}
+
+Describe 'The PartnerCenter module''s help examples, verbatim' {
+    It 'example 1: a user''s successful sign-ins without MFA' {
+        $result = @(Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7) -UserId '3dd89389-b34c-4f5a-975d-516df5694d7e' | ? {$_.AuthenticationDetails | ? {$_.Succeeded -eq $true}} | ? {$_.MfaDetail -eq $null})
+        # The user also has generated sign-ins; the literal ones decide what must and must not be there.
+        $result.Id | Should -Contain '52000000-0000-4000-8000-000000000001'
+        $result.Id | Should -Not -Contain '52000000-0000-4000-8000-000000000002' -Because 'it used MFA'
+        $result.Id | Should -Not -Contain '52000000-0000-4000-8000-000000000003' -Because 'it failed'
+        $result.UserId | Sort-Object -Unique | Should -Be $exampleUser
+        @($result | Where-Object { $null -ne $_.MfaDetail }).Count | Should -Be 0
+        @($result | Where-Object { -not ($_.AuthenticationDetails | Where-Object Succeeded) }).Count | Should -Be 0
+    }
+
+    It 'examples 2 and 3: Partner Center sign-ins that succeeded without MFA' {
+        $signIns = Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7)
+        $result = @($signIns | ? {$_.AuthenticationDetails | ? {$_.Succeeded -eq $true}} | ? {$_.MfaDetail -eq $null} | ? {$_.ResourceId -eq 'fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd'})
+        $result.Id | Should -Contain '52000000-0000-4000-8000-000000000001'
+        $result.ResourceId | Sort-Object -Unique | Should -Be 'fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd'
+        # The MFA sign-in to Partner Center is there, and filtered out by MfaDetail.
+        $signIns.Id | Should -Contain '52000000-0000-4000-8000-000000000002'
+    }
+}
+
+Describe 'Get-PartnerUserSignInActivity output' {
+    BeforeAll {
+        $script:recent = @(Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-1))
+    }
+
+    It 'has the Graph SDK''s property names and types' {
+        $recent.Count | Should -BeGreaterThan 100
+        $first = $recent[0]
+        $first.PSObject.TypeNames[0] | Should -Be 'PartnerSecurity.SignIn'
+        foreach ($name in 'Id', 'CreatedDateTime', 'UserPrincipalName', 'UserId', 'AppId', 'AppDisplayName', 'IpAddress', 'ClientAppUsed', 'Status', 'MfaDetail', 'AuthenticationDetails', 'ResourceId', 'ResourceDisplayName', 'IsInteractive', 'TenantId') {
+            $first.PSObject.Properties.Name | Should -Contain $name
+        }
+        $first.CreatedDateTime | Should -BeOfType [DateTimeOffset]
+        $first.Status.ErrorCode | Should -BeOfType [int]
+        $first.IsInteractive | Should -BeOfType [bool]
+        $first.TenantId | Should -Be $tenantId
+        @($recent | Where-Object { $null -eq $_.MfaDetail }).Count | Should -BeGreaterThan 0
+        @($recent | Where-Object { $_.MfaDetail.AuthMethod }).Count | Should -BeGreaterThan 0
+        @($recent | Where-Object { $_.AuthenticationDetails | Where-Object { $_.Succeeded -eq $true -and $_.AuthenticationMethod } }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'is newest first, without duplicates' {
+        $times = $recent.CreatedDateTime
+        for ($i = 1; $i -lt $times.Count; $i++) { $times[$i] | Should -BeLessOrEqual $times[$i - 1] }
+        ($recent.Id | Sort-Object -Unique).Count | Should -Be $recent.Count
+    }
+
+    It 'has a default table view' {
+        $table = $recent[0..2] | Format-Table | Out-String -Width 250
+        foreach ($column in 'CreatedDateTime', 'UserPrincipalName', 'AppDisplayName', 'ClientAppUsed', 'ErrorCode', 'Mfa') { $table | Should -Match $column }
+    }
+
+    It 'keeps the alias Get-PartnerUserSignActivity (the CHANGELOG''s spelling)' {
+        (Get-Alias Get-PartnerUserSignActivity).ResolvedCommand.Name | Should -Be 'Get-PartnerUserSignInActivity'
+        (Get-Module PartnerSecurity).ExportedAliases.Keys | Should -Contain 'Get-PartnerUserSignActivity'
+        $start = (Get-Date).AddDays(-7)
+        $viaAlias = @(Get-PartnerUserSignActivity -UserId $exampleUser -StartDate $start)
+        $viaAlias.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start) and userId eq '$exampleUser'")
+        $viaAlias.Id | Should -Contain '52000000-0000-4000-8000-000000000003'
+    }
+
+    It 'reads only the properties asked for, plus Id and CreatedDateTime' {
+        $some = @(Get-PartnerUserSignInActivity -StartDate (Get-Date).AddHours(-6) -Property UserPrincipalName, Status)
+        $some.Count | Should -BeGreaterThan 0
+        ($some[0].PSObject.Properties.Name | Sort-Object) | Should -Be @('CreatedDateTime', 'Id', 'Status', 'TenantId', 'UserPrincipalName')
+    }
+
+    It 'reads v1.0 when asked (no beta-only properties)' {
+        $start = (Get-Date).AddHours(-6)
+        $v1 = @(Get-PartnerUserSignInActivity -StartDate $start -ApiVersion v1.0)
+        $v1.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start)" -Version 'v1.0')
+        $v1[0].PSObject.Properties.Name | Should -Not -Contain 'AuthenticationDetails'
+    }
+}
+
+Describe 'Filters' {
+    It 'sends a local StartDate as UTC (<Kind>)' -ForEach @(@{ Kind = 'Local' }, @{ Kind = 'Unspecified' }) {
+        # In UTC+05:30 the PartnerCenter module's filter (local time written with a Z) would start
+        # 5.5 hours in the future and find nothing.
+        $saved = $env:TZ
+        try {
+            $env:TZ = 'Asia/Kolkata'
+            [TimeZoneInfo]::ClearCachedData()
+            [TimeZoneInfo]::Local.BaseUtcOffset | Should -Be ([timespan]'05:30:00')
+            $start = [datetime]::SpecifyKind((Get-Date).AddHours(-3), $Kind)
+            $utcStart = $start.ToUniversalTime()
+            $signIns = @(Get-PartnerUserSignInActivity -StartDate $start)
+            $expected = Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start)"
+            $signIns.Count | Should -Be $expected
+            $signIns.Count | Should -BeGreaterThan 10
+            $floor = [DateTimeOffset]::new($utcStart.AddTicks(-($utcStart.Ticks % [timespan]::TicksPerSecond)), [timespan]::Zero)
+            @($signIns | Where-Object { $_.CreatedDateTime -lt $floor }).Count | Should -Be 0
+        } finally {
+            $env:TZ = $saved
+            [TimeZoneInfo]::ClearCachedData()
+        }
+    }
+
+    It 'matches a UPN with a quote exactly, and a quote cannot widen the filter' {
+        $quoted = @(Get-PartnerUserSignInActivity -UserPrincipalName $quotedUpn)
+        $quoted.Id | Should -Contain '52000000-0000-4000-8000-000000000004'
+        $quoted.Count | Should -Be (Get-SignInCount -Filter "userPrincipalName eq '$($quotedUpn.Replace("'", "''"))'")
+        $quoted.UserPrincipalName | Sort-Object -Unique | Should -Be $quotedUpn
+        @(Get-PartnerUserSignInActivity -UserPrincipalName "$quotedUpn' or userPrincipalName ne '").Count | Should -Be 0
+        @(Get-PartnerUserSignInActivity -UserPrincipalName "x') or (1 eq 1", "'", "''").Count | Should -Be 0
+    }
+
+    It 'refuses a -UserId that is not a GUID before sending anything' {
+        $before = (Get-SignInRequests).Count
+        { Get-PartnerUserSignInActivity -UserId "3dd89389-b34c-4f5a-975d-516df5694d7e' or userId ne '" } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -UserId 'admin@contoso.com' } | Should -Throw '*UserId*'
+        (Get-SignInRequests).Count | Should -Be $before
+    }
+
+    It 'refuses reversed and absurd dates, naming the parameter' {
+        $err = { Get-PartnerUserSignInActivity -StartDate (Get-Date) -EndDate (Get-Date).AddDays(-1) } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidInput,*'
+        $err.Exception.Message | Should -BeLike "*'EndDate'*before -StartDate*"
+        $err = { Get-PartnerUserSignInActivity -StartDate ([datetime]::MinValue) } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike "*'StartDate'*"
+    }
+
+    It 'filters by client app, application and event type' {
+        $imap = @(Get-PartnerUserSignInActivity -ClientApp IMAP4)
+        $imap.Count | Should -Be (Get-SignInCount -Filter "clientAppUsed eq 'IMAP4'")
+        $imap.ClientAppUsed | Sort-Object -Unique | Should -Be 'IMAP4'
+        $service = @(Get-PartnerUserSignInActivity -ServicePrincipal -ApplicationId $reporter)
+        $service.Id | Should -Contain '51000000-0000-4000-8000-000000000006'
+        $both = @(Get-PartnerUserSignInActivity -Interactive -NonInteractive -StartDate (Get-Date).AddHours(-1))
+        $both.Id | Should -Contain '51000000-0000-4000-8000-000000000005'
+        $err = { Get-PartnerUserSignInActivity -NonInteractive -ApiVersion v1.0 } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike '*beta*'
+    }
+}
+
+Describe 'Paging and throttling' {
+    It 'reads every sign-in once, within 5 requests per 10 seconds and without a 429' {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
+        $all = @(Get-PartnerUserSignInActivity -Interactive -NonInteractive -ServicePrincipal)
+        $expected = Get-SignInCount -Filter "(signInEventTypes/any(t: t eq 'interactiveUser') or signInEventTypes/any(t: t eq 'nonInteractiveUser') or signInEventTypes/any(t: t eq 'servicePrincipal'))"
+        $expected | Should -BeGreaterThan 5000
+        $all.Count | Should -Be $expected
+        ($all.Id | Sort-Object -Unique).Count | Should -Be $all.Count
+        $requests = Get-SignInRequests
+        $requests.Count | Should -BeGreaterThan 5 -Because 'the test must need more requests than one window allows'
+        @($requests | Where-Object { $_.status -eq 429 }).Count | Should -Be 0
+        # Sliding 10-second windows of the emulator's own request times: never more than 5.
+        $times = @($requests | ForEach-Object { [DateTimeOffset]$_.time } | Sort-Object)
+        for ($i = 5; $i -lt $times.Count; $i++) { ($times[$i] - $times[$i - 5]).TotalSeconds | Should -BeGreaterThan 10 }
+    }
+
+    It 'survives injected faults with nothing lost or repeated' {
+        $start = (Get-Date).AddDays(-2)
+        $reference = @(Get-PartnerUserSignInActivity -StartDate $start).Id
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/faults' -Body @{ seed = 42; rate = 0.3; slowBodySeconds = 0.5 } | Out-Null
+        try {
+            $faulty = @(Get-PartnerUserSignInActivity -StartDate $start).Id
+        } finally {
+            Invoke-RestMethod -Uri "$($emu.BaseUrl)/_emulator/faults" -Method Post -Body 'null' -ContentType 'application/json' -SkipCertificateCheck | Out-Null
+        }
+        @(Get-SignInRequests | Where-Object { $_.PSObject.Properties['fault'] }).Count | Should -BeGreaterThan 0 -Because 'faults must have been injected'
+        $faulty | Should -Be $reference
+    }
+}
+
+Describe 'Errors and tenants' {
+    It 'explains the Entra ID P1/P2 licence when the tenant has none' {
+        $path = Join-Path $TestDrive 'no-premium.json'
+        $free = Get-Content -LiteralPath $scenarioPath -Raw | ConvertFrom-Json
+        $free.tenants[0].licenses = @('ENTERPRISEPACK')
+        $free | ConvertTo-Json -Depth 64 | Set-Content -LiteralPath $path -Encoding utf8
+        $freeEmu = Start-TestEmulator -Scenario $path
+        try {
+            Register-TestEnvironment -Emulator $freeEmu -Name Free | Out-Null
+            $credential = [pscredential]::new($reporter, (ConvertTo-SecureString $reporterSecret -AsPlainText -Force))
+            Connect-PartnerCenter -ApplicationId $reporter -Credential $credential -RefreshToken $refreshToken -Tenant $tenantId -Environment Free | Out-Null
+            $result = Get-PartnerUserSignInActivity -ErrorVariable failures -ErrorAction SilentlyContinue
+            $result | Should -BeNullOrEmpty
+            $failures.Count | Should -Be 1
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'Authentication_RequestFromNonPremiumTenantOrB2CTenant,*'
+            $failures[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $failures[0].TargetObject | Should -Be $tenantId
+            $message = $failures[0].Exception.Message
+            $message | Should -BeLike "*$tenantId*"
+            $message | Should -BeLike '*Entra ID P1 or P2*'
+            $message | Should -BeLike '*admin center*7 days*'
+        } finally {
+            Remove-PartnerEnvironment -Name Free -ErrorAction SilentlyContinue | Out-Null
+            Stop-TestEmulator -Emulator $freeEmu
+            Connect-Reporter | Out-Null
+        }
+    }
+
+    It 'takes tenants from the pipeline; a failing tenant is a non-terminating error naming it' {
+        $start = (Get-Date).AddHours(-6)
+        $result = @($tenantId, $customerDomain | Get-PartnerUserSignInActivity -StartDate $start -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $result.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start)")
+        $failures.Count | Should -Be 1
+        $failures[0].TargetObject | Should -Be $customerDomain
+        $failures[0].Exception.Message | Should -BeLike "Tenant '$customerDomain':*"
+    }
+
+    It 'reads nothing when the pipeline brings no tenant' {
+        @(@() | Get-PartnerUserSignInActivity).Count | Should -Be 0
+    }
+
+    It 'binds -Tenant by property name (TenantId, CustomerId)' {
+        $start = (Get-Date).AddHours(-2)
+        $byCustomerId = @([pscustomobject]@{ CustomerId = $tenantId } | Get-PartnerUserSignInActivity -StartDate $start)
+        $byCustomerId.Count | Should -BeGreaterThan 0
+        $byCustomerId.TenantId | Sort-Object -Unique | Should -Be $tenantId
+    }
+
+    It 'asks for a connection first' {
+        Disconnect-PartnerCenter | Out-Null
+        try {
+            $err = { Get-PartnerUserSignInActivity } | Should -Throw -PassThru
+            $err.Exception.Message | Should -Be 'Run Connect-PartnerCenter to login.'
+            $err = { Export-PartnerSignInActivity -Path (Join-Path $TestDrive 'never.jsonl') } | Should -Throw -PassThru
+            $err.Exception.Message | Should -Be 'Run Connect-PartnerCenter to login.'
+            Join-Path $TestDrive 'never.jsonl' | Should -Not -Exist
+        } finally {
+            Connect-Reporter | Out-Null
+        }
+    }
+}
+
+Describe 'Ctrl+C' {
+    It 'stops Get-PartnerUserSignInActivity promptly and ends its requests' {
+        Set-GraphSettings @{ pageLatencyMs = 3000 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath)
+                    Import-Module $ModulePath
+                    Get-PartnerUserSignInActivity -Interactive -NonInteractive
+                }).AddArgument($modulePsd1)
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Seconds 2
+            $handle.IsCompleted | Should -BeFalse
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 2
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally {
+            $ps.Dispose()
+            Set-GraphSettings @{ pageLatencyMs = 0 }
+        }
+        # The cursor was closed: no more sign-in requests arrive.
+        Start-Sleep -Seconds 4
+        $count = (Get-SignInRequests).Count
+        Start-Sleep -Seconds 4
+        (Get-SignInRequests).Count | Should -Be $count
+    }
+}
+
+Describe 'Export-PartnerSignInActivity' {
+    BeforeAll {
+        # A fixed range, so that every run (and the killed process) exports the same sign-ins.
+        $script:exportStart = [DateTime]::UtcNow.AddDays(-5)
+        $script:exportEnd = [DateTime]::UtcNow.AddMinutes(-1)
+        $script:exportFilter = "createdDateTime ge $(Format-Utc $exportStart) and createdDateTime lt $(Format-Utc $exportEnd.AddSeconds(1))"
+        $script:exportEventsFilter = "$exportFilter and (signInEventTypes/any(t: t eq 'interactiveUser') or signInEventTypes/any(t: t eq 'nonInteractiveUser'))"
+    }
+
+    It 'writes JSONL: one sign-in per line, each once' {
+        $path = Join-Path $TestDrive 'signins.jsonl'
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd
+        $summary | Should -BeOfType 'PartnerSecurity.Models.SignInExportSummary'
+        $expected = Get-SignInCount -Filter $exportFilter
+        $summary.Records | Should -Be $expected
+        $summary.Resumed | Should -BeFalse
+        $summary.Format | Should -Be 'Jsonl'
+        "$path.checkpoint.json" | Should -Not -Exist
+        $lines = Get-Content -LiteralPath $path
+        $lines.Count | Should -Be $expected
+        $records = $lines | ForEach-Object { $_ | ConvertFrom-Json }
+        ($records.Id | Sort-Object -Unique).Count | Should -Be $expected
+        $records[0].TenantId | Should -Be $tenantId
+        $records[0].PSObject.Properties.Name | Should -Contain 'UserPrincipalName'
+    }
+
+    It 'writes CSV with the flattened columns' {
+        Push-Location $TestDrive
+        try {
+            $summary = Export-PartnerSignInActivity -Path 'signins.csv' -StartDate $exportStart -EndDate $exportEnd
+        } finally { Pop-Location }
+        $summary.Format | Should -Be 'Csv'
+        $summary.Path | Should -Be (Join-Path $TestDrive 'signins.csv')
+        $rows = Import-Csv -LiteralPath (Join-Path $TestDrive 'signins.csv')
+        $rows.Count | Should -Be (Get-SignInCount -Filter $exportFilter)
+        ($rows[0].PSObject.Properties.Name) | Should -Be @('CreatedDateTime', 'UserPrincipalName', 'UserId', 'AppDisplayName', 'AppId', 'ClientAppUsed', 'IpAddress', 'Status.ErrorCode', 'Status.FailureReason', 'IsInteractive', 'AuthenticationRequirement', 'MfaDetail.AuthMethod', 'ConditionalAccessStatus', 'ResourceDisplayName', 'ResourceId', 'Id', 'TenantId')
+        ($rows.Id | Sort-Object -Unique).Count | Should -Be $rows.Count
+        @($rows | Where-Object { $_.'Status.ErrorCode' -ne '0' }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'does not overwrite without -Force, and -WhatIf writes nothing' {
+        $path = Join-Path $TestDrive 'signins.jsonl'
+        $err = { Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike '*-Force*'
+        $other = Join-Path $TestDrive 'whatif.jsonl'
+        Export-PartnerSignInActivity -Path $other -WhatIf | Should -BeNullOrEmpty
+        $other | Should -Not -Exist
+    }
+
+    It 'resumes after the exporting process was killed: every sign-in exactly once' {
+        $path = Join-Path $TestDrive 'killed.jsonl'
+        $checkpoint = "$path.checkpoint.json"
+        $script = Join-Path $TestDrive 'export-child.ps1'
+        # The child exports with the same parameters as the resume below.
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param($ModulePath, $Base, $Certificate, $App, $Secret, $RefreshToken, $Tenant, $Path, $Start, $End, $Log, $PidFile)
+$ErrorActionPreference = 'Stop'
+# The process to kill: pwsh installed as a dotnet tool runs in a child of the process Start-Process sees.
+Set-Content -LiteralPath $PidFile -Value $PID
+& {
+Import-Module $ModulePath
+Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority $Base -GraphEndpoint "$Base/graph" -PartnerCenterEndpoint "$Base/partnercenter" -TrustedCertificatePath $Certificate | Out-Null
+$credential = [pscredential]::new($App, (ConvertTo-SecureString $Secret -AsPlainText -Force))
+Connect-PartnerCenter -ApplicationId $App -Credential $credential -RefreshToken $RefreshToken -Tenant $Tenant -Environment Emulator | Out-Null
+Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $null, 'RoundtripKind')) -EndDate ([datetime]::Parse($End, $null, 'RoundtripKind')) -Interactive -NonInteractive
+} *> $Log
+'@
+        Set-GraphSettings @{ pageLatencyMs = 700 }
+        $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+        if (-not $pwsh) { $pwsh = Join-Path $PSHOME 'pwsh' }
+        $arguments = @('-NoProfile', '-NonInteractive', '-File', $script, $modulePsd1, $emu.BaseUrl, $emu.CertificatePath, $reporter, $reporterSecret, $refreshToken, $tenantId, $path, $exportStart.ToString('o'), $exportEnd.ToString('o'), (Join-Path $TestDrive 'child.log'), (Join-Path $TestDrive 'child.pid'))
+        # The child writes its own streams to child.log (Start-Process's redirection can crash the
+        # parent when the child is killed while writing).
+        $child = Start-Process -FilePath $pwsh -ArgumentList ($arguments | ForEach-Object { '"' + $_ + '"' }) -PassThru
+        try {
+            # Kill it once some pages are in the file, but not all.
+            $deadline = [DateTime]::UtcNow.AddSeconds(90)
+            $written = 0
+            while ([DateTime]::UtcNow -lt $deadline -and -not $child.HasExited) {
+                if (Test-Path -LiteralPath $checkpoint) {
+                    try { $written = (Get-Content -LiteralPath $checkpoint -Raw | ConvertFrom-Json).records } catch { $written = 0 }
+                    if ($written -gt 0) { break }
+                }
+                Start-Sleep -Milliseconds 50
+            }
+            $child.HasExited | Should -BeFalse -Because "the export must still be running when it is killed ($(Get-Content (Join-Path $TestDrive 'child.log') -Raw -ErrorAction SilentlyContinue))"
+            $exporter = Get-Process -Id ([int](Get-Content -LiteralPath (Join-Path $TestDrive 'child.pid'))) -ErrorAction Stop
+            Stop-Process -Id $exporter.Id -Force
+            $exporter.WaitForExit()
+            $child.WaitForExit()
+        } finally {
+            if (-not $child.HasExited) { Stop-Process -Id $child.Id -Force }
+            Set-GraphSettings @{ pageLatencyMs = 0 }
+        }
+        $checkpoint | Should -Exist
+        $expected = Get-SignInCount -Filter $exportEventsFilter
+        $written | Should -BeLessThan $expected
+        $secrets = Get-EmulatorIssuedSecrets -Emulator $emu
+        $contents = (Get-Content -LiteralPath $path, $checkpoint -Raw) -join "`n"
+        foreach ($secret in $secrets) { $contents.Contains($secret) | Should -BeFalse -Because 'no token or secret belongs in an export or its checkpoint' }
+        # Whatever the process had begun to write after its last checkpoint is cut off by the resume.
+        Add-Content -LiteralPath $path -Value '{"Id":"half-written' -NoNewline
+
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd -Interactive -NonInteractive -Resume
+        $summary.Resumed | Should -BeTrue
+        $summary.Records | Should -Be $expected
+        $summary.RecordsThisRun | Should -BeLessThan $expected
+        $checkpoint | Should -Not -Exist
+        $ids = Get-Content -LiteralPath $path | ForEach-Object { ($_ | ConvertFrom-Json).Id }
+        $ids.Count | Should -Be $expected
+        ($ids | Sort-Object -Unique).Count | Should -Be $expected
+    }
+
+    It 'stops on Ctrl+C with a checkpoint that -Resume completes' {
+        $path = Join-Path $TestDrive 'stopped.jsonl'
+        Set-GraphSettings @{ pageLatencyMs = 700 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath, $Path, $Start, $End)
+                    Import-Module $ModulePath
+                    Export-PartnerSignInActivity -Path $Path -StartDate $Start -EndDate $End
+                }).AddArgument($modulePsd1).AddArgument($path).AddArgument($exportStart).AddArgument($exportEnd)
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ([DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) {
+                if ((Test-Path -LiteralPath "$path.checkpoint.json") -and ((Get-Content -LiteralPath "$path.checkpoint.json" -Raw | ConvertFrom-Json).records -gt 0)) { break }
+                Start-Sleep -Milliseconds 50
+            }
+            $handle.IsCompleted | Should -BeFalse
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        } finally {
+            $ps.Dispose()
+            Set-GraphSettings @{ pageLatencyMs = 0 }
+        }
+        "$path.checkpoint.json" | Should -Exist
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd -Resume
+        $summary.Resumed | Should -BeTrue
+        $expected = Get-SignInCount -Filter $exportFilter
+        $summary.Records | Should -Be $expected
+        $ids = Get-Content -LiteralPath $path | ForEach-Object { ($_ | ConvertFrom-Json).Id }
+        ($ids | Sort-Object -Unique).Count | Should -Be $expected
+        $ids.Count | Should -Be $expected
+    }
+}
