@@ -310,6 +310,10 @@ Describe 'Deliberate additions to the PartnerCenter 3.0.10 surface' {
             'set Connect-PartnerCenter/UserCredential'
             # The detailed result object (Result, Passed, AuthenticationMethods, Reason, ...).
             'parameter Test-PartnerSecurityRequirement/__AllParameterSets/-Detailed'
+            # Sign-in activity (reference §2, no SYNTAX block here): its original parameters and
+            # alias are checked in SignInActivity.Tests.ps1; the bulk export is new.
+            'cmdlet Get-PartnerUserSignInActivity'
+            'cmdlet Export-PartnerSignInActivity'
         ) | Sort-Object
     }
 

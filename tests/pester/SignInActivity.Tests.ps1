@@ -483,3 +483,20 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
         $ids.Count | Should -Be $expected
     }
 }
+
+Describe 'Get-PartnerUserSignInActivity binds like the PartnerCenter module (reference §2)' {
+    It 'has -StartDate and -EndDate as optional DateTime and -UserId as an optional GUID-validated parameter, none positional' {
+        Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+        Import-PartnerSecurityModule
+        $command = Get-Command Get-PartnerUserSignInActivity
+        foreach ($name in 'StartDate', 'EndDate') {
+            $command.Parameters[$name].ParameterType | Should -Be ([Nullable[datetime]]) -Because "-$name is DateTime? in the original"
+        }
+        foreach ($name in 'StartDate', 'EndDate', 'UserId') {
+            $attributes = $command.Parameters[$name].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+            $attributes.Mandatory | Should -Not -Contain $true
+            $attributes.Position | Should -Not -BeGreaterThan -1
+        }
+        { Get-PartnerUserSignInActivity -UserId 'not-a-guid' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+    }
+}
