@@ -24,6 +24,11 @@ pub async fn async_(body: impl Future<Output = Reply>) -> Reply {
     AssertUnwindSafe(body).catch_unwind().await.unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
 }
 
+/// Like [`async_`] for bodies written with `?`: an error becomes the error reply.
+pub async fn async_result(body: impl Future<Output = partnersecurity_core::Result<Reply>>) -> Reply {
+    async_(async move { body.await.into() }).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,15 +89,10 @@ impl PartnerSecurityNative {
     pub async fn connect(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
-            guarded::async_(async move {
-                let request: SignInRequest = match requests::parse(request) {
-                    Ok(r) => r,
-                    Err(e) => return Reply::error(&e),
-                };
-                match request.to_connect() {
-                    Ok(connect) => core.connect(&request.environment, connect).await.map(|context| Reply::ok(&context)).into(),
-                    Err(e) => Reply::error(&e),
-                }
+            guarded::async_result(async move {
+                let request: SignInRequest = requests::parse(request)?;
+                let context = core.connect(&request.environment, request.to_connect()?).await?;
+                Ok(Reply::ok(&context))
             })
             .await,
         )
@@ -108,16 +103,10 @@ impl PartnerSecurityNative {
     pub async fn begin_sign_in(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
-            guarded::async_(async move {
-                let request: SignInRequest = match requests::parse(request) {
-                    Ok(r) => r,
-                    Err(e) => return Reply::error(&e),
-                };
-                let sign_in = match request.to_sign_in() {
-                    Ok(s) => s,
-                    Err(e) => return Reply::error(&e),
-                };
-                core.begin_sign_in(&request.environment, sign_in).await.map(|(id, prompt)| Reply::ok(&SignInStarted::new(id, prompt))).into()
+            guarded::async_result(async move {
+                let request: SignInRequest = requests::parse(request)?;
+                let (id, prompt) = core.begin_sign_in(&request.environment, request.to_sign_in()?).await?;
+                Ok(Reply::ok(&SignInStarted::new(id, prompt)))
             })
             .await,
         )
@@ -145,15 +134,10 @@ impl PartnerSecurityNative {
     pub async fn new_access_token(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
-            guarded::async_(async move {
-                let request: SignInRequest = match requests::parse(request) {
-                    Ok(r) => r,
-                    Err(e) => return Reply::error(&e),
-                };
-                match request.to_access_token() {
-                    Ok(token_request) => core.new_access_token(&request.environment, token_request).await.map(|t| Reply::ok(&AuthResult::from(&t))).into(),
-                    Err(e) => Reply::error(&e),
-                }
+            guarded::async_result(async move {
+                let request: SignInRequest = requests::parse(request)?;
+                let token = core.new_access_token(&request.environment, request.to_access_token()?).await?;
+                Ok(Reply::ok(&AuthResult::from(&token)))
             })
             .await,
         )
