@@ -327,10 +327,9 @@ async fn other_tenants_go_on_when_one_fails_and_errors_name_it() {
 
 #[tokio::test]
 async fn a_service_principal_reads_a_customer_tenant_with_its_own_token() {
-    // The emulator keeps an app's secrets per tenant; give the customer's copy the same secret,
-    // as one multi-tenant registration has in Entra, and an Entra ID P1 licence.
+    // One multi-tenant registration: the home secret signs in where the app has a service
+    // principal. The customer gets an Entra ID P1 licence.
     let fx = Fx::start(scenario(|v| {
-        v["tenants"][1]["applications"][0]["secrets"][0]["value"] = json!(REPORTER_SECRET);
         v["tenants"][1]["licenses"] = json!(["AAD_PREMIUM"]);
     }))
     .await;
@@ -349,6 +348,75 @@ async fn a_service_principal_reads_a_customer_tenant_with_its_own_token() {
     // The token came from the customer's authority.
     let log = fx.control("GET", "requests", None).await;
     assert!(log.as_array().unwrap().iter().any(|e| e["path"].as_str().is_some_and(|p| p.contains(CUSTOMER_DOMAIN) && p.ends_with("/token"))), "{log}");
+}
+
+const NORTHWIND: &str = "9e6a3d4c-7f5b-4c8d-9eaf-3a4b5c6d7e8f";
+const TAILSPIN_DOMAIN: &str = "tailspin-signins.onmicrosoft.com";
+const WOODGROVE: &str = "b08c5f6e-9b7d-4eaf-90c1-5c6d7e8f9a01";
+
+async fn count_in(fx: &Fx, tenant: &str) -> u64 {
+    let url = reqwest::Url::parse_with_params(&format!("{}/_emulator/signins/count", fx.emulator.base_url), &[("tenant", tenant)]).unwrap();
+    let answer: Value = fx.control.get(url).send().await.expect("count").json().await.expect("count JSON");
+    answer["count"].as_u64().unwrap_or_else(|| panic!("count answer {answer}"))
+}
+
+#[tokio::test]
+async fn customer_tenants_through_gdap_each_in_its_own_budget() {
+    // The partner admin's refresh token (a delegated session) is exchanged at each customer's
+    // authority. Northwind has an active relationship; Tailspin's has ended; Woodgrove has none;
+    // Fabrikam has one but no P1/P2 licence.
+    let fx = Fx::start(scenario(|_| {})).await;
+    // Two requests per second per (tenant, app) at the emulator and in the client: every
+    // tenant fills its own budget, none gets a 429.
+    fx.throttle(2, 1).await;
+    let options = FetchOptions { budget: Budget { requests: 2, window: Duration::from_secs(1) }, page_size: 250, tenant_concurrency: 8, ..Default::default() };
+    let tenants = vec![TENANT.into(), NORTHWIND.into(), TAILSPIN_DOMAIN.into(), WOODGROVE.into(), CUSTOMER_DOMAIN.into()];
+    let ctx = fx.core.sign_in_context().expect("context");
+    let id = fx.core.sign_in_logs().open(ctx, SignInQuery { tenants, options, ..Default::default() }).expect("open");
+    let mut per_tenant: std::collections::HashMap<String, (String, Vec<String>)> = Default::default();
+    let mut failures = Vec::new();
+    loop {
+        let batch = fx.core.sign_in_logs().next(&id).await.expect("next");
+        if let (Some(tenant), Some(tid)) = (&batch.tenant, &batch.tenant_id) {
+            let entry = per_tenant.entry(tenant.clone()).or_insert_with(|| (tid.clone(), Vec::new()));
+            entry.1.extend(batch.records.iter().map(|r| fields(r)["Id"].as_str().expect("Id").to_owned()));
+        }
+        if let Some(e) = batch.failure {
+            failures.push((batch.tenant.unwrap_or_default(), e));
+        }
+        if batch.done {
+            break;
+        }
+    }
+    for tenant in [TENANT, NORTHWIND] {
+        let (tid, ids) = per_tenant.get(tenant).unwrap_or_else(|| panic!("{tenant} delivered pages: {failures:?}"));
+        assert_eq!(tid, tenant, "pages are labelled with the token's tenant");
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "no duplicates in {tenant}");
+        assert_eq!(ids.len() as u64, count_in(&fx, tenant).await, "every sign-in of {tenant}");
+    }
+    let failed: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(failures.len(), 3, "{failures:?}");
+    for (tenant, error) in &failures {
+        assert!([TAILSPIN_DOMAIN, WOODGROVE, CUSTOMER_DOMAIN].contains(&tenant.as_str()), "{failed:?}");
+        let text = error.to_string();
+        if tenant == CUSTOMER_DOMAIN {
+            assert!(text.contains("P1 or P2"), "{text}");
+        } else {
+            assert_eq!(error.kind(), ErrorKind::Authentication, "{text}");
+            assert!(text.contains("GDAP"), "{text}");
+        }
+        // Nothing secret in what the caller sees.
+        assert!(!text.contains(REFRESH_TOKEN) && !text.contains(REPORTER_SECRET), "{text}");
+    }
+    // Each tenant kept to its own budget: the client never ran into Graph's throttle.
+    let statuses: Vec<u64> = fx.signin_requests().await.into_iter().map(|(status, _)| status).collect();
+    assert!(!statuses.is_empty() && statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    let log = fx.control("GET", "requests", None).await;
+    // The token requests went to each customer's own authority.
+    for tenant in [NORTHWIND, TAILSPIN_DOMAIN, WOODGROVE] {
+        assert!(log.as_array().unwrap().iter().any(|e| e["path"].as_str().is_some_and(|p| p.starts_with(&format!("/{tenant}/")) && p.ends_with("/token"))), "no token request at {tenant}");
+    }
 }
 
 #[tokio::test]

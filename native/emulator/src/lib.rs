@@ -17,6 +17,7 @@ pub mod control;
 pub mod control_interactive;
 pub mod errors;
 pub mod faults;
+pub mod gdap;
 pub mod graph;
 pub mod interactive;
 pub mod jwt;

@@ -175,10 +175,19 @@ pub struct Tenant {
     pub email: Option<String>,
     #[serde(default)]
     pub users: Vec<User>,
+    /// App registrations whose home is this tenant.
     #[serde(default)]
     pub applications: Vec<Application>,
+    /// Multi-tenant apps registered in another tenant and consented to here. Loading adds each
+    /// to `applications` as a view of the home registration (`Application::home_tenant_id`):
+    /// the credentials stay the home registration's, the permissions are this tenant's consent.
+    #[serde(default)]
+    pub service_principals: Vec<ServicePrincipal>,
     #[serde(default)]
     pub consents: Vec<Consent>,
+    /// GDAP relationships of a partner tenant with its customers (`gdap`).
+    #[serde(default)]
+    pub delegated_admin_relationships: Vec<crate::gdap::DelegatedAdminRelationship>,
     /// SKU part numbers (`AAD_PREMIUM`, `SPE_E5`, ...): Entra ID P1/P2 gates the sign-in logs.
     #[serde(default)]
     pub licenses: Vec<String>,
@@ -296,6 +305,23 @@ pub struct Application {
     /// resource, as Microsoft's own tools are. Never set from a file.
     #[serde(skip)]
     pub first_party: bool,
+    /// `None`: registered in the tenant that lists it. `Some(home)`: a service principal of an
+    /// app registered in `home`, whose credentials are checked against that registration.
+    #[serde(skip)]
+    pub home_tenant_id: Option<String>,
+}
+
+/// A multi-tenant app's presence in a tenant other than its home: what this tenant consented to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePrincipal {
+    pub app_id: String,
+    /// Admin consent to application permissions, keyed by any identifier of the resource.
+    #[serde(default)]
+    pub application_permissions: BTreeMap<String, Vec<String>>,
+    /// Consented delegated permissions, keyed by any identifier of the resource.
+    #[serde(default)]
+    pub delegated_permissions: BTreeMap<String, Vec<String>>,
 }
 
 fn default_audience() -> String {
@@ -489,6 +515,7 @@ static WELL_KNOWN_PUBLIC_CLIENTS: LazyLock<Vec<Application>> = LazyLock::new(|| 
         application_permissions: BTreeMap::new(),
         delegated_permissions: BTreeMap::new(),
         first_party: true,
+        home_tenant_id: None,
     })
     .collect()
 });
@@ -527,8 +554,84 @@ impl Scenario {
                 source: e.into_inner(),
             })?;
         scenario.loaded_at = loaded_at;
+        scenario.add_service_principals()?;
         scenario.validate()?;
         Ok(scenario)
+    }
+
+    /// An app id names one registration in the whole cloud: a multi-tenant app is registered
+    /// once, in its home tenant, and other tenants hold a service principal for it. Each service
+    /// principal becomes an `Application` view (no credentials of its own) in its tenant.
+    fn add_service_principals(&mut self) -> Result<(), ScenarioError> {
+        let mut homes: BTreeMap<String, (String, Application)> = BTreeMap::new();
+        for t in &self.tenants {
+            for a in &t.applications {
+                let key = a.app_id.to_ascii_lowercase();
+                if let Some((other, _)) = homes.get(&key) {
+                    return Err(invalid(format!(
+                        "app {} is registered in tenants {other} and {}: register it once, in its home tenant, \
+                         and list it under servicePrincipals in the others",
+                        a.app_id, t.id
+                    )));
+                }
+                homes.insert(key, (t.id.clone(), a.clone()));
+            }
+        }
+        for t in &mut self.tenants {
+            for sp in &t.service_principals {
+                let (home, registration) =
+                    homes.get(&sp.app_id.to_ascii_lowercase()).ok_or_else(|| {
+                        invalid(format!(
+                            "tenant {}: servicePrincipal {} names no app registered in any tenant",
+                            t.id, sp.app_id
+                        ))
+                    })?;
+                if home.eq_ignore_ascii_case(&t.id) {
+                    return Err(invalid(format!(
+                        "tenant {}: servicePrincipal {} is registered here already",
+                        t.id, sp.app_id
+                    )));
+                }
+                if !registration.is_multi_tenant() {
+                    return Err(invalid(format!(
+                        "tenant {}: servicePrincipal {} is a single-tenant app (signInAudience AzureADMyOrg) of tenant {home}",
+                        t.id, sp.app_id
+                    )));
+                }
+                if t.applications
+                    .iter()
+                    .any(|a| a.app_id.eq_ignore_ascii_case(&sp.app_id))
+                {
+                    return Err(invalid(format!(
+                        "tenant {}: servicePrincipal {} is listed twice",
+                        t.id, sp.app_id
+                    )));
+                }
+                t.applications.push(Application {
+                    secrets: Vec::new(),
+                    certificates: Vec::new(),
+                    application_permissions: sp.application_permissions.clone(),
+                    delegated_permissions: sp.delegated_permissions.clone(),
+                    home_tenant_id: Some(home.clone()),
+                    ..registration.clone()
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The registration that holds `app`'s credentials: itself, or for a service principal the
+    /// app in its home tenant.
+    pub fn registration<'s>(&'s self, app: &'s Application) -> &'s Application {
+        app.home_tenant_id
+            .as_deref()
+            .and_then(|home| self.tenant(home))
+            .and_then(|home| {
+                home.applications
+                    .iter()
+                    .find(|a| a.app_id.eq_ignore_ascii_case(&app.app_id))
+            })
+            .unwrap_or(app)
     }
 
     pub fn tenant_segment(&self, segment: &str) -> Option<TenantSegment<'_>> {
@@ -614,6 +717,7 @@ impl Scenario {
                 }
             }
             self.validate_tenant(t, &mut refresh_tokens)?;
+            crate::gdap::validate(t).map_err(invalid)?;
         }
         self.validate_interactive()?;
         if let Some(f) = &self.faults {

@@ -88,14 +88,35 @@ impl ClientAuthMethod {
 }
 
 pub struct UserTokenSubject<'a> {
+    /// The tenant the token is for (`tid`).
     pub tenant: &'a Tenant,
     pub user: &'a User,
     pub app: &'a Application,
     pub client_auth: ClientAuthMethod,
     pub mfa: bool,
+    /// Set when a partner user acts in a customer tenant through GDAP.
+    pub foreign: Option<ForeignPrincipal<'a>>,
+}
+
+/// A partner user in a customer tenant: no user object there, so the token names the partner
+/// tenant as identity provider and carries the roles the GDAP relationships grant.
+pub struct ForeignPrincipal<'a> {
+    pub home: &'a Tenant,
+    pub roles: Vec<String>,
 }
 
 impl UserTokenSubject<'_> {
+    /// The tenant the user's account (and so the refresh token) belongs to.
+    pub fn home_tenant(&self) -> &Tenant {
+        self.foreign.as_ref().map_or(self.tenant, |f| f.home)
+    }
+
+    fn roles(&self) -> &[String] {
+        self.foreign
+            .as_ref()
+            .map_or(self.user.roles.as_slice(), |f| f.roles.as_slice())
+    }
+
     pub fn amr(&self) -> Value {
         if self.mfa {
             json!(["pwd", "mfa"])
@@ -105,8 +126,13 @@ impl UserTokenSubject<'_> {
     }
 
     fn idp(&self) -> String {
-        match (&self.user.user_type, &self.user.home_tenant_id) {
-            (UserType::Guest, Some(home)) => v1_issuer(home),
+        match (
+            &self.foreign,
+            &self.user.user_type,
+            &self.user.home_tenant_id,
+        ) {
+            (Some(foreign), _, _) => v1_issuer(&foreign.home.id),
+            (None, UserType::Guest, Some(home)) => v1_issuer(home),
             _ => v1_issuer(&self.tenant.id),
         }
     }
@@ -154,8 +180,8 @@ pub fn user_access_token(
     c.insert("upn".into(), json!(user.user_principal_name));
     c.insert("uti".into(), json!(random_b64(16)));
     c.insert("ver".into(), json!("1.0"));
-    if !user.roles.is_empty() {
-        c.insert("wids".into(), json!(user.roles));
+    if !s.roles().is_empty() {
+        c.insert("wids".into(), json!(s.roles()));
     }
     Value::Object(c)
 }

@@ -2,6 +2,8 @@
 //!
 //! Confidential clients must authenticate with a secret (body or HTTP Basic) or a certificate
 //! client assertion (`sts::assertion`); public clients must not send a credential at all.
+//! A multi-tenant app has one set of credentials, its home registration's, in every tenant
+//! that holds a service principal for it.
 
 use crate::scenario::{Application, Tenant};
 use crate::sts::assertion::{self, JWT_BEARER};
@@ -53,7 +55,7 @@ pub fn authenticate(
     }
     let secret = secret.ok_or_else(StsError::client_secret_expected)?;
     let mut matched_expired = false;
-    for candidate in &app.secrets {
+    for candidate in &ctx.st.scenario.registration(app).secrets {
         if !constant_time_eq(candidate.value.as_bytes(), secret.as_bytes()) {
             continue;
         }

@@ -89,8 +89,10 @@ pub fn user_tokens(
     } else {
         None
     };
+    // A refresh token stays the user's, in their home tenant, even when it was redeemed at a
+    // customer's authority: it can be redeemed again at home or at another customer.
     let next_record = |auth_time: DateTime<Utc>, consent: Option<String>| RefreshTokenRecord {
-        tenant_id: s.tenant.id.clone(),
+        tenant_id: s.home_tenant().id.clone(),
         client_id: s.app.app_id.clone(),
         user_id: s.user.id.clone(),
         mfa: s.mfa,
@@ -131,7 +133,7 @@ pub fn user_tokens(
         id_token,
         client_info: issue
             .client_info
-            .then(|| tokens::client_info(&s.user.id, &s.tenant.id)),
+            .then(|| tokens::client_info(&s.user.id, &s.home_tenant().id)),
     })
 }
 

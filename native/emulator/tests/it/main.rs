@@ -13,6 +13,7 @@ mod control;
 mod device_code;
 mod discovery;
 mod faults;
+mod gdap;
 mod key_vault;
 mod mfa_policies;
 mod password;

@@ -161,7 +161,7 @@ async fn permissions_are_checked() {
 #[tokio::test]
 async fn tenant_without_p1_or_p2_gets_the_licence_error() {
     let env = Env::start_with(unthrottled(|_| {})).await;
-    let token = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_CUSTOMER_SECRET).await;
+    let token = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_SECRET).await;
     for version in ["v1.0", "beta"] {
         let (status, body, _) = list(&env, version, &token, &[]).await;
         assert_graph_error(
@@ -180,7 +180,7 @@ async fn tenant_without_p1_or_p2_gets_the_licence_error() {
         v["tenants"][1]["licenses"] = json!(["SPE_E3"]);
     }))
     .await;
-    let token = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_CUSTOMER_SECRET).await;
+    let token = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_SECRET).await;
     let (status, body, _) = list(&env, "v1.0", &token, &[("$top", "3")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Risk levels need P2; with P1 they read "hidden".

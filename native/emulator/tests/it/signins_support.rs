@@ -15,8 +15,11 @@ pub const S_TENANT: &str = "7c4e1b2a-5d3f-4a6b-9c8d-1e2f3a4b5c6d";
 pub const S_CUSTOMER: &str = "8d5f2c3b-6e4a-4b7c-8d9e-2f3a4b5c6d7e";
 pub const REPORTER: &str = "9f1e2d3c-4b5a-4c6d-8e7f-1a2b3c4d5e6f";
 pub const REPORTER_SECRET: &str = "signins-secret-reporter-0001-NOT-A-REAL-SECRET";
-pub const REPORTER_CUSTOMER_SECRET: &str =
-    "signins-secret-reporter-customer-0003-NOT-A-REAL-SECRET";
+/// GDAP customers of the sign-in scenario: P2 with an active relationship, one whose
+/// relationship has ended, and one with none.
+pub const S_NORTHWIND: &str = "9e6a3d4c-7f5b-4c8d-9eaf-3a4b5c6d7e8f";
+pub const S_TAILSPIN: &str = "af7b4e5d-8a6c-4d9e-8fb0-4b5c6d7e8f90";
+pub const S_WOODGROVE: &str = "b08c5f6e-9b7d-4eaf-90c1-5c6d7e8f9a01";
 pub const DIR_READER: &str = "8e2d1c0b-5a4f-4e3d-9c2b-2b3c4d5e6f70";
 pub const DIR_READER_SECRET: &str = "signins-secret-dirreader-0002-NOT-A-REAL-SECRET";
 pub const RT_REPORTER_ADMIN: &str =

@@ -35,7 +35,7 @@ async fn sixth_request_in_ten_seconds_gets_429_with_retry_after() {
     assert!((1..=10).contains(&retry_after), "{retry_after}");
 
     // Per tenant and app: the customer tenant's budget is untouched (it gets its licence 403).
-    let customer = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_CUSTOMER_SECRET).await;
+    let customer = app_token_for(&env, S_CUSTOMER, REPORTER, REPORTER_SECRET).await;
     let (status, body, _) = list(&env, "v1.0", &customer, &[]).await;
     assert_graph_error(
         status,

@@ -126,6 +126,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
                 app,
                 client_auth,
                 mfa: record.mfa,
+                foreign: None,
             },
             requested: &requested,
             granted,

@@ -147,6 +147,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
                 app: user_app,
                 client_auth,
                 mfa,
+                foreign: None,
             },
             requested: &requested,
             granted,

@@ -83,6 +83,7 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
                 app,
                 client_auth,
                 mfa: false,
+                foreign: None,
             },
             requested: &requested,
             granted,

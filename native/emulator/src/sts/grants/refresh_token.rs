@@ -5,7 +5,14 @@
 //! (§5.4). A tenant with `requireMfaForRefreshTokens` behaves like a Conditional Access policy
 //! evaluated on refresh: a grant whose sign-in did not do MFA gets AADSTS50076
 //! `interaction_required` (suberror `basic_action`).
+//!
+//! A partner user's token redeemed at a customer tenant's authority (`/{customer}/...`) works
+//! while the partner has an active GDAP relationship with that customer and the app has a
+//! service principal there; the access token is the customer's (`tid`) and names the partner
+//! user as a foreign principal (`idp` = the partner tenant, `wids` = the relationship's roles).
+//! Without a relationship the answer is AADSTS90099.
 
+use crate::gdap::delegated_access;
 use crate::refresh_tokens::Unusable;
 use crate::scenario::TenantSegment;
 use crate::sts::client_auth::{authenticate, find_client};
@@ -16,7 +23,7 @@ use crate::sts::request::Endpoint;
 use crate::sts::scopes::{
     OidcScopes, Permissions, ResourceScope, delegated_grant, parse_v1_resource, parse_v2,
 };
-use crate::tokens::UserTokenSubject;
+use crate::tokens::{ForeignPrincipal, UserTokenSubject};
 
 pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
     let scenario = &ctx.st.scenario;
@@ -41,14 +48,22 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
     let app = find_client(tenant, client_id)?;
     let client_auth = authenticate(ctx, tenant, app)?;
 
-    if !tenant.id.eq_ignore_ascii_case(&home.id) {
-        // Redeeming in a customer tenant needs GDAP, which a later slice adds.
-        return Err(StsError::app_not_authorized_in_tenant(
-            &app.app_id,
-            &app.display_name,
-            tenant.default_domain(),
-        ));
-    }
+    let foreign = if tenant.id.eq_ignore_ascii_case(&home.id) {
+        None
+    } else {
+        let access =
+            delegated_access(home, &tenant.id, scenario.loaded_at, ctx.now).ok_or_else(|| {
+                StsError::app_not_authorized_in_tenant(
+                    &app.app_id,
+                    &app.display_name,
+                    tenant.default_domain(),
+                )
+            })?;
+        Some(ForeignPrincipal {
+            home,
+            roles: access.roles,
+        })
+    };
     if !record.client_id.eq_ignore_ascii_case(&app.app_id) {
         return Err(StsError::refresh_token_for_other_client());
     }
@@ -114,11 +129,12 @@ pub fn grant(ctx: &GrantContext<'_>) -> Result<Issued, StsError> {
         ctx.now,
         UserIssuance {
             subject: UserTokenSubject {
-                tenant: home,
+                tenant,
                 user,
                 app,
                 client_auth,
                 mfa: record.mfa,
+                foreign,
             },
             requested: &requested,
             granted,
