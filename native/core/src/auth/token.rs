@@ -295,7 +295,8 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
             });
         };
         let description = raw.error_description.unwrap_or_default();
-        let first_line = description.lines().next().unwrap_or_default().trim().to_owned();
+        // Entra ID echoes what it was sent (a scope, an app id): a huge value is cut, not repeated whole.
+        let first_line = truncate(description.lines().next().unwrap_or_default().trim(), 500);
         let mut codes = raw.error_codes;
         if codes.is_empty() {
             codes = aadsts_codes(&description);
