@@ -83,9 +83,39 @@ namespace PartnerSecurity.Native
         {
             if (Encoding.UTF8.GetByteCount(value) > MaxRequestBytes)
             {
-                throw new PartnerSecurityException(FailureKind.InvalidInput, "RequestTooLarge", $"The request is larger than {MaxRequestBytes / 1024} KiB; a parameter value is far longer than any valid token, scope or name.");
+                var parameter = LongestProperty(value);
+                var which = parameter is null ? "a parameter value" : $"the value of parameter '{parameter}'";
+                throw new PartnerSecurityException(FailureKind.InvalidInput, "RequestTooLarge", $"The request is larger than {MaxRequestBytes / 1024} KiB: {which} is far longer than any valid token, scope or name.");
             }
             return value.Utf8();
+        }
+
+        /// <summary>The request property (named like the cmdlet parameter) with the longest text, to name it in the error.</summary>
+        private static string? LongestProperty(string json)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(json);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return null;
+                }
+                string? longest = null;
+                var length = -1;
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    var size = property.Value.GetRawText().Length;
+                    if (size > length)
+                    {
+                        (longest, length) = (property.Name, size);
+                    }
+                }
+                return longest;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
         }
 
         private static T Read<T>(Reply reply)

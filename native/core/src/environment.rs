@@ -157,6 +157,12 @@ impl CustomEnvironment {
             if !pem.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(Error::invalid_input("TrustedCertificatePath", "the file is not a PEM certificate (no 'BEGIN CERTIFICATE' block)"));
             }
+            // Read it now, so a damaged file is reported here rather than at the first sign-in.
+            match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+                Ok(certificates) if !certificates.is_empty() => {}
+                Ok(_) => return Err(Error::invalid_input("TrustedCertificatePath", "the file holds no certificate")),
+                Err(e) => return Err(Error::invalid_input("TrustedCertificatePath", format!("the PEM certificate could not be read ({e})"))),
+            }
         }
         Ok(Environment {
             name,

@@ -81,6 +81,11 @@ impl TokenRequest {
         if self.client_id.trim().is_empty() {
             return Err(Error::invalid_input("ApplicationId", "it is empty"));
         }
+        // Entra ID names applications by their client id, a GUID; anything else would only
+        // come back as AADSTS700016 after a round trip.
+        if uuid::Uuid::try_parse(self.client_id.trim()).is_err() {
+            return Err(Error::invalid_input("ApplicationId", format!("'{}' is not an application (client) id; use the GUID shown in the app registration, e.g. 04b07795-8ddb-461a-bbee-02f9e1bf7b46", truncate(self.client_id.trim(), 80))));
+        }
         if let Grant::RefreshToken(rt) = &self.grant {
             if rt.expose().trim().is_empty() {
                 return Err(Error::invalid_input("RefreshToken", "it is empty"));
@@ -290,7 +295,8 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
             });
         };
         let description = raw.error_description.unwrap_or_default();
-        let first_line = description.lines().next().unwrap_or_default().trim().to_owned();
+        // Entra ID echoes what it was sent (a scope, an app id): a huge value is cut, not repeated whole.
+        let first_line = truncate(description.lines().next().unwrap_or_default().trim(), 500);
         let mut codes = raw.error_codes;
         if codes.is_empty() {
             codes = aadsts_codes(&description);
@@ -370,7 +376,7 @@ mod tests {
     }
 
     fn request(grant: Grant, target: TokenTarget, credential: ClientCredential) -> TokenRequest {
-        TokenRequest { tenant: "contoso.onmicrosoft.com".into(), client_id: "app".into(), credential, grant, target }
+        TokenRequest { tenant: "contoso.onmicrosoft.com".into(), client_id: "3c5e7a9b-4d6f-4b8a-9c1e-2f3a4b5c6d7e".into(), credential, grant, target }
     }
 
     #[test]
@@ -434,6 +440,9 @@ mod tests {
             (request(Grant::RefreshToken(Secret::new("rt")), TokenTarget::Scopes(vec!["a b".into()]), ClientCredential::None), "Scopes"),
             (request(Grant::RefreshToken(Secret::new("rt")), TokenTarget::Scopes(vec![]), ClientCredential::None), "Scopes"),
         ];
+        let mut not_a_guid = request(Grant::ClientCredentials, TokenTarget::Scopes(vec!["https://g/.default".into()]), ClientCredential::Secret("s".into()));
+        not_a_guid.client_id = "my-app".into();
+        let cases = cases.into_iter().chain([(not_a_guid, "ApplicationId")]);
         for (req, param) in cases {
             let err = req.validate().unwrap_err();
             assert!(err.to_string().contains(&format!("'{param}'")), "{err}");
