@@ -98,6 +98,16 @@ pub struct Answer {
     pub body: Vec<u8>,
     pub retry_after: Option<Duration>,
     pub request_id: Option<String>,
+    /// `WWW-Authenticate` of a 401 (`Bearer ... error="invalid_token"`).
+    pub challenge: Option<String>,
+}
+
+impl Answer {
+    /// A 401 whose challenge says the access token itself was refused (expired by the server's
+    /// clock, revoked, or not yet valid), so a freshly issued one may be accepted.
+    pub fn is_invalid_token(&self) -> bool {
+        self.status == 401 && self.challenge.as_deref().is_some_and(|c| c.contains("invalid_token"))
+    }
 }
 
 /// Sends a request built by `make` (called once per attempt), retrying transient failures.
@@ -117,6 +127,7 @@ where
                 let status = response.status().as_u16();
                 let retry_after = parse_retry_after(response.headers());
                 let request_id = header(response.headers(), "request-id").or_else(|| header(response.headers(), "x-ms-request-id"));
+                let challenge = header(response.headers(), "www-authenticate");
                 let transient = status == 429 || status == 503 || status == 502 || status == 504 || status == 500;
                 if transient && attempt < MAX_ATTEMPTS && retry_after.is_none_or(|d| d <= MAX_RETRY_AFTER) {
                     retry_after.unwrap_or_else(|| backoff(attempt))
@@ -125,7 +136,7 @@ where
                         url: endpoint.clone(),
                         reason: redact(&format!("reading the answer failed ({e})"), secrets),
                     })?;
-                    return Ok(Answer { status, body: body.to_vec(), retry_after, request_id });
+                    return Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge });
                 }
             }
             Err(e) => {
@@ -155,8 +166,9 @@ where
     let status = response.status().as_u16();
     let retry_after = parse_retry_after(response.headers());
     let request_id = header(response.headers(), "request-id").or_else(|| header(response.headers(), "x-ms-request-id"));
+    let challenge = header(response.headers(), "www-authenticate");
     let body = response.bytes().await.map_err(|e| Error::Network { url: endpoint, reason: redact(&format!("reading the answer failed ({})", describe(&e)), secrets) })?;
-    Ok(Answer { status, body: body.to_vec(), retry_after, request_id })
+    Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge })
 }
 
 /// Statuses worth another attempt: throttling and the server-side failures that pass.

@@ -296,6 +296,20 @@ impl Session {
             .await
     }
 
+    /// Forgets `stale`, a token for `scopes` in `tenant` (`None`: the session's own) that a
+    /// service refused with `401 invalid_token`, so the next call obtains a fresh one. A token the
+    /// caller handed in (`-AccessToken`) cannot be renewed and stays.
+    pub async fn forget_access_token(&self, tenant: Option<&str>, scopes: &[String], stale: &Secret) {
+        if matches!(self.credential, SessionCredential::AccessToken { .. }) {
+            return;
+        }
+        let key = match tenant.filter(|t| !self.is_own_tenant(t)) {
+            None => self.cache_key(scopes),
+            Some(t) => CacheKey::new(&self.environment.active_directory_authority, t.trim(), &self.application_id(), scopes.iter().cloned()),
+        };
+        self.cache.invalidate(&key, stale).await;
+    }
+
     pub fn cache_stats(&self) -> crate::auth::cache::CacheStats {
         self.cache.stats()
     }

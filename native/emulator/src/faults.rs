@@ -14,6 +14,9 @@
 //! not run), `truncated` (the real response, but `Content-Length` is the full size and only
 //! half the body is sent before the connection closes), `malformedJson` (a complete 200
 //! whose body is cut JSON), `slowBody` (the real response trickled over N seconds).
+//! Not among the default kinds, only when named: `unauthorized` (the service's 401 with
+//! `WWW-Authenticate: Bearer error="invalid_token"`, as for a token revoked mid-flight or one
+//! the service's clock finds expired; the handler does not run).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,6 +48,7 @@ pub enum FaultKind {
     Truncated,
     MalformedJson,
     SlowBody,
+    Unauthorized,
 }
 
 impl FaultKind {
@@ -59,6 +63,19 @@ impl FaultKind {
         FaultKind::SlowBody,
     ];
 
+    /// Every kind a header or spec may name: the defaults and those only used on request.
+    const NAMED: [FaultKind; 9] = [
+        FaultKind::Http500,
+        FaultKind::Http502,
+        FaultKind::Http503,
+        FaultKind::Http504,
+        FaultKind::Reset,
+        FaultKind::Truncated,
+        FaultKind::MalformedJson,
+        FaultKind::SlowBody,
+        FaultKind::Unauthorized,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::Http500 => "http500",
@@ -69,11 +86,12 @@ impl FaultKind {
             FaultKind::Truncated => "truncated",
             FaultKind::MalformedJson => "malformedJson",
             FaultKind::SlowBody => "slowBody",
+            FaultKind::Unauthorized => "unauthorized",
         }
     }
 
     fn parse(name: &str) -> Option<Self> {
-        Self::ALL
+        Self::NAMED
             .into_iter()
             .find(|k| k.name().eq_ignore_ascii_case(name))
     }
@@ -169,7 +187,7 @@ fn parse_header(value: &str, default_slow: f64) -> Result<Option<(FaultKind, f64
     let kind = FaultKind::parse(name).ok_or_else(|| {
         format!(
             "unknown {HEADER} '{name}'; use none or one of {}",
-            FaultKind::ALL.map(FaultKind::name).join(", ")
+            FaultKind::NAMED.map(FaultKind::name).join(", ")
         )
     })?;
     let mut seconds = default_slow;
@@ -222,6 +240,7 @@ pub async fn inject(State(st): State<AppState>, request: Request, next: Next) ->
         FaultKind::Http500 | FaultKind::Http503 => service_error(&st, kind, graph),
         FaultKind::Http502 | FaultKind::Http504 => gateway_error(kind),
         FaultKind::Reset => reset(),
+        FaultKind::Unauthorized => unauthorized(&st, graph),
         FaultKind::Truncated | FaultKind::MalformedJson | FaultKind::SlowBody => {
             let response = next.run(request).await;
             let (parts, body) = response.into_parts();
@@ -271,13 +290,8 @@ fn service_error(st: &AppState, kind: FaultKind, graph: bool) -> Response {
             "An internal server error occurred.",
         ),
     };
-    let request_id = uuid::Uuid::new_v4().to_string();
     let body = if graph {
-        json!({"error": {"code": code, "message": message, "innerError": {
-            "date": st.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-            "request-id": request_id,
-            "client-request-id": request_id,
-        }}})
+        graph_error(st, code, message)
     } else {
         json!({"code": status.as_u16().to_string(), "description": message, "data": [], "source": "PartnerFD"})
     };
@@ -288,6 +302,31 @@ fn service_error(st: &AppState, kind: FaultKind, graph: bool) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
+}
+
+/// The service's answer to a bearer token it refuses, with the `invalid_token` challenge.
+fn unauthorized(st: &AppState, graph: bool) -> Response {
+    let body = if graph {
+        graph_error(st, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+    } else {
+        json!({"code": "400", "description": "Access denied", "data": [], "source": "PartnerFD"})
+    };
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        crate::bearer::challenge(st, &crate::bearer::BearerError::Expired),
+    );
+    response
+}
+
+/// Graph's error envelope (api-contracts §3.6).
+fn graph_error(st: &AppState, code: &str, message: &str) -> serde_json::Value {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    json!({"error": {"code": code, "message": message, "innerError": {
+        "date": st.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        "request-id": request_id,
+        "client-request-id": request_id,
+    }}})
 }
 
 fn gateway_error(kind: FaultKind) -> Response {

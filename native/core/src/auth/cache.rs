@@ -83,6 +83,17 @@ impl TokenCache {
         Ok(fresh)
     }
 
+    /// Drops the cached token for `key` if it is still `stale` (a token the service refused,
+    /// e.g. revoked or judged expired by a server whose clock runs ahead). Another caller may
+    /// already have replaced it with a fresh one; that one is kept.
+    pub async fn invalidate(&self, key: &CacheKey, stale: &crate::secret::Secret) {
+        let Some(slot) = self.slots.lock().get(key).cloned() else { return };
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_some_and(|t| t.access_token.expose() == stale.expose()) {
+            *guard = None;
+        }
+    }
+
     /// Forgets every token (on disconnect).
     pub fn clear(&self) {
         self.slots.lock().clear();

@@ -297,6 +297,9 @@ impl Tenant {
     async fn fetch(&self, url: &Url, filter: Option<&str>) -> Result<(Vec<Record>, Option<String>)> {
         let mut attempt = 0u32;
         let mut throttled = 0u32;
+        // A refused token (expired by Graph's clock, revoked mid-run) is replaced once; a
+        // second refusal of a fresh token is an authentication error.
+        let mut renewed = false;
         loop {
             attempt += 1;
             let token = self.token().await?;
@@ -329,6 +332,13 @@ impl Tenant {
                     let wait = answer.retry_after.unwrap_or_else(|| http::retry_delay(throttled)).min(MAX_RETRY_AFTER);
                     tracing::debug!(tenant = %self.label, wait_ms = wait.as_millis() as u64, "sign-in request throttled");
                     self.limiter.pause(wait);
+                    Duration::ZERO
+                }
+                Ok(answer) if answer.is_invalid_token() && !renewed => {
+                    renewed = true;
+                    attempt -= 1;
+                    tracing::debug!(tenant = %self.label, "access token refused (invalid_token); getting a fresh one");
+                    self.session.forget_access_token(self.tenant.as_deref(), &self.scopes, secret).await;
                     Duration::ZERO
                 }
                 Ok(answer) if http::is_transient(answer.status) && answer.status != 429 && attempt < MAX_ATTEMPTS => {

@@ -194,7 +194,7 @@ pub fn error(status: u16, body: &[u8], request_id: Option<&str>, tenant: &str, f
             "Microsoft Graph rejected the sign-in query: {said}{reference}. The filter sent was: {}",
             filter.unwrap_or("(none)")
         ),
-        (401, _) => format!("Microsoft Graph did not accept the access token for tenant '{tenant}'. Reconnect with Connect-PartnerCenter. Graph said: {said}{reference}"),
+        (401, _) => format!("Microsoft Graph did not accept the access token for tenant '{tenant}', not even a newly issued one. Reconnect with Connect-PartnerCenter (consent again if the user's sessions were revoked) and check that this computer's clock is right. Graph said: {said}{reference}"),
         (429, _) => format!("Microsoft Graph kept throttling the sign-in requests for tenant '{tenant}' (its limit is 5 requests per 10 seconds per application and tenant) and the retries ran out. Try again later or narrow the date range. Graph said: {said}{reference}"),
         _ => format!("{said}{reference}"),
     };

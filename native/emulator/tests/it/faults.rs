@@ -73,6 +73,12 @@ async fn every_fault_kind_on_request() {
             assert_eq!(headers["retry-after"], "1");
         }
     }
+    // Named only, never drawn by default: a refused token with Graph's challenge.
+    let resp = with_fault(&env, SIGNINS, &token, "unauthorized").await.expect("sent");
+    let challenge = resp.headers()["www-authenticate"].to_str().expect("ASCII").to_owned();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    let (s, body, _) = split(resp).await;
+    assert_graph_error(s, &body, 401, "InvalidAuthenticationToken");
     for (kind, status) in [("http502", 502), ("http504", 504)] {
         let resp = with_fault(&env, SIGNINS, &token, kind).await.expect("sent");
         assert_eq!(resp.status().as_u16(), status);
