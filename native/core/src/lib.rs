@@ -6,11 +6,15 @@
 //! messages say what to do. The crate knows nothing about FFI or PowerShell; `native/ffi` wraps it.
 
 pub mod auth;
+pub mod checks;
 pub mod client;
+pub mod directory;
 pub mod environment;
 pub mod error;
 pub mod http;
 pub mod partner;
+pub mod partner_reports;
+pub mod report;
 pub mod sam;
 pub mod secret;
 pub mod session;

@@ -53,12 +53,12 @@ pub async fn organization_profile(http: &HttpClients, environment: &Environment,
     Ok(OrganizationProfile { country_code: raw.default_address.and_then(|a| a.country), culture: raw.culture, company_name: raw.company_name })
 }
 
-fn api_url(environment: &Environment, path: &str) -> Result<Url> {
+pub(crate) fn api_url(environment: &Environment, path: &str) -> Result<Url> {
     Url::parse(&format!("{}/{}", environment.partner_center_endpoint, path))
         .map_err(|e| Error::invalid_input("Environment", format!("the Partner Center endpoint '{}' does not form a URL ({e})", environment.partner_center_endpoint)))
 }
 
-fn service_error(status: u16, body: &[u8]) -> Error {
+pub(crate) fn service_error(status: u16, body: &[u8]) -> Error {
     let fault = serde_json::from_slice::<ApiFault>(body).ok();
     let code = fault.as_ref().and_then(|f| f.code.as_ref()).map(|c| match c {
         serde_json::Value::String(s) => s.clone(),

@@ -20,7 +20,10 @@ use crate::bearer::{self, BearerError, ValidatedToken};
 use crate::scenario::{GRAPH_APP_ID, Tenant};
 use crate::state::AppState;
 
+pub mod collection;
+pub mod directory;
 pub mod filter;
+pub mod gdap;
 pub mod signins;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +32,55 @@ pub fn router() -> Router<AppState> {
         .route("/{version}/me", get(me))
         .route("/{version}/auditLogs/signIns", get(signins::list))
         .route("/{version}/auditLogs/signIns/{id}", get(signins::get_one))
+        // Compliance endpoints (api-contracts §4).
+        .route("/{version}/users", get(directory::users))
+        .route(
+            "/{version}/users/{id}/authentication/requirements",
+            get(directory::per_user_mfa),
+        )
+        .route("/{version}/groups", get(directory::groups))
+        .route(
+            "/{version}/groups/{id}/members",
+            get(directory::group_members),
+        )
+        .route(
+            "/{version}/groups/{id}/transitiveMembers",
+            get(directory::group_members),
+        )
+        .route(
+            "/{version}/policies/identitySecurityDefaultsEnforcementPolicy",
+            get(directory::security_defaults),
+        )
+        .route(
+            "/{version}/identity/conditionalAccess/policies",
+            get(directory::conditional_access_policies),
+        )
+        .route(
+            "/{version}/reports/authenticationMethods/userRegistrationDetails",
+            get(directory::registration_details),
+        )
+        .route("/{version}/subscribedSkus", get(directory::subscribed_skus))
+        .route(
+            "/{version}/roleManagement/directory/roleAssignments",
+            get(directory::role_assignments),
+        )
+        .route(
+            "/{version}/roleManagement/directory/roleEligibilitySchedules",
+            get(directory::role_eligibility_schedules),
+        )
+        .route("/{version}/domains", get(directory::domains))
+        .route(
+            "/{version}/domains/{id}/federationConfiguration",
+            get(directory::federation_configuration),
+        )
+        .route(
+            "/{version}/tenantRelationships/delegatedAdminRelationships",
+            get(gdap::list),
+        )
+        .route(
+            "/{version}/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
+            get(gdap::access_assignments),
+        )
         .fallback(unknown_segment)
 }
 

@@ -12,6 +12,7 @@
 pub mod bearer;
 pub mod certificates;
 pub mod clock;
+pub mod compliance;
 pub mod config;
 pub mod control;
 pub mod control_interactive;

@@ -27,9 +27,20 @@ use crate::state::AppState;
 /// Partner Center API first-party app id (api-contracts §5.1).
 pub const PARTNER_CENTER_APP_ID: &str = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
 
+mod compliance;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/profiles/organization", get(organization_profile))
+        .route("/v1/fraudEvents", get(compliance::fraud_events))
+        .route(
+            "/v1/nonMfaCompliantPartnerPrincipals",
+            get(compliance::non_mfa_compliant_principals),
+        )
+        .route(
+            "/v1/applicationmfaadoptionstatus",
+            get(compliance::application_mfa_adoption),
+        )
         .fallback(not_found)
 }
 

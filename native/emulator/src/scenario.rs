@@ -194,6 +194,9 @@ pub struct Tenant {
     /// Literal and generated sign-ins (`signins`).
     #[serde(default)]
     pub sign_ins: Option<crate::signins::SignInsSpec>,
+    /// Security posture for the compliance endpoints (`compliance`).
+    #[serde(default)]
+    pub compliance: Option<crate::compliance::ComplianceSpec>,
 }
 
 fn default_country() -> String {
@@ -785,6 +788,7 @@ impl Scenario {
         refresh_tokens: &mut HashSet<String>,
     ) -> Result<(), ScenarioError> {
         let ctx = |what: &str| format!("tenant {}: {what}", t.id);
+        crate::compliance::validate(t).map_err(|e| invalid(ctx(&e)))?;
         let mut seen = HashSet::new();
         for u in &t.users {
             require_guid(&u.id, "user id")?;

@@ -1,0 +1,610 @@
+//! The partner security assessment against the in-process emulator (`scenarios/compliance.json`,
+//! over TLS): the exact findings of every check for five partner tenants, permission and licence
+//! errors as `Error` findings with the fix, and the reports written from them.
+
+use partnersecurity_core::PartnerSecurity;
+use partnersecurity_core::auth::ClientCredential;
+use partnersecurity_core::checks::{self, CheckId, Finding, Options, Status};
+use partnersecurity_core::environment::CustomEnvironment;
+use partnersecurity_core::report::Assessment;
+use partnersecurity_core::secret::Secret;
+use partnersecurity_core::session::ConnectRequest;
+use partnersecurity_emulator::config::{EmulatorConfig, ScenarioSource};
+use partnersecurity_emulator::server::{RunningEmulator, serve};
+
+fn tenant_id(t: u8) -> String {
+    let c = char::from(b'0' + t);
+    format!("{0}{0}{0}{0}{0}{0}{0}{0}-0000-4000-8000-00000000000{0}", c)
+}
+
+fn sam_app(t: u8) -> (String, String) {
+    (
+        format!("5a{t}00000-0000-4000-8000-00000000000{t}"),
+        format!("compliance-sam-secret-{t}-NOT-A-REAL-SECRET"),
+    )
+}
+
+async fn emulator() -> (RunningEmulator, PartnerSecurity) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../emulator/scenarios/compliance.json"
+    );
+    let scenario = std::fs::read_to_string(path).expect("compliance scenario");
+    let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario)).with_tls(true))
+        .await
+        .expect("emulator starts");
+    let core = PartnerSecurity::new();
+    let base = emulator.base_url.clone();
+    core.environments()
+        .add(CustomEnvironment {
+            name: "Emulator".into(),
+            active_directory_authority: base.clone(),
+            graph_endpoint: format!("{base}/graph"),
+            partner_center_endpoint: format!("{base}/partnercenter"),
+            trusted_certificate_pem: emulator.certificate_pem.clone(),
+            ..Default::default()
+        })
+        .expect("environment");
+    (emulator, core)
+}
+
+async fn connect_sam(core: &PartnerSecurity, t: u8) {
+    let (app, secret) = sam_app(t);
+    let refresh = format!(
+        "1.AcomplianceRefreshToken-{t}-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff"
+    );
+    core.connect(
+        "Emulator",
+        ConnectRequest::RefreshToken {
+            application_id: app,
+            credential: ClientCredential::Secret(Secret::new(secret)),
+            refresh_token: Secret::new(refresh),
+            tenant: Some(tenant_id(t)),
+        },
+    )
+    .await
+    .expect("connect");
+}
+
+async fn assess(core: &PartnerSecurity, checks: Vec<CheckId>) -> Vec<Finding> {
+    let ctx = core.sign_in_context().expect("connected");
+    checks::assess(
+        ctx,
+        Options {
+            checks,
+            ..Default::default()
+        },
+        |_, _| {},
+    )
+    .await
+    .expect("assessment runs")
+}
+
+/// `(id, status, subject)` of each finding, in order.
+fn summary(findings: &[Finding]) -> Vec<(String, Status, String)> {
+    findings
+        .iter()
+        .map(|f| (f.id.clone(), f.status, f.subject.clone()))
+        .collect()
+}
+
+fn row(id: &str, status: Status, subject: &str) -> (String, Status, String) {
+    (id.to_owned(), status, subject.to_owned())
+}
+
+use Status::{Error, Fail, NotApplicable as NA, Pass, Warn};
+
+/// What every tenant of the scenario must produce, check by check.
+fn expected(t: u8) -> Vec<(String, Status, String)> {
+    let tid = tenant_id(t);
+    let tid = tid.as_str();
+    match t {
+        1 => {
+            let d = "northwind-csp.onmicrosoft.com";
+            vec![
+                row("MfaCoverage.Covered", Pass, &format!("admin@{d}")),
+                row("MfaCoverage.Covered", Pass, &format!("agent@{d}")),
+                row(
+                    "MfaCoverage.Covered",
+                    Pass,
+                    &format!("auditor_fabrikam.example#EXT#@{d}"),
+                ),
+                row(
+                    "MfaCoverage.BreakGlassAccount",
+                    Pass,
+                    &format!("breakglass01@{d}"),
+                ),
+                row("SignInEvidence.NoSingleFactorSignIns", Pass, tid),
+                row("MfaConfiguration.Consistent", Pass, tid),
+                row(
+                    "LegacyAuthentication.BlockedByConditionalAccess",
+                    Pass,
+                    "Block legacy authentication",
+                ),
+                row(
+                    "SecureApplicationModel.TokenHasMfa",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.RefreshToken",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
+                row(
+                    "SecureApplicationModel.AppMfaAdoption",
+                    Pass,
+                    "Partner Security Assessment (SAM)",
+                ),
+                row("AdminAgents.P2Licence", Pass, tid),
+                row(
+                    "AdminAgents.EligiblePrivilegedRole",
+                    Pass,
+                    &format!("admin@{d} (Global Administrator)"),
+                ),
+                row(
+                    "AdminAgents.EligiblePrivilegedRole",
+                    Pass,
+                    &format!("agent@{d} (Helpdesk Administrator)"),
+                ),
+                row(
+                    "GdapLeastPrivilege.Relationship",
+                    Pass,
+                    "Contoso helpdesk (Contoso Inc)",
+                ),
+                row(
+                    "FraudNotifications.ResolvedInTime",
+                    Pass,
+                    "2a7064fb-1e33-4007-974e-352cb3f2c801_2edeb5b1-766f-4209-9271-3ddf27755a01 (Contoso Inc)",
+                ),
+                row("SecurityScore.Unavailable", NA, tid),
+                row("MfaReadiness.Ready", Pass, tid),
+                row("FederatedMfa.NoFederatedDomains", NA, tid),
+            ]
+        }
+        2 => {
+            let d = "adatum-csp.onmicrosoft.com";
+            vec![
+                row(
+                    "MfaCoverage.DataUnavailable",
+                    Error,
+                    "Conditional Access policies",
+                ),
+                row(
+                    "MfaCoverage.DataUnavailable",
+                    Error,
+                    "authentication method registration details",
+                ),
+                row("MfaCoverage.Covered", Pass, &format!("admin@{d}")),
+                row("MfaCoverage.Covered", Pass, &format!("sales@{d}")),
+                row("MfaCoverage.Covered", Pass, &format!("support@{d}")),
+                row(
+                    "MfaCoverage.DirectorySyncAccount",
+                    NA,
+                    &format!("Sync_SRV01_4f2a1b3c9d8e@{d}"),
+                ),
+                row("SignInEvidence.DataUnavailable", Error, "sign-in logs"),
+                row("MfaConfiguration.PerUserMfaInUse", Warn, tid),
+                row("LegacyAuthentication.BlockedBySecurityDefaults", Pass, tid),
+                row(
+                    "SecureApplicationModel.TokenHasMfa",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.RefreshToken",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
+                row("SecureApplicationModel.AppMfaAdoption", NA, tid),
+                row("AdminAgents.NoAdminAgents", NA, tid),
+                row("GdapLeastPrivilege.NoRelationships", NA, tid),
+                row("FraudNotifications.NoFraudEvents", Pass, tid),
+                row("SecurityScore.Unavailable", NA, tid),
+                row("MfaReadiness.DataUnavailable", Error, "sign-in logs"),
+                row(
+                    "MfaReadiness.DataUnavailable",
+                    Error,
+                    "authentication method registration details",
+                ),
+                row("FederatedMfa.NoFederatedDomains", NA, tid),
+            ]
+        }
+        3 => {
+            let d = "tailspin-csp.onmicrosoft.com";
+            vec![
+                row("MfaCoverage.Covered", Pass, &format!("admin@{d}")),
+                row("MfaCoverage.Covered", Pass, &format!("staff@{d}")),
+                row("MfaCoverage.NotCovered", Fail, &format!("finance@{d}")),
+                row("MfaCoverage.NotCovered", Fail, &format!("contractor@{d}")),
+                row(
+                    "MfaCoverage.NotCovered",
+                    Fail,
+                    &format!("partner.guest_litware.example#EXT#@{d}"),
+                ),
+                row("MfaCoverage.NotRegistered", Warn, &format!("newhire@{d}")),
+                row(
+                    "MfaCoverage.Covered",
+                    Pass,
+                    "fedworker@tailspin-fed.example",
+                ),
+                row(
+                    "SignInEvidence.LegacyProtocolSignIn",
+                    Fail,
+                    &format!("staff@{d} (IMAP4)"),
+                ),
+                row(
+                    "SignInEvidence.SingleFactorSignIn",
+                    Fail,
+                    &format!("contractor@{d} (Microsoft Azure PowerShell)"),
+                ),
+                row(
+                    "SignInEvidence.CoveredButSingleFactor",
+                    Fail,
+                    "fedworker@tailspin-fed.example (Azure Portal)",
+                ),
+                row(
+                    "SignInEvidence.SingleFactorSignIn",
+                    Fail,
+                    &format!("finance@{d} (Azure Portal)"),
+                ),
+                row(
+                    "SignInEvidence.CoveredButSingleFactor",
+                    Fail,
+                    &format!("staff@{d} (Office 365 Exchange Online)"),
+                ),
+                row(
+                    "MfaConfiguration.ReportOnlyPolicy",
+                    Warn,
+                    "MFA for guests (report-only)",
+                ),
+                row("LegacyAuthentication.NotBlocked", Fail, tid),
+                row(
+                    "SecureApplicationModel.TokenHasMfa",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.RefreshToken",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
+                row("SecureApplicationModel.AppMfaAdoption", NA, tid),
+                row("AdminAgents.P2Licence", Fail, tid),
+                row(
+                    "AdminAgents.PermanentPrivilegedRole",
+                    Fail,
+                    &format!("admin@{d} (Global Administrator)"),
+                ),
+                row(
+                    "AdminAgents.DataUnavailable",
+                    Error,
+                    "PIM role eligibility schedules",
+                ),
+                row("GdapLeastPrivilege.NoRelationships", NA, tid),
+                row("GdapLeastPrivilege.LeftoverDap", Warn, "AdminAgents"),
+                row("FraudNotifications.NoFraudEvents", Pass, tid),
+                row("SecurityScore.Unavailable", NA, tid),
+                row("MfaReadiness.LegacyClient", Warn, "IMAP4"),
+                row(
+                    "MfaReadiness.OldOfficeClient",
+                    Warn,
+                    &format!("newhire@{d}"),
+                ),
+                row(
+                    "MfaReadiness.UserCredentialAutomation",
+                    Warn,
+                    &format!("contractor@{d}"),
+                ),
+                row(
+                    "MfaReadiness.NoRegisteredMethod",
+                    Fail,
+                    &format!("contractor@{d}"),
+                ),
+                row(
+                    "MfaReadiness.NoRegisteredMethod",
+                    Fail,
+                    &format!("newhire@{d}"),
+                ),
+                row("FederatedMfa.MfaNotVisible", Fail, "tailspin-fed.example"),
+            ]
+        }
+        4 => {
+            let d = "wingtip-csp.onmicrosoft.com";
+            vec![
+                row(
+                    "MfaCoverage.DataUnavailable",
+                    Error,
+                    "Conditional Access policies",
+                ),
+                row(
+                    "MfaCoverage.DataUnavailable",
+                    Error,
+                    "authentication method registration details",
+                ),
+                row("MfaCoverage.Covered", Pass, &format!("admin@{d}")),
+                row("MfaCoverage.NotCovered", Fail, &format!("billing@{d}")),
+                row("SignInEvidence.DataUnavailable", Error, "sign-in logs"),
+                row("MfaConfiguration.NoTenantWideMfa", Fail, tid),
+                row("MfaConfiguration.PerUserMfaInUse", Warn, tid),
+                row("LegacyAuthentication.NotBlocked", Fail, tid),
+                row(
+                    "SecureApplicationModel.TokenHasMfa",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.RefreshToken",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.NonMfaPrincipal",
+                    Fail,
+                    &format!("billing@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.AppMfaAdoption",
+                    Fail,
+                    "Billing integration",
+                ),
+                row("AdminAgents.NoAdminAgents", NA, tid),
+                row("GdapLeastPrivilege.NoRelationships", NA, tid),
+                row("FraudNotifications.NoFraudEvents", Pass, tid),
+                row("SecurityScore.Unavailable", NA, tid),
+                row("MfaReadiness.DataUnavailable", Error, "sign-in logs"),
+                row(
+                    "MfaReadiness.DataUnavailable",
+                    Error,
+                    "authentication method registration details",
+                ),
+                row("FederatedMfa.NoFederatedDomains", NA, tid),
+            ]
+        }
+        _ => {
+            let d = "litware-csp.onmicrosoft.com";
+            vec![
+                row("MfaCoverage.Covered", Pass, &format!("admin@{d}")),
+                row("MfaCoverage.Covered", Pass, &format!("agent1@{d}")),
+                row("MfaCoverage.NotCovered", Fail, &format!("agent2@{d}")),
+                row(
+                    "SignInEvidence.SingleFactorSignIn",
+                    Fail,
+                    &format!("agent2@{d} (Azure Portal)"),
+                ),
+                row("MfaConfiguration.Consistent", Pass, tid),
+                row(
+                    "LegacyAuthentication.BlockedByConditionalAccess",
+                    Pass,
+                    "Block legacy authentication",
+                ),
+                row(
+                    "SecureApplicationModel.TokenHasMfa",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row(
+                    "SecureApplicationModel.RefreshToken",
+                    Pass,
+                    &format!("admin@{d}"),
+                ),
+                row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
+                row("SecureApplicationModel.AppMfaAdoption", NA, tid),
+                row("AdminAgents.P2Licence", Fail, tid),
+                row(
+                    "AdminAgents.PermanentPrivilegedRole",
+                    Fail,
+                    &format!("agent1@{d} (Exchange Administrator)"),
+                ),
+                row(
+                    "AdminAgents.EligiblePrivilegedRole",
+                    Pass,
+                    &format!("agent2@{d} (Helpdesk Administrator)"),
+                ),
+                row(
+                    "GdapLeastPrivilege.GlobalAdministrator",
+                    Fail,
+                    "Contoso full admin (Contoso Inc)",
+                ),
+                row(
+                    "GdapLeastPrivilege.ExpiringSoon",
+                    Warn,
+                    "Fabrikam helpdesk (Fabrikam Ltd)",
+                ),
+                row(
+                    "GdapLeastPrivilege.GroupMemberWithoutMfa",
+                    Fail,
+                    &format!("agent2@{d} via GDAP Helpdesk"),
+                ),
+                row(
+                    "GdapLeastPrivilege.Expired",
+                    Warn,
+                    "Tailspin legacy (Tailspin Toys)",
+                ),
+                row(
+                    "GdapLeastPrivilege.Relationship",
+                    Pass,
+                    "Woodgrove readers (Woodgrove Bank)",
+                ),
+                row("GdapLeastPrivilege.LeftoverDap", Warn, "AdminAgents"),
+                row(
+                    "FraudNotifications.OpenEvent",
+                    Fail,
+                    "5e000001-1e33-4007-974e-352cb3f2c801_2edeb5b1-766f-4209-9271-3ddf27755a01 (Contoso Inc)",
+                ),
+                row(
+                    "FraudNotifications.SlowResponse",
+                    Warn,
+                    "5e000002-1e33-4007-974e-352cb3f2c802_2edeb5b1-766f-4209-9271-3ddf27755a02 (Fabrikam Ltd)",
+                ),
+                row(
+                    "FraudNotifications.ResolvedInTime",
+                    Pass,
+                    "5e000003-1e33-4007-974e-352cb3f2c803_2edeb5b1-766f-4209-9271-3ddf27755a03 (Woodgrove Bank)",
+                ),
+                row(
+                    "FraudNotifications.OpenEvent",
+                    Fail,
+                    "5e000004-1e33-4007-974e-352cb3f2c804_2edeb5b1-766f-4209-9271-3ddf27755a04 (Tailspin Toys)",
+                ),
+                row("SecurityScore.Unavailable", NA, tid),
+                row("MfaReadiness.Ready", Pass, tid),
+                row("FederatedMfa.NoFederatedDomains", NA, tid),
+            ]
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_check_produces_the_exact_findings_for_five_partner_tenants() {
+    let (_emulator, core) = emulator().await;
+    for t in 1..=5u8 {
+        connect_sam(&core, t).await;
+        let findings = assess(&core, Vec::new()).await;
+        assert_eq!(summary(&findings), expected(t), "tenant {t}");
+        for f in findings.iter().filter(|f| f.status != Pass) {
+            if f.status != NA {
+                assert!(
+                    !f.remediation.is_empty(),
+                    "tenant {t}: {} has no remediation",
+                    f.id
+                );
+            }
+            assert!(
+                !f.evidence.is_empty(),
+                "tenant {t}: {} has no evidence",
+                f.id
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn licence_errors_are_error_findings_that_name_the_licence() {
+    let (_emulator, core) = emulator().await;
+    connect_sam(&core, 4).await;
+    let findings = assess(&core, vec![CheckId::MfaCoverage, CheckId::SignInEvidence]).await;
+    let errors: Vec<&Finding> = findings.iter().filter(|f| f.status == Error).collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    for e in errors {
+        assert!(e.remediation.contains("Entra ID P1"), "{e:#?}");
+        assert!(
+            e.evidence
+                .contains("Authentication_RequestFromNonPremiumTenantOrB2CTenant"),
+            "{e:#?}"
+        );
+    }
+    connect_sam(&core, 3).await;
+    let findings = assess(&core, vec![CheckId::AdminAgents]).await;
+    let pim = findings
+        .iter()
+        .find(|f| f.status == Error)
+        .expect("PIM error finding");
+    assert!(
+        pim.remediation.contains("Entra ID P2")
+            && pim.evidence.contains("AadPremiumLicenseRequired"),
+        "{pim:#?}"
+    );
+}
+
+#[tokio::test]
+async fn missing_permissions_are_error_findings_that_say_what_to_grant_never_passes() {
+    let (_emulator, core) = emulator().await;
+    // An app that may only read users, signed in as itself (app-only).
+    core.connect(
+        "Emulator",
+        ConnectRequest::ServicePrincipal {
+            application_id: "5c100000-0000-4000-8000-000000000001".into(),
+            credential: ClientCredential::Secret(Secret::new(
+                "compliance-limited-secret-1-NOT-A-REAL-SECRET",
+            )),
+            tenant: tenant_id(1),
+        },
+    )
+    .await
+    .expect("service principal");
+    let findings = assess(&core, Vec::new()).await;
+    let grant = |check: CheckId, permission: &str| {
+        let f = findings
+            .iter()
+            .find(|f| f.check == check && f.status == Error)
+            .unwrap_or_else(|| panic!("{check:?}: no Error finding in {findings:#?}"));
+        assert!(
+            f.remediation.contains(permission)
+                && f.evidence.contains("HTTP 403")
+                && f.evidence.contains(permission),
+            "{check:?}: {f:#?}"
+        );
+    };
+    grant(CheckId::MfaCoverage, "Policy.Read.All");
+    let ca = findings
+        .iter()
+        .find(|f| f.check == CheckId::MfaCoverage && f.status == Error)
+        .expect("coverage error");
+    assert!(
+        ca.evidence
+            .contains("Authentication_MSGraphPermissionMissing"),
+        "Graph's own code is kept: {ca:#?}"
+    );
+    grant(CheckId::SignInEvidence, "AuditLog.Read.All");
+    grant(CheckId::MfaConfiguration, "Policy.Read.All");
+    grant(CheckId::LegacyAuthentication, "Policy.Read.All");
+    grant(CheckId::AdminAgents, "GroupMember.Read.All");
+    grant(
+        CheckId::GdapLeastPrivilege,
+        "DelegatedAdminRelationship.Read.All",
+    );
+    grant(CheckId::FederatedMfa, "Domain.Read.All");
+    // Partner Center's App+User-only reports refuse an app-only session, with the way out.
+    for check in [CheckId::FraudNotifications, CheckId::SecureApplicationModel] {
+        let f = findings
+            .iter()
+            .find(|f| f.check == check && f.status == Error)
+            .unwrap_or_else(|| panic!("{check:?}"));
+        assert!(f.remediation.contains("-RefreshToken"), "{f:#?}");
+    }
+    // Without the data nothing passes except what needs none (the session itself).
+    let passes: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.status == Pass)
+        .map(|f| f.id.as_str())
+        .collect();
+    assert!(passes.is_empty(), "{passes:?}");
+}
+
+#[tokio::test]
+async fn reports_are_written_and_agree_with_the_findings() {
+    let (_emulator, core) = emulator().await;
+    connect_sam(&core, 5).await;
+    let findings = assess(&core, Vec::new()).await;
+    let assessment = Assessment {
+        tenant: tenant_id(5),
+        generated_at: chrono::Utc::now(),
+        checks: CheckId::ALL.to_vec(),
+        findings: findings.clone(),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let written = assessment
+        .write(dir.path(), "assessment")
+        .expect("reports written");
+    assert_eq!(written.len(), 3);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("assessment.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["findings"].as_array().map(Vec::len),
+        Some(findings.len())
+    );
+    let fails = findings.iter().filter(|f| f.status == Fail).count();
+    assert_eq!(json["summary"]["Fail"].as_u64(), Some(fails as u64));
+    let csv = std::fs::read_to_string(dir.path().join("assessment.csv")).unwrap();
+    assert_eq!(csv.lines().count(), findings.len() + 1);
+    let html = std::fs::read_to_string(dir.path().join("assessment.html")).unwrap();
+    assert!(
+        html.contains(&format!(r#"id="count-Fail">{fails}<"#)),
+        "the HTML summary shows {fails} failures"
+    );
+}

@@ -1,0 +1,196 @@
+//! What a tenant's security posture looks like to the compliance endpoints (`tenants[].compliance`
+//! in a scenario): security defaults, Conditional Access policies, groups, per-user MFA state and
+//! registered methods, PIM eligibility, federated domains, GDAP relationships (partner side) and
+//! Partner Center's fraud events and MFA reports. The Graph handlers are in
+//! `graph::directory` / `graph::gdap`, the Partner Center ones in `partner_center::compliance`.
+//!
+//! Policies, relationships and Partner Center records are stored in the vendors' own JSON shape
+//! (api-contracts §4.2, §4.7, §5.5, §5.6), so a scenario reads like the documentation; their
+//! date-time fields may be scenario times (`"-3d"`, `"+20d"`), resolved when served.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::scenario::{Tenant, TimeSpec};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComplianceSpec {
+    /// `identitySecurityDefaultsEnforcementPolicy.isEnabled`.
+    #[serde(default)]
+    pub security_defaults: bool,
+    /// `conditionalAccessPolicy` objects as Graph returns them.
+    #[serde(default)]
+    pub conditional_access_policies: Vec<Value>,
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Per user id: what the user resource alone does not say.
+    #[serde(default)]
+    pub user_details: BTreeMap<String, UserDetail>,
+    /// PIM-eligible directory roles (`roleEligibilitySchedules`).
+    #[serde(default)]
+    pub role_eligibilities: Vec<RoleEligibility>,
+    #[serde(default)]
+    pub federated_domains: Vec<FederatedDomain>,
+    /// `delegatedAdminRelationship` objects; each may carry `accessAssignments` (served by the
+    /// sub-resource, not in the list).
+    #[serde(default)]
+    pub gdap_relationships: Vec<Value>,
+    /// Partner Center `fraudEvents` items.
+    #[serde(default)]
+    pub fraud_events: Vec<Value>,
+    /// Partner Center `nonMfaCompliantPartnerPrincipals` items.
+    #[serde(default)]
+    pub non_mfa_compliant_principals: Vec<Value>,
+    /// Partner Center `applicationmfaadoptionstatus` items.
+    #[serde(default)]
+    pub application_mfa_adoption: Vec<Value>,
+    /// `prepaidUnits.enabled` per SKU part number of `licenses` (default 25).
+    #[serde(default)]
+    pub license_units: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupSpec {
+    pub id: String,
+    pub display_name: String,
+    /// User ids (direct members).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserDetail {
+    /// `disabled` | `enabled` | `enforced` (beta `authentication/requirements`).
+    #[serde(default)]
+    pub per_user_mfa_state: Option<String>,
+    /// Overrides the methods derived from the user's `mfaRegistered`.
+    #[serde(default)]
+    pub methods_registered: Option<Vec<String>>,
+    /// `true` for accounts synchronised from on-premises AD.
+    #[serde(default)]
+    pub on_premises_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleEligibility {
+    pub principal_id: String,
+    pub role_definition_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederatedDomain {
+    pub name: String,
+    /// `acceptIfMfaDoneByFederatedIdp` | `enforceMfaByFederatedIdp` | `rejectMfaByFederatedIdp`.
+    pub federated_idp_mfa_behavior: String,
+}
+
+/// Methods a user has registered: listed, or one authenticator method when `mfaRegistered`.
+pub fn methods_of(tenant: &Tenant, user_id: &str) -> Vec<String> {
+    let detail = tenant
+        .compliance
+        .as_ref()
+        .and_then(|c| c.user_details.get(user_id));
+    if let Some(listed) = detail.and_then(|d| d.methods_registered.clone()) {
+        return listed;
+    }
+    match tenant.user(user_id) {
+        Some(u) if u.mfa_registered => vec!["microsoftAuthenticatorPush".to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+pub fn detail<'t>(tenant: &'t Tenant, user_id: &str) -> Option<&'t UserDetail> {
+    tenant
+        .compliance
+        .as_ref()
+        .and_then(|c| c.user_details.get(user_id))
+}
+
+/// Replaces scenario times (`"now"`, `"-3d"`) in the top-level `fields` of `item` with
+/// date-times; `utc_suffix` chooses Graph's `...Z` form or Partner Center's offset-less one.
+pub fn resolve_times(
+    item: &Value,
+    fields: &[&str],
+    loaded_at: DateTime<Utc>,
+    utc_suffix: bool,
+) -> Value {
+    let mut out = item.clone();
+    if let Some(map) = out.as_object_mut() {
+        for field in fields {
+            let Some(text) = map.get(*field).and_then(Value::as_str) else {
+                continue;
+            };
+            let relative =
+                text.eq_ignore_ascii_case("now") || text.starts_with('-') || text.starts_with('+');
+            if !relative {
+                continue;
+            }
+            if let Ok(spec) = TimeSpec::parse(text) {
+                let at = spec.resolve(loaded_at);
+                let shown = if utc_suffix {
+                    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+                } else {
+                    at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+                };
+                map.insert((*field).to_owned(), Value::String(shown));
+            }
+        }
+    }
+    out
+}
+
+/// Start-up checks: cross references a typo would break.
+pub fn validate(tenant: &Tenant) -> Result<(), String> {
+    let Some(spec) = &tenant.compliance else {
+        return Ok(());
+    };
+    let known = |id: &str| {
+        tenant.user(id).is_some() || spec.groups.iter().any(|g| g.id.eq_ignore_ascii_case(id))
+    };
+    for g in &spec.groups {
+        if let Some(m) = g.members.iter().find(|m| tenant.user(m).is_none()) {
+            return Err(format!(
+                "compliance group '{}': unknown member {m}",
+                g.display_name
+            ));
+        }
+    }
+    if let Some(id) = spec
+        .user_details
+        .keys()
+        .find(|id| tenant.user(id).is_none())
+    {
+        return Err(format!("compliance userDetails: unknown user {id}"));
+    }
+    if let Some(e) = spec
+        .role_eligibilities
+        .iter()
+        .find(|e| !known(&e.principal_id))
+    {
+        return Err(format!(
+            "compliance roleEligibilities: unknown principal {}",
+            e.principal_id
+        ));
+    }
+    for (i, p) in spec.conditional_access_policies.iter().enumerate() {
+        if p.get("id").and_then(Value::as_str).is_none() {
+            return Err(format!(
+                "compliance conditionalAccessPolicies[{i}] has no 'id'"
+            ));
+        }
+    }
+    for (i, r) in spec.gdap_relationships.iter().enumerate() {
+        if r.get("id").and_then(Value::as_str).is_none() {
+            return Err(format!("compliance gdapRelationships[{i}] has no 'id'"));
+        }
+    }
+    Ok(())
+}
