@@ -1,7 +1,6 @@
 //! The generator: determinism (same seed, same bytes) and a 1,000,000-record tenant served
 //! page by page without materialising it.
 
-use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
@@ -84,7 +83,6 @@ async fn same_seed_same_page_bytes() {
 
 #[tokio::test]
 async fn a_million_sign_ins_page_by_page() {
-    let started = Instant::now();
     let env = Env::start_with(generated_only(2024, 1_000_000, 500)).await;
     let token = reporter_token(&env).await;
     let end = today();
@@ -179,6 +177,4 @@ async fn a_million_sign_ins_page_by_page() {
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i["userId"] == user.as_str()));
 
-    // Generous bound for a debug build on a small machine; release serves a page in ms.
-    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
