@@ -1,7 +1,6 @@
 //! The generator: determinism (same seed, same bytes) and a 1,000,000-record tenant served
 //! page by page without materialising it.
 
-
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
