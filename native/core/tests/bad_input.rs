@@ -7,6 +7,8 @@
 //!
 //! `cargo test -p partnersecurity-core --test bad_input -- --nocapture` prints the table.
 
+mod support;
+
 use partnersecurity_core::auth::assertion::CertificateCredential;
 use partnersecurity_core::auth::claims::Claims;
 use partnersecurity_core::auth::ClientCredential;
@@ -27,12 +29,8 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{ADMIN_UPN, REFRESH_TOKEN, REPORTER, REPORTER_SECRET, TENANT, environment, sam};
 
-const TENANT: &str = "7c4e1b2a-5d3f-4a6b-9c8d-1e2f3a4b5c6d";
-const REPORTER: &str = "9f1e2d3c-4b5a-4c6d-8e7f-1a2b3c4d5e6f";
-const REPORTER_SECRET: &str = "signins-secret-reporter-0001-NOT-A-REAL-SECRET";
-const REFRESH_TOKEN: &str = "1.AsigninsRefreshToken-reporter-admin-0001-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffff";
-const ADMIN_UPN: &str = "admin@contoso-signins.onmicrosoft.com";
 
 /// What a case ended in: records matched, or an error as the caller sees it.
 type Outcome = Result<u64, Failure>;
@@ -76,39 +74,16 @@ struct Fx {
     dir: tempfile::TempDir,
 }
 
-fn sam() -> ConnectRequest {
-    ConnectRequest::RefreshToken {
-        application_id: REPORTER.into(),
-        credential: ClientCredential::Secret(Secret::new(REPORTER_SECRET)),
-        refresh_token: Secret::new(REFRESH_TOKEN),
-        tenant: Some(TENANT.into()),
-    }
-}
-
-fn environment(name: &str, base: &str, pem: Option<String>) -> CustomEnvironment {
-    CustomEnvironment {
-        name: name.into(),
-        active_directory_authority: base.into(),
-        graph_endpoint: format!("{base}/graph"),
-        partner_center_endpoint: format!("{base}/partnercenter"),
-        trusted_certificate_pem: pem,
-        ..Default::default()
-    }
-}
-
 impl Fx {
     async fn start() -> Arc<Fx> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../emulator/scenarios/signins.json");
-        let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("signins scenario")).expect("JSON");
-        scenario["graph"]["signInsThrottle"] = Value::Null;
-        let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario.to_string())).with_tls(true)).await.expect("emulator starts");
+        let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(support::signins_scenario().to_string())).with_tls(true)).await.expect("emulator starts");
         let pem = emulator.certificate_pem.clone().expect("TLS certificate");
         let core = PartnerSecurity::new();
         core.environments().add(environment("Emulator", &emulator.base_url, Some(pem.clone()))).expect("environment");
         // The same endpoints, trusting another CA: the emulator's certificate does not match.
         let stranger = partnersecurity_emulator::tls::generate().expect("another CA").ca_pem;
         core.environments().add(environment("WrongCa", &emulator.base_url, Some(stranger))).expect("environment");
-        let control = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem")]).build().expect("client");
+        let control = support::control_client(&pem);
         core.connect("Emulator", sam()).await.expect("connect");
         Arc::new(Fx { emulator, core, control, dir: tempfile::tempdir().expect("temp dir") })
     }
@@ -122,9 +97,7 @@ impl Fx {
     }
 
     async fn settings(&self, body: Value) {
-        let url = format!("{}/_emulator/graph/settings", self.emulator.base_url);
-        let response = self.control.post(url).json(&body).send().await.expect("control call");
-        assert!(response.status().is_success(), "settings: {}", response.status());
+        support::control(&self.control, &self.emulator.base_url, "POST", "graph/settings", body).await;
     }
 
     async fn new_token(&self, request: AccessTokenRequest) -> Outcome {

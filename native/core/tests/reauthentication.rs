@@ -4,10 +4,8 @@
 //! authentication error. Against the in-process emulator, whose clock the tests move and whose
 //! fault injector answers `401 invalid_token` on request.
 
-use partnersecurity_core::auth::ClientCredential;
-use partnersecurity_core::environment::CustomEnvironment;
-use partnersecurity_core::secret::Secret;
-use partnersecurity_core::session::ConnectRequest;
+mod support;
+
 use partnersecurity_core::signins::page::fields;
 use partnersecurity_core::signins::{Budget, FetchOptions, SignInQuery};
 use partnersecurity_core::{Error, ErrorKind, PartnerSecurity};
@@ -16,11 +14,7 @@ use partnersecurity_emulator::server::{RunningEmulator, serve};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
-
-const TENANT: &str = "7c4e1b2a-5d3f-4a6b-9c8d-1e2f3a4b5c6d";
-const REPORTER: &str = "9f1e2d3c-4b5a-4c6d-8e7f-1a2b3c4d5e6f";
-const REPORTER_SECRET: &str = "signins-secret-reporter-0001-NOT-A-REAL-SECRET";
-const REFRESH_TOKEN: &str = "1.AsigninsRefreshToken-reporter-admin-0001-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffff";
+use support::TENANT;
 
 struct Fx {
     emulator: RunningEmulator,
@@ -30,44 +24,14 @@ struct Fx {
 
 impl Fx {
     async fn start() -> Fx {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../emulator/scenarios/signins.json");
-        let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("signins scenario")).expect("JSON");
-        scenario["graph"]["signInsThrottle"] = Value::Null;
-        let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario.to_string())).with_tls(true)).await.expect("emulator starts");
+        let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(support::signins_scenario().to_string())).with_tls(true)).await.expect("emulator starts");
         let pem = emulator.certificate_pem.clone().expect("TLS certificate");
-        let core = PartnerSecurity::new();
-        let base = emulator.base_url.clone();
-        core.environments()
-            .add(CustomEnvironment {
-                name: "Emulator".into(),
-                active_directory_authority: base.clone(),
-                graph_endpoint: format!("{base}/graph"),
-                partner_center_endpoint: format!("{base}/partnercenter"),
-                trusted_certificate_pem: Some(pem.clone()),
-                ..Default::default()
-            })
-            .expect("environment");
-        let connect = ConnectRequest::RefreshToken {
-            application_id: REPORTER.into(),
-            credential: ClientCredential::Secret(Secret::new(REPORTER_SECRET)),
-            refresh_token: Secret::new(REFRESH_TOKEN),
-            tenant: Some(TENANT.into()),
-        };
-        core.connect("Emulator", connect).await.expect("connect");
-        let control = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem")]).build().expect("client");
-        Fx { emulator, core, control }
+        let core = support::connected(&emulator.base_url, &pem).await;
+        Fx { control: support::control_client(&pem), emulator, core }
     }
 
     async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/_emulator/{path}", self.emulator.base_url);
-        let request = match method {
-            "POST" => self.control.post(url).json(&body.unwrap_or(Value::Null)),
-            "DELETE" => self.control.delete(url),
-            _ => self.control.get(url),
-        };
-        let response = request.send().await.expect("control call");
-        assert!(response.status().is_success(), "control {path}: {}", response.status());
-        response.json().await.unwrap_or(Value::Null)
+        support::control(&self.control, &self.emulator.base_url, method, path, body.unwrap_or(Value::Null)).await
     }
 
     /// (sign-in request statuses, token requests) the emulator logged since the last clear.

@@ -14,11 +14,17 @@
 //! not run), `truncated` (the real response, but `Content-Length` is the full size and only
 //! half the body is sent before the connection closes), `malformedJson` (a complete 200
 //! whose body is cut JSON), `slowBody` (the real response trickled over N seconds).
-//! Not among the default kinds, only when named: `unauthorized` (the service's 401 with
+//! Not among the default kinds, only when named: `http429` (Graph's `TooManyRequests`
+//! without a `Retry-After` header, so the client has to choose its own back-off),
+//! `unauthorized` (the service's 401 with
 //! `WWW-Authenticate: Bearer error="invalid_token"`, as for a token revoked mid-flight or one
 //! the service's clock finds expired; the handler does not run).
+//!
+//! A token-service outage is separate: spec `tokenOutage: N` makes the next N requests to any
+//! token endpoint answer 503 `temporarily_unavailable` (AADSTS90033), as Entra ID does in an
+//! incident; they are logged with the fault `tokenOutage`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -48,7 +54,10 @@ pub enum FaultKind {
     Truncated,
     MalformedJson,
     SlowBody,
+    Http429,
     Unauthorized,
+    /// A token request refused during a token-service outage (not nameable: see `tokenOutage`).
+    TokenOutage,
 }
 
 impl FaultKind {
@@ -64,7 +73,7 @@ impl FaultKind {
     ];
 
     /// Every kind a header or spec may name: the defaults and those only used on request.
-    const NAMED: [FaultKind; 9] = [
+    const NAMED: [FaultKind; 10] = [
         FaultKind::Http500,
         FaultKind::Http502,
         FaultKind::Http503,
@@ -73,6 +82,7 @@ impl FaultKind {
         FaultKind::Truncated,
         FaultKind::MalformedJson,
         FaultKind::SlowBody,
+        FaultKind::Http429,
         FaultKind::Unauthorized,
     ];
 
@@ -86,7 +96,9 @@ impl FaultKind {
             FaultKind::Truncated => "truncated",
             FaultKind::MalformedJson => "malformedJson",
             FaultKind::SlowBody => "slowBody",
+            FaultKind::Http429 => "http429",
             FaultKind::Unauthorized => "unauthorized",
+            FaultKind::TokenOutage => "tokenOutage",
         }
     }
 
@@ -109,6 +121,9 @@ pub struct FaultSpec {
     pub kinds: Vec<FaultKind>,
     #[serde(default = "default_slow")]
     pub slow_body_seconds: f64,
+    /// Token requests (any tenant, v1 or v2) to refuse with 503 before the service recovers.
+    #[serde(default)]
+    pub token_outage: u32,
 }
 
 fn all_kinds() -> Vec<FaultKind> {
@@ -143,13 +158,17 @@ pub struct FaultInjector {
     spec: Mutex<Option<FaultSpec>>,
     /// Data requests seen so far (the sequence number seeded faults are drawn from).
     seq: AtomicU64,
+    /// Token requests still to refuse (`tokenOutage`).
+    token_outage: AtomicU32,
 }
 
 impl FaultInjector {
     pub fn new(spec: Option<FaultSpec>) -> Self {
+        let outage = spec.as_ref().map_or(0, |s| s.token_outage);
         Self {
             spec: Mutex::new(spec),
             seq: AtomicU64::new(0),
+            token_outage: AtomicU32::new(outage),
         }
     }
 
@@ -159,8 +178,17 @@ impl FaultInjector {
 
     /// Replaces the random faults (`None`: off) and restarts the sequence.
     pub fn set(&self, spec: Option<FaultSpec>) {
+        let outage = spec.as_ref().map_or(0, |s| s.token_outage);
         *self.spec.lock() = spec;
         self.seq.store(0, Ordering::SeqCst);
+        self.token_outage.store(outage, Ordering::SeqCst);
+    }
+
+    /// `true` when this token request falls into the outage (and counts it).
+    fn token_request_refused(&self) -> bool {
+        self.token_outage
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The random fault, if any, for the next data request.
@@ -211,9 +239,26 @@ fn is_data_path(path: &str) -> bool {
     path.starts_with("/graph/") || path.starts_with("/partnercenter/")
 }
 
+fn is_token_path(path: &str) -> bool {
+    path.ends_with("/oauth2/v2.0/token") || path.ends_with("/oauth2/token")
+}
+
 /// The middleware (installed on the whole router; it only acts on data paths).
 pub async fn inject(State(st): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
+    if is_token_path(&path) && st.faults.token_request_refused() {
+        tracing::info!(%path, "injecting a token-service outage");
+        let meta = crate::sts::errors::RequestMeta {
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+            now: st.clock.now(),
+            base_url: st.base_url.clone(),
+        };
+        let mut response = crate::sts::errors::StsError::temporarily_unavailable().render(&meta);
+        response
+            .extensions_mut()
+            .insert(FaultMarker(FaultKind::TokenOutage));
+        return response;
+    }
     if !is_data_path(&path) {
         return next.run(request).await;
     }
@@ -241,6 +286,9 @@ pub async fn inject(State(st): State<AppState>, request: Request, next: Next) ->
         FaultKind::Http502 | FaultKind::Http504 => gateway_error(kind),
         FaultKind::Reset => reset(),
         FaultKind::Unauthorized => unauthorized(&st, graph),
+        FaultKind::Http429 => too_many_requests(&st, graph),
+        // Never drawn for a data request (not nameable, not a default kind).
+        FaultKind::TokenOutage => next.run(request).await,
         FaultKind::Truncated | FaultKind::MalformedJson | FaultKind::SlowBody => {
             let response = next.run(request).await;
             let (parts, body) = response.into_parts();
@@ -327,6 +375,16 @@ fn graph_error(st: &AppState, code: &str, message: &str) -> serde_json::Value {
         "request-id": request_id,
         "client-request-id": request_id,
     }}})
+}
+
+/// A 429 without `Retry-After`: the client must back off on its own.
+fn too_many_requests(st: &AppState, graph: bool) -> Response {
+    let body = if graph {
+        graph_error(st, "TooManyRequests", "Too many requests.")
+    } else {
+        json!({"code": "429", "description": "Too many requests", "data": [], "source": "PartnerFD"})
+    };
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
 }
 
 fn gateway_error(kind: FaultKind) -> Response {
@@ -423,6 +481,7 @@ mod tests {
             rate: 0.3,
             kinds: all_kinds(),
             slow_body_seconds: 1.0,
+            token_outage: 0,
         };
         let a = FaultInjector::new(Some(spec.clone()));
         let b = FaultInjector::new(Some(spec));

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Scopes added to user flows so the answer carries a refresh token and an ID token, as MSAL does.
 const USER_FLOW_SCOPES: &[&str] = &["openid", "profile", "offline_access"];
@@ -122,23 +123,25 @@ impl TokenRequest {
         Ok(())
     }
 
-    fn form(&self, token_endpoint: &Url) -> Result<Vec<(&'static str, String)>> {
-        let mut form = vec![("client_id", self.client_id.trim().to_owned())];
+    /// The form fields. Values are wiped when the form is dropped: several are secrets (refresh
+    /// token, client secret, code, assertion).
+    fn form(&self, token_endpoint: &Url) -> Result<Vec<(&'static str, Zeroizing<String>)>> {
+        let mut form: Vec<(&'static str, Zeroizing<String>)> = vec![("client_id", field(self.client_id.trim()))];
         match &self.grant {
             Grant::RefreshToken(rt) => {
-                form.push(("grant_type", "refresh_token".into()));
-                form.push(("refresh_token", rt.expose().to_owned()));
+                form.push(("grant_type", field("refresh_token")));
+                form.push(("refresh_token", field(rt.expose())));
             }
-            Grant::ClientCredentials => form.push(("grant_type", "client_credentials".into())),
+            Grant::ClientCredentials => form.push(("grant_type", field("client_credentials"))),
             Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                form.push(("grant_type", "authorization_code".into()));
-                form.push(("code", code.expose().to_owned()));
-                form.push(("redirect_uri", redirect_uri.clone()));
-                form.push(("code_verifier", code_verifier.expose().to_owned()));
+                form.push(("grant_type", field("authorization_code")));
+                form.push(("code", field(code.expose())));
+                form.push(("redirect_uri", field(redirect_uri)));
+                form.push(("code_verifier", field(code_verifier.expose())));
             }
             Grant::DeviceCode(device_code) => {
-                form.push(("grant_type", DEVICE_CODE_GRANT.into()));
-                form.push(("device_code", device_code.expose().to_owned()));
+                form.push(("grant_type", field(DEVICE_CODE_GRANT)));
+                form.push(("device_code", field(device_code.expose())));
             }
         }
         match &self.target {
@@ -150,19 +153,19 @@ impl TokenRequest {
                             all.push((*extra).to_owned());
                         }
                     }
-                    form.push(("client_info", "1".into()));
+                    form.push(("client_info", field("1")));
                 }
-                form.push(("scope", all.join(" ")));
+                form.push(("scope", field(all.join(" "))));
             }
-            TokenTarget::Resource(resource) => form.push(("resource", resource.trim().to_owned())),
+            TokenTarget::Resource(resource) => form.push(("resource", field(resource.trim()))),
         }
         match &self.credential {
             ClientCredential::None => {}
-            ClientCredential::Secret(secret) => form.push(("client_secret", secret.expose().to_owned())),
+            ClientCredential::Secret(secret) => form.push(("client_secret", field(secret.expose()))),
             ClientCredential::Certificate(certificate) => {
                 let assertion = certificate.assertion(self.client_id.trim(), &http::endpoint_label(token_endpoint))?;
-                form.push(("client_assertion_type", JWT_BEARER_ASSERTION.into()));
-                form.push(("client_assertion", assertion.expose().to_owned()));
+                form.push(("client_assertion_type", field(JWT_BEARER_ASSERTION)));
+                form.push(("client_assertion", field(assertion.expose())));
             }
         }
         Ok(form)
@@ -183,6 +186,11 @@ impl TokenRequest {
         }
         secrets
     }
+}
+
+/// A form value, wiped from memory when dropped.
+fn field(value: impl Into<String>) -> Zeroizing<String> {
+    Zeroizing::new(value.into())
 }
 
 fn is_multi_tenant_alias(tenant: &str) -> bool {
@@ -229,7 +237,7 @@ pub async fn request_token(clients: &HttpClients, environment: &Environment, req
     let client = clients.client(environment.trusted_certificate_pem.as_deref())?;
     let form = request.form(&url)?;
     let correlation_id = uuid::Uuid::new_v4().to_string();
-    let answer = http::send(&url, &request.secrets(), || {
+    let mut answer = http::send(&url, &request.secrets(), || {
         client
             .post(url.clone())
             .header("client-request-id", &correlation_id)
@@ -237,16 +245,20 @@ pub async fn request_token(clients: &HttpClients, environment: &Environment, req
             .form(&form)
     })
     .await?;
-    parse_answer(&url, answer.status, &answer.body)
+    drop(form);
+    let parsed = parse_answer(&url, answer.status, &answer.body);
+    // The answer's bytes hold the new access and refresh tokens; they now live in `Secret`s only.
+    answer.body.zeroize();
+    parsed
 }
 
 #[derive(Deserialize)]
 struct RawSuccess {
-    access_token: String,
+    access_token: Zeroizing<String>,
     #[serde(default)]
-    refresh_token: Option<String>,
+    refresh_token: Option<Zeroizing<String>>,
     #[serde(default)]
-    id_token: Option<String>,
+    id_token: Option<Zeroizing<String>>,
     #[serde(default)]
     expires_in: Option<Value>,
     #[serde(default)]
@@ -326,9 +338,9 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
         .or(claims.expires_on)
         .ok_or_else(|| invalid("the answer says neither expires_in nor expires_on".into()))?;
     Ok(TokenResponse {
-        access_token: Secret::new(raw.access_token),
-        refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
-        id_token: raw.id_token.filter(|t| !t.is_empty()).map(Secret::new),
+        access_token: Secret::new(raw.access_token.as_str()),
+        refresh_token: raw.refresh_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new),
+        id_token: raw.id_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new),
         expires_on,
         scopes: raw.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
         resource: raw.resource,
@@ -427,8 +439,8 @@ mod tests {
         let r = request(Grant::RefreshToken(Secret::new("rt")), TokenTarget::Scopes(vec!["https://pc/user_impersonation".into()]), ClientCredential::None);
         let form = r.form(&url()).unwrap();
         let scope = &form.iter().find(|(k, _)| *k == "scope").unwrap().1;
-        assert_eq!(scope, "https://pc/user_impersonation openid profile offline_access");
-        assert!(form.iter().any(|(k, v)| *k == "client_info" && v == "1"));
+        assert_eq!(scope.as_str(), "https://pc/user_impersonation openid profile offline_access");
+        assert!(form.iter().any(|(k, v)| *k == "client_info" && v.as_str() == "1"));
     }
 
     #[test]

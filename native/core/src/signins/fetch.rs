@@ -324,7 +324,7 @@ impl Tenant {
                         tracing::debug!(attempt, "sign-in page unreadable, retrying");
                         http::retry_delay(attempt)
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(retries_ran_out(e)),
                 },
                 Ok(answer) if answer.status == 429 && throttled < MAX_THROTTLED => {
                     throttled += 1;
@@ -344,14 +344,30 @@ impl Tenant {
                 Ok(answer) if http::is_transient(answer.status) && answer.status != 429 && attempt < MAX_ATTEMPTS => {
                     answer.retry_after.unwrap_or_else(|| http::retry_delay(attempt)).min(MAX_RETRY_AFTER)
                 }
-                Ok(answer) => return Err(page::error(answer.status, &answer.body, answer.request_id.as_deref(), &self.label, filter)),
+                Ok(answer) => {
+                    let error = page::error(answer.status, &answer.body, answer.request_id.as_deref(), &self.label, filter);
+                    return Err(if http::is_transient(answer.status) { retries_ran_out(error) } else { error });
+                }
                 Err(Error::Network { .. }) if attempt < MAX_ATTEMPTS => http::retry_delay(attempt),
+                Err(e @ Error::Network { .. }) => return Err(retries_ran_out(e)),
                 Err(e) => return Err(e),
             };
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
         }
+    }
+}
+
+/// The last failure of a page whose attempts all failed, saying so: the export can be resumed
+/// once the service recovers.
+fn retries_ran_out(error: Error) -> Error {
+    const GAVE_UP: &str = "the retries ran out (the page failed on every attempt); run the export again with -Resume once the service answers";
+    match error {
+        Error::Network { url, reason } => Error::Network { url, reason: format!("{reason}; {GAVE_UP}") },
+        Error::InvalidResponse { url, reason } => Error::InvalidResponse { url, reason: format!("{reason}; {GAVE_UP}") },
+        Error::Service { service, status, code, message } => Error::Service { service, status, code, message: format!("{message} ({GAVE_UP})") },
+        other => other,
     }
 }
 

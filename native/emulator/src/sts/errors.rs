@@ -710,6 +710,11 @@ impl StsError {
             format!("A transient error has occurred. Please try again. ({what})"),
         )
     }
+
+    /// What a token endpoint answers during an outage (the fault injector's `tokenOutage`).
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(90033, "temporarily_unavailable", "A transient error has occurred. Please try again.")
+    }
 }
 
 #[cfg(test)]

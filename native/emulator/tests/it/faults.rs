@@ -208,6 +208,33 @@ async fn faults_never_touch_the_token_service_or_control_plane() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test]
+async fn a_token_service_outage_refuses_exactly_the_requests_named() {
+    let env = Env::start_with(unthrottled(|_| {})).await;
+    let (status, _) = env
+        .post_json("/_emulator/faults", json!({"rate": 0.0, "tokenOutage": 2}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", REPORTER),
+        ("client_secret", REPORTER_SECRET),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    for version in ["v2", "v1"] {
+        let (status, body, _) = env.token(S_TENANT, version, &form).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert_eq!(body["error_codes"][0], 90033);
+    }
+    // The third request finds the service back; 429 without Retry-After on request.
+    let token = reporter_token(&env).await;
+    let resp = with_fault(&env, SIGNINS, &token, "http429").await.expect("sent");
+    assert!(resp.headers().get("retry-after").is_none());
+    let (s, body, _) = split(resp).await;
+    assert_graph_error(s, &body, 429, "TooManyRequests");
+}
+
 /// Statuses of `n` sign-in requests against a fresh emulator with seeded faults.
 async fn fault_sequence(seed: u64, n: usize) -> Vec<u16> {
     let env = Env::start_with(unthrottled(|v| {
