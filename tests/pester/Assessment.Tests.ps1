@@ -345,3 +345,27 @@ Describe 'Building blocks' {
         $err.Exception.Message | Should -Match '-RefreshToken'
     }
 }
+
+Describe 'Ctrl+C' {
+    It 'stops the assessment in the middle of a check, and the next one runs normally' {
+        Connect-Tenant 3
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ pageLatencyMs = 3000 } | Out-Null
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath)
+                    Import-Module $ModulePath
+                    Invoke-PartnerSecurityAssessment -Check SignInEvidence
+                }).AddArgument((Join-Path (Get-Module PartnerSecurity).ModuleBase 'PartnerSecurity.psd1'))
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Seconds 1
+            $handle.IsCompleted | Should -BeFalse -Because 'the sign-in page takes 3 s'
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally {
+            $ps.Dispose()
+            Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ pageLatencyMs = 0 } | Out-Null
+        }
+        Rows (Invoke-PartnerSecurityAssessment -Check LegacyAuthentication) | Should -Be @("LegacyAuthentication.NotBlocked | Fail | $(TenantId 3)")
+    }
+}
