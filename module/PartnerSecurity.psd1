@@ -22,6 +22,11 @@
         'Register-PartnerTokenCache'
         'Remove-PartnerEnvironment'
         'Test-PartnerSecurityRequirement'
+        'Invoke-PartnerSecurityAssessment'
+        'Get-PartnerMfaCoverage'
+        'Get-PartnerLegacyAuthSignIn'
+        'Get-PartnerGdapRelationship'
+        'Get-PartnerFraudEvent'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -46,3 +46,26 @@ if [ ! -f "$pester_psd1" ]; then
 fi
 mkdir -p "$TOOLS_DIR"
 printf '%s\n' "$pester_psd1" > "$PESTER_PATH_FILE"
+
+# Chromium renders the HTML assessment report in its screenshot test (headless). Installed from
+# the distribution on Debian/Ubuntu when running as root (or with password-less sudo); elsewhere
+# the test is skipped (failed under CI) with a message naming what to install.
+browser_found() {
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || [ -n "${PARTNERSEC_BROWSER:-}" ]
+}
+if ! browser_found; then
+  apt_get=()
+  if command -v apt-get >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then apt_get=(sudo -n apt-get); fi
+  fi
+  if [ ${#apt_get[@]} -gt 0 ]; then
+    log="$(mktemp)"
+    { DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" update && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y --no-install-recommends chromium; } >"$log" 2>&1 \
+      || { cat "$log" >&2; die "could not install chromium with apt-get (needed by the HTML report screenshot test)"; }
+    rm -f "$log"
+    browser_found || die "chromium was installed but is not on PATH"
+  else
+    echo "bootstrap: Chromium not found, and it can only be installed automatically on Debian/Ubuntu as root (or with password-less sudo)." >&2
+    echo "bootstrap: install Chromium or Chrome yourself (or set PARTNERSEC_BROWSER to its path); until then the HTML report screenshot test is skipped." >&2
+  fi
+fi

@@ -314,6 +314,12 @@ Describe 'Deliberate additions to the PartnerCenter 3.0.10 surface' {
             # alias are checked in SignInActivity.Tests.ps1; the bulk export is new.
             'cmdlet Get-PartnerUserSignInActivity'
             'cmdlet Export-PartnerSignInActivity'
+            # Partner security assessment (issue 6) and its building blocks.
+            'cmdlet Invoke-PartnerSecurityAssessment'
+            'cmdlet Get-PartnerMfaCoverage'
+            'cmdlet Get-PartnerLegacyAuthSignIn'
+            'cmdlet Get-PartnerGdapRelationship'
+            'cmdlet Get-PartnerFraudEvent'
         ) | Sort-Object
     }
 

@@ -8,6 +8,7 @@
 use interoptopus::inventory::RustInventory;
 use interoptopus::{builtins_string, guard, service};
 
+pub mod assessment;
 mod guarded;
 pub mod reply;
 pub mod requests;

@@ -7,7 +7,9 @@ use crate::signins::{BatchReply, CursorOpened, ExportStarted, ProgressReply, Sum
 use interoptopus::pattern::asynk::Async;
 use interoptopus::rt::Tokio;
 use interoptopus::{AsyncRuntime, ffi};
+use crate::assessment::{AssessmentRequest, AssessmentStarted, CheckRequest, ReportRequest};
 use partnersecurity_core::auth::Claims;
+use partnersecurity_core::checks::{self, Assessments, CheckId};
 use partnersecurity_core::environment::CustomEnvironment;
 use partnersecurity_core::signin::SignInPrompt;
 use partnersecurity_core::{IssuedToken, PartnerSecurity};
@@ -26,6 +28,7 @@ pub enum NativeError {
 pub struct PartnerSecurityNative {
     runtime: Tokio,
     core: Arc<PartnerSecurity>,
+    assessments: Arc<Assessments>,
 }
 
 /// A quiet panic hook: the default one prints the panic payload to the host's stderr. Our
@@ -39,7 +42,7 @@ fn install_panic_hook() {
 impl PartnerSecurityNative {
     pub fn create() -> ffi::Result<Self, NativeError> {
         install_panic_hook();
-        match std::panic::catch_unwind(|| Self { runtime: Tokio::new(), core: Arc::new(PartnerSecurity::new()) }) {
+        match std::panic::catch_unwind(|| Self { runtime: Tokio::new(), core: Arc::new(PartnerSecurity::new()), assessments: Arc::new(Assessments::default()) }) {
             Ok(service) => ffi::Ok(service),
             Err(_) => ffi::Err(NativeError::Unexpected),
         }
@@ -215,6 +218,65 @@ impl PartnerSecurityNative {
     /// payload `true` when it was known.
     pub fn cancel_export(&self, id: ffi::String) -> Reply {
         guarded::sync(|| Reply::ok(&self.core.sign_in_logs().cancel_export(id.as_str())))
+    }
+
+    /// Starts a partner security assessment of the connected tenant (`AssessmentRequest`);
+    /// payload `{"AssessmentId","Checks"}` with the checks in the order to run them.
+    pub fn start_assessment(&self, request: ffi::String) -> Reply {
+        guarded::sync(|| {
+            (|| {
+                let options = requests::parse::<AssessmentRequest>(request)?.options()?;
+                let (assessment_id, checks) = self.assessments.start(self.core.sign_in_context()?, options)?;
+                Ok(Reply::ok(&AssessmentStarted { assessment_id, checks: checks.iter().map(|c| c.name()).collect() }))
+            })()
+            .into()
+        })
+    }
+
+    /// Runs one check of an assessment (`{"AssessmentId","Check"}`); payload: its findings.
+    pub async fn run_assessment_check(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let assessments = this.assessments.clone();
+        ffi::Ok(
+            guarded::async_result(async move {
+                let request = requests::parse::<CheckRequest>(request)?;
+                let check = CheckId::parse(&request.check).ok_or_else(|| partnersecurity_core::Error::invalid_input("Check", format!("'{}' is not a check", request.check)))?;
+                Ok(Reply::ok(&assessments.run_check(&request.assessment_id, check).await?))
+            })
+            .await,
+        )
+    }
+
+    /// Writes `<BaseName>.html`, `.json` and `.csv` of an assessment into `Directory`; payload:
+    /// the paths written.
+    pub fn write_assessment_report(&self, request: ffi::String) -> Reply {
+        guarded::sync(|| {
+            (|| {
+                let request = requests::parse::<ReportRequest>(request)?;
+                let assessment = self.assessments.assessment(&request.assessment_id)?;
+                Ok(Reply::ok(&assessment.write(std::path::Path::new(&request.directory), &request.base_name)?))
+            })()
+            .into()
+        })
+    }
+
+    /// Forgets an assessment; payload `true` when it was open.
+    pub fn close_assessment(&self, id: ffi::String) -> Reply {
+        guarded::sync(|| Reply::ok(&self.assessments.close(id.as_str())))
+    }
+
+    /// One building block of the assessment as data (`AssessmentRequest` with `Kind`): MFA
+    /// coverage, legacy-protocol sign-ins, GDAP relationships or fraud events, as a JSON array.
+    pub async fn read_security_data(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(
+            guarded::async_result(async move {
+                let request = requests::parse::<AssessmentRequest>(request)?;
+                let kind = request.kind.ok_or_else(|| partnersecurity_core::Error::invalid_input("Kind", "the request names no data kind"))?;
+                let value = checks::data::read(core.sign_in_context()?, kind, request.options()?).await?;
+                Ok(Reply::ok(&value))
+            })
+            .await,
+        )
     }
 }
 

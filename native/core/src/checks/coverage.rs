@@ -174,17 +174,15 @@ pub async fn evaluate(sources: &Sources) -> Result<CoverageReport, Arc<Failure>>
     };
     // Group memberships and roles only as far as the policies refer to them.
     let mut group_members: HashMap<String, Arc<HashSet<String>>> = HashMap::new();
-    for g in policies.iter().flat_map(|p| {
-        p.conditions
-            .users
-            .include_groups
-            .iter()
-            .chain(&p.conditions.users.exclude_groups)
-    }) {
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            group_members.entry(g.to_ascii_lowercase())
-        {
-            slot.insert(sources.members(g).await?);
+    // Collected first: an adapter's closure held across `.await` would keep the future from being `Send`.
+    let referenced: Vec<String> = policies
+        .iter()
+        .flat_map(|p| p.conditions.users.include_groups.iter().chain(&p.conditions.users.exclude_groups))
+        .cloned()
+        .collect();
+    for g in referenced {
+        if let std::collections::hash_map::Entry::Vacant(slot) = group_members.entry(g.to_ascii_lowercase()) {
+            slot.insert(sources.members(&g).await?);
         }
     }
     let needs_roles = policies.iter().any(|p| {

@@ -8,6 +8,7 @@
 
 mod admin_agents;
 mod coverage;
+pub mod data;
 mod federated_mfa;
 mod finding;
 mod fraud;
@@ -17,6 +18,7 @@ mod mfa_configuration;
 mod mfa_coverage;
 mod readiness;
 mod roles;
+mod runs;
 mod sam;
 mod security_score;
 mod sign_in_evidence;
@@ -24,6 +26,7 @@ mod sources;
 
 pub use coverage::{AccountKind, Coverage, CoverageReport};
 pub use finding::{Finding, Severity, Status};
+pub use runs::Assessments;
 pub use sources::Sources;
 
 use crate::signins::Context;
@@ -187,4 +190,24 @@ pub async fn assess(
         findings.extend(run_check(*check, &sources).await);
     }
     Ok(findings)
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    fn assert_send<T: Send>(_: T) {}
+    #[allow(dead_code)]
+    fn futures_are_send(s: &'static Sources) {
+        assert_send(mfa_coverage::run(s));
+        assert_send(sign_in_evidence::run(s));
+        assert_send(mfa_configuration::run(s));
+        assert_send(legacy_auth::run(s));
+        assert_send(sam::run(s));
+        assert_send(admin_agents::run(s));
+        assert_send(gdap::run(s));
+        assert_send(fraud::run(s));
+        assert_send(security_score::run(s));
+        assert_send(readiness::run(s));
+        assert_send(federated_mfa::run(s));
+    }
 }

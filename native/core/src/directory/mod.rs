@@ -17,7 +17,6 @@ use crate::signins::Context;
 use crate::signins::page::follow;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use url::Url;
 
 /// What a Graph read needs to explain its failures.
@@ -238,9 +237,4 @@ pub fn error(status: u16, body: &[u8], endpoint: &Endpoint, tenant: &str) -> Err
 /// `true` when `error` is Graph's "no P1/P2 licence" answer.
 pub fn is_non_premium(error: &Error) -> bool {
     matches!(error, Error::Service { code: Some(c), .. } if c == NON_PREMIUM)
-}
-
-/// A JSON value's string property.
-pub fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
-    value.get(key).and_then(Value::as_str)
 }

@@ -7,6 +7,7 @@ mod signins_support;
 
 mod authorization_code;
 mod cli;
+mod compliance;
 mod client_assertion;
 mod client_credentials;
 mod control;

@@ -1,0 +1,413 @@
+//! The compliance endpoints (`scenarios/compliance.json`): Graph paging and `$top` limits,
+//! `$select`, permission errors naming the permission, licence errors (no P1 → 403, PIM
+//! without P2 → 400), GDAP relationships with resolved scenario times, and Partner Center's
+//! App+User-only reports.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::*;
+
+const GRAPH: &str = "https://graph.microsoft.com/.default";
+const PC: &str = "https://api.partnercenter.microsoft.com/.default";
+
+fn scenario() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/compliance.json"
+    ))
+    .expect("compliance scenario")
+}
+
+fn tenant(n: u8) -> String {
+    let c = char::from(b'0' + n);
+    format!("{0}{0}{0}{0}{0}{0}{0}{0}-0000-4000-8000-00000000000{0}", c)
+}
+
+/// App-only token of tenant `n`'s SAM app (`sam`) or its users-only app.
+async fn app_token(env: &Env, n: u8, sam: bool, scope: &str) -> String {
+    let (prefix, secret) = if sam {
+        ("5a", "sam")
+    } else {
+        ("5c", "limited")
+    };
+    let client = format!("{prefix}{n}00000-0000-4000-8000-00000000000{n}");
+    let secret = format!("compliance-{secret}-secret-{n}-NOT-A-REAL-SECRET");
+    env.access_token(
+        &tenant(n),
+        "v2",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client),
+            ("client_secret", &secret),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
+/// App+User token of tenant `n`'s admin (MFA consent).
+async fn user_token(env: &Env, n: u8, scope: &str) -> String {
+    let client = format!("5a{n}00000-0000-4000-8000-00000000000{n}");
+    let secret = format!("compliance-sam-secret-{n}-NOT-A-REAL-SECRET");
+    let rt = format!(
+        "1.AcomplianceRefreshToken-{n}-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff"
+    );
+    env.access_token(
+        &tenant(n),
+        "v2",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client),
+            ("client_secret", &secret),
+            ("refresh_token", &rt),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
+fn path_of(link: &Value) -> String {
+    let link = link.as_str().expect("nextLink");
+    let at = link.find("/graph/").expect("nextLink under /graph");
+    link[at..].to_owned()
+}
+
+#[tokio::test]
+async fn users_page_with_top_and_next_links_and_honour_select() {
+    let env = Env::start_with(scenario()).await;
+    let token = app_token(&env, 3, true, GRAPH).await;
+    let (status, first, _) = env
+        .get(
+            "/graph/v1.0/users?$top=3&$select=id,userPrincipalName,accountEnabled",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["value"].as_array().map(Vec::len), Some(3));
+    assert_eq!(first["value"][0]["accountEnabled"], true);
+    assert!(
+        first["value"][0].get("displayName").is_none(),
+        "$select leaves other properties out"
+    );
+    let mut seen: Vec<String> = first["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut next = first["@odata.nextLink"].clone();
+    while !next.is_null() {
+        let path = path_of(&next);
+        assert!(
+            path.contains("%24select=") || path.contains("$select="),
+            "the link keeps $select: {path}"
+        );
+        let (status, page, _) = env.get(&path, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_owned()),
+        );
+        next = page["@odata.nextLink"].clone();
+    }
+    assert_eq!(seen.len(), 7, "every user exactly once: {seen:?}");
+    seen.dedup();
+    assert_eq!(seen.len(), 7);
+    // Without $select: Graph's default property set only.
+    let (_, plain, _) = env.get("/graph/v1.0/users", Some(&token)).await;
+    assert!(
+        plain["value"][0].get("accountEnabled").is_none()
+            && plain["value"][0]["userPrincipalName"].is_string()
+    );
+
+    let (status, body, _) = env.get("/graph/v1.0/users?$top=1000", Some(&token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["error"]["message"],
+        "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."
+    );
+    let (status, body, _) = env
+        .get("/graph/v1.0/users?$skiptoken=forged", Some(&token))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body, _) = env
+        .get("/graph/v1.0/users?$search=%22a%22", Some(&token))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Request_UnsupportedQuery"))
+    );
+}
+
+#[tokio::test]
+async fn a_missing_permission_is_a_403_naming_it() {
+    let env = Env::start_with(scenario()).await;
+    let token = app_token(&env, 1, false, GRAPH).await;
+    let (status, _, _) = env.get("/graph/v1.0/users", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "User.Read.All is enough for users");
+    for (path, permission) in [
+        (
+            "/graph/v1.0/identity/conditionalAccess/policies",
+            "Policy.Read.All",
+        ),
+        (
+            "/graph/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+            "Policy.Read.All",
+        ),
+        (
+            "/graph/v1.0/reports/authenticationMethods/userRegistrationDetails",
+            "AuditLog.Read.All",
+        ),
+        (
+            "/graph/v1.0/tenantRelationships/delegatedAdminRelationships",
+            "DelegatedAdminRelationship.Read.All",
+        ),
+        (
+            "/graph/v1.0/roleManagement/directory/roleAssignments",
+            "RoleManagement.Read.Directory",
+        ),
+        ("/graph/v1.0/subscribedSkus", "Organization.Read.All"),
+        ("/graph/v1.0/domains", "Domain.Read.All"),
+    ] {
+        let (status, body, headers) = env.get(path, Some(&token)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(
+            body["error"]["code"], "Authentication_MSGraphPermissionMissing",
+            "{path}"
+        );
+        assert_eq!(
+            body["error"]["message"],
+            format!("Calling principal does not have required MSGraph permissions {permission}"),
+            "{path}"
+        );
+        assert!(
+            body["error"]["innerError"]["request-id"].is_string()
+                && headers.contains_key("request-id"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn licences_gate_conditional_access_reports_and_pim() {
+    let env = Env::start_with(scenario()).await;
+    // Tenant 2: no P1.
+    let free = app_token(&env, 2, true, GRAPH).await;
+    for path in [
+        "/graph/v1.0/identity/conditionalAccess/policies",
+        "/graph/v1.0/reports/authenticationMethods/userRegistrationDetails",
+    ] {
+        let (status, body, _) = env.get(path, Some(&free)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            body["error"]["code"],
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+        );
+    }
+    let (status, body, _) = env
+        .get(
+            "/graph/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+            Some(&free),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["isEnabled"]),
+        (StatusCode::OK, &Value::Bool(true)),
+        "security defaults need no licence"
+    );
+    // Tenant 3: P1 but not P2.
+    let p1 = app_token(&env, 3, true, GRAPH).await;
+    let (status, body, _) = env
+        .get("/graph/v1.0/identity/conditionalAccess/policies", Some(&p1))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(3));
+    let (status, body, _) = env
+        .get(
+            "/graph/v1.0/roleManagement/directory/roleEligibilitySchedules",
+            Some(&p1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "AadPremiumLicenseRequired");
+    // Tenant 1: P2.
+    let p2 = app_token(&env, 1, true, GRAPH).await;
+    let (status, body, _) = env
+        .get(
+            "/graph/v1.0/roleManagement/directory/roleEligibilitySchedules",
+            Some(&p2),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["value"][0]["roleDefinitionId"],
+        "62e90394-69f5-4237-9190-012177145e10"
+    );
+    let (_, skus, _) = env.get("/graph/v1.0/subscribedSkus", Some(&p2)).await;
+    let plans: Vec<&str> = skus["value"][0]["servicePlans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["servicePlanName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skus["value"][0]["skuId"],
+        "84a661c4-e949-4bd2-a560-ed7766fcaf2b"
+    );
+    assert!(plans.contains(&"AAD_PREMIUM_P2"), "{plans:?}");
+    assert_eq!(skus["value"][0]["prepaidUnits"]["enabled"], 10);
+}
+
+#[tokio::test]
+async fn gdap_relationships_resolve_scenario_times_and_serve_access_assignments() {
+    let env = Env::start_with(scenario()).await;
+    let token = app_token(&env, 5, true, GRAPH).await;
+    let (status, body, _) = env
+        .get(
+            "/graph/v1.0/tenantRelationships/delegatedAdminRelationships",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list = body["value"].as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    let first = &list[0];
+    assert_eq!(
+        first["@odata.type"],
+        "#microsoft.graph.delegatedAdminRelationship"
+    );
+    assert!(
+        first["@odata.etag"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("W/"))
+    );
+    assert!(
+        first.get("accessAssignments").is_none(),
+        "assignments are a sub-resource"
+    );
+    let end = chrono::DateTime::parse_from_rfc3339(first["endDateTime"].as_str().unwrap())
+        .expect("RFC 3339 end");
+    let days = (end.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!(
+        (198..=200).contains(&days),
+        "'+200d' resolved against start-up: {days}"
+    );
+    let (status, body, _) = env
+        .get(
+            "/graph/v1.0/tenantRelationships/delegatedAdminRelationships?$top=301",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let id = first["id"].as_str().unwrap();
+    let (status, body, _) = env
+        .get(
+            &format!(
+                "/graph/v1.0/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments"
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["value"][0]["accessContainer"]["accessContainerId"],
+        "5a000001-0000-4000-8000-000000000001"
+    );
+    let (status, _, _) = env
+        .get(
+            "/graph/v1.0/tenantRelationships/delegatedAdminRelationships/nope/accessAssignments",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn partner_center_reports_are_app_user_only_and_filter_by_status() {
+    let env = Env::start_with(scenario()).await;
+    let app = app_token(&env, 5, true, PC).await;
+    for path in [
+        "/partnercenter/v1/fraudEvents",
+        "/partnercenter/v1/nonMfaCompliantPartnerPrincipals",
+        "/partnercenter/v1/applicationmfaadoptionstatus",
+    ] {
+        let (status, body, _) = env.get(path, Some(&app)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            (body["code"].as_str(), body["description"].as_str()),
+            (Some("400"), Some("Access denied")),
+            "{path}"
+        );
+    }
+    let user = user_token(&env, 5, PC).await;
+    let (status, events, headers) = env.get("/partnercenter/v1/fraudEvents", Some(&user)).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    assert!(headers.contains_key("ms-correlationid"));
+    assert_eq!(events.as_array().map(Vec::len), Some(4), "a bare array");
+    let open = &events[0];
+    assert_eq!(
+        open["resolvedOn"], "9999-12-31T23:59:59.9970000",
+        "the not-yet sentinel stays"
+    );
+    assert!(
+        !open["firstOccurrence"].as_str().unwrap().ends_with('Z'),
+        "Partner Center date-times carry no offset"
+    );
+    assert_eq!(open["hitCount"], "10", "hitCount is a string");
+    let (_, active, _) = env
+        .get(
+            "/partnercenter/v1/fraudEvents?EventStatus=Active",
+            Some(&user),
+        )
+        .await;
+    assert_eq!(active.as_array().map(Vec::len), Some(1));
+    let (status, _, _) = env
+        .get(
+            "/partnercenter/v1/fraudEvents?EventStatus=Closed",
+            Some(&user),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let user4 = user_token(&env, 4, PC).await;
+    let (_, principals, _) = env
+        .get(
+            "/partnercenter/v1/nonMfaCompliantPartnerPrincipals",
+            Some(&user4),
+        )
+        .await;
+    assert_eq!(principals["totalCount"], 1);
+    assert_eq!(
+        principals["items"][0]["upn"],
+        "billing@wingtip-csp.onmicrosoft.com"
+    );
+    assert_eq!(principals["attributes"]["objectType"], "Collection");
+}
+
+#[tokio::test]
+async fn scenario_cross_references_are_checked_at_start_up() {
+    let mut v: Value = serde_json::from_str(&scenario()).unwrap();
+    v["tenants"][0]["compliance"]["groups"][0]["members"][0] =
+        Value::String("00000000-0000-4000-8000-00000000dead".into());
+    let err = partnersecurity_emulator::server::serve(
+        partnersecurity_emulator::config::EmulatorConfig::new(
+            partnersecurity_emulator::config::ScenarioSource::Json(v.to_string()),
+        ),
+    )
+    .await
+    .err()
+    .expect("refused");
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        chain.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    assert!(
+        chain.contains("compliance group 'GDAP Helpdesk Agents': unknown member"),
+        "{chain}"
+    );
+}
