@@ -12,7 +12,7 @@ namespace PartnerSecurity.Commands
     /// file records how far each tenant and time window was written, so an export stopped by
     /// Ctrl+C, a crash or a killed process continues with -Resume, every sign-in exactly once.
     /// </summary>
-    [Cmdlet(VerbsData.Export, "PartnerSignInActivity", SupportsShouldProcess = true)]
+    [Cmdlet(VerbsData.Export, "PartnerSignInActivity", SupportsShouldProcess = true, DefaultParameterSetName = AnyOutcomeSet)]
     [OutputType(typeof(SignInExportSummary))]
     public sealed class ExportPartnerSignInActivity : SignInQueryCmdlet
     {

@@ -12,7 +12,7 @@ namespace PartnerSecurity.Commands
     /// filters, -Property and -Tenant. Sign-ins are written as pages arrive, newest first, with
     /// the Graph SDK's property names; dates are sent in UTC.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "PartnerUserSignInActivity")]
+    [Cmdlet(VerbsCommon.Get, "PartnerUserSignInActivity", DefaultParameterSetName = AnyOutcomeSet)]
     [Alias("Get-PartnerUserSignActivity")]
     [OutputType(SignInRecords.TypeName)]
     public sealed class GetPartnerUserSignInActivity : SignInQueryCmdlet

@@ -11,10 +11,17 @@ namespace PartnerSecurity.Commands
     /// <summary>
     /// The sign-in query parameters shared by Get-PartnerUserSignInActivity and
     /// Export-PartnerSignInActivity: the PartnerCenter module's -StartDate, -EndDate and -UserId,
-    /// plus more filters, -Property, -Tenant (pipeline) and -ApiVersion.
+    /// plus more filters, -Property, -Tenant (pipeline), -ApiVersion and the pacing of many
+    /// tenants. The outcome filters are parameter sets: every sign-in, -Succeeded only, or
+    /// -Failed (optionally narrowed by -ErrorCode).
     /// </summary>
     public abstract class SignInQueryCmdlet : PartnerCmdlet
     {
+        /// <summary>The default set: sign-ins of any outcome (or those with the given -ErrorCode).</summary>
+        internal const string AnyOutcomeSet = "AnyOutcome";
+        internal const string SucceededSet = "Succeeded";
+        internal const string FailedSet = "Failed";
+
         internal const string GuidPattern = @"^(\{){0,1}[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}(\}){0,1}$";
 
         private readonly List<string> _tenants = new();
@@ -58,6 +65,19 @@ namespace PartnerSecurity.Commands
         [Parameter(Mandatory = false, HelpMessage = "Service principal sign-ins (beta API).")]
         public SwitchParameter ServicePrincipal { get; set; }
 
+        /// <summary>AADSTS error codes (<c>status/errorCode</c>); 0 is success.</summary>
+        [Parameter(Mandatory = false, ParameterSetName = AnyOutcomeSet, HelpMessage = "Sign-ins with any of these error codes (AADSTS numbers such as 50126; 0 is success).")]
+        [Parameter(Mandatory = false, ParameterSetName = FailedSet, HelpMessage = "Failed sign-ins with any of these error codes (AADSTS numbers such as 50126).")]
+        [ValidateRange(0, int.MaxValue)]
+        [ValidateCount(1, 50)]
+        public int[]? ErrorCode { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = SucceededSet, HelpMessage = "Only sign-ins that succeeded (error code 0).")]
+        public SwitchParameter Succeeded { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = FailedSet, HelpMessage = "Only sign-ins that failed (any error code but 0).")]
+        public SwitchParameter Failed { get; set; }
+
         [Parameter(Mandatory = false, HelpMessage = "Properties to read ($select); Id and CreatedDateTime are always read.")]
         [ValidateNotNullOrEmpty]
         public string[]? Property { get; set; }
@@ -70,6 +90,23 @@ namespace PartnerSecurity.Commands
         [Parameter(Mandatory = false, HelpMessage = "Microsoft Graph version: beta (default) or v1.0.")]
         [ValidateSet("beta", "v1.0", IgnoreCase = true)]
         public string ApiVersion { get; set; } = "beta";
+
+        /// <summary>Tenants read at the same time; each has its own throttle budget.</summary>
+        [Parameter(Mandatory = false, HelpMessage = "How many tenants are read at the same time (default 4).")]
+        [ValidateRange(1, 256)]
+        public int? ThrottleLimit { get; set; }
+
+        /// <summary>
+        /// Sign-in report requests per 10 seconds per tenant and application. Graph documents 5;
+        /// only a cloud or test service with another limit needs a different value.
+        /// </summary>
+        [Parameter(Mandatory = false, HelpMessage = "Sign-in report requests allowed per 10 seconds per tenant and application (default 5, Graph's limit).")]
+        [ValidateRange(1, 10000)]
+        public int? ThrottleBudget { get; set; }
+
+        /// <summary>The window -ThrottleBudget counts in (Graph: 10 seconds).</summary>
+        [Parameter(Mandatory = false, HelpMessage = "The window -ThrottleBudget counts requests in (default 10 seconds).")]
+        public TimeSpan? ThrottleWindow { get; set; }
 
         /// <summary>Collects piped tenants; the query runs in EndProcessing, over all of them at once.</summary>
         protected override void ProcessRecord()
@@ -121,6 +158,16 @@ namespace PartnerSecurity.Commands
                 Property = Property ?? Array.Empty<string>(),
                 Tenant = _tenants.ToArray(),
                 ApiVersion = ApiVersion.ToLowerInvariant(),
+                ErrorCode = ErrorCode ?? Array.Empty<int>(),
+                Outcome = ParameterSetName switch
+                {
+                    SucceededSet => "Succeeded",
+                    FailedSet => "Failed",
+                    _ => null,
+                },
+                TenantConcurrency = ThrottleLimit,
+                ThrottleRequests = ThrottleBudget,
+                ThrottleWindowSeconds = ThrottleWindow?.TotalSeconds,
             };
         }
 

@@ -28,6 +28,21 @@ namespace PartnerSecurity.Native
 
         /// <summary><c>beta</c> or <c>v1.0</c>.</summary>
         public string ApiVersion { get; init; } = "beta";
+
+        /// <summary>Any of these <c>status/errorCode</c> values.</summary>
+        public int[] ErrorCode { get; init; } = Array.Empty<int>();
+
+        /// <summary><c>Succeeded</c>, <c>Failed</c>, or null for any outcome.</summary>
+        public string? Outcome { get; init; }
+
+        /// <summary>Tenants read at the same time; null: the native default.</summary>
+        public int? TenantConcurrency { get; init; }
+
+        /// <summary>Requests per 10 s per tenant and application; null: Graph's 5.</summary>
+        public int? ThrottleRequests { get; init; }
+
+        /// <summary>The window of <see cref="ThrottleRequests"/>; null: 10 s.</summary>
+        public double? ThrottleWindowSeconds { get; init; }
     }
 
     /// <summary>Export-PartnerSignInActivity's request (<c>ExportSignInsRequest</c>).</summary>

@@ -8,6 +8,8 @@
 #   - paging to the end with no loss or duplicate (against /_emulator/signins/count), inside the
 #     5 requests / 10 s budget without a single 429;
 #   - the licence error, per-tenant errors and tenants from the pipeline;
+#   - outcome filters (-Succeeded, -Failed, -ErrorCode) and their hostile input;
+#   - customer tenants through GDAP (the partner's refresh token at each customer's authority);
 #   - Ctrl+C; export to JSONL and CSV; resume after the exporting process was killed.
 
 BeforeAll {
@@ -302,6 +304,128 @@ Describe 'Errors and tenants' {
             Join-Path $TestDrive 'never.jsonl' | Should -Not -Exist
         } finally {
             Connect-Reporter | Out-Null
+        }
+    }
+}
+
+Describe 'Outcome filters' {
+    BeforeAll {
+        $script:outcomeStart = (Get-Date).AddDays(-3)
+        $script:since = "createdDateTime ge $(Format-Utc $outcomeStart)"
+    }
+
+    It 'reads failures with any of the given error codes' {
+        $failed = @(Get-PartnerUserSignInActivity -StartDate $outcomeStart -Failed -ErrorCode 50126, 50053, 50126)
+        $failed.Count | Should -Be (Get-SignInCount -Filter "$since and (status/errorCode eq 50053 or status/errorCode eq 50126) and status/errorCode ne 0")
+        $failed.Count | Should -BeGreaterThan 0
+        $failed.Id | Should -Contain '51000000-0000-4000-8000-000000000003'
+        @($failed | Where-Object { $_.Status.ErrorCode -notin 50126, 50053 }).Count | Should -Be 0
+        # Without -Failed, -ErrorCode alone selects the same sign-ins.
+        @(Get-PartnerUserSignInActivity -StartDate $outcomeStart -ErrorCode 50126, 50053).Id | Should -Be $failed.Id
+    }
+
+    It 'reads only successes with -Succeeded and only failures with -Failed' {
+        $ok = @(Get-PartnerUserSignInActivity -StartDate $outcomeStart -Succeeded)
+        $ok.Count | Should -Be (Get-SignInCount -Filter "$since and status/errorCode eq 0")
+        @($ok | Where-Object { $_.Status.ErrorCode -ne 0 }).Count | Should -Be 0
+        $bad = @(Get-PartnerUserSignInActivity -StartDate $outcomeStart -Failed)
+        $bad.Count | Should -Be (Get-SignInCount -Filter "$since and status/errorCode ne 0")
+        @($bad | Where-Object { $_.Status.ErrorCode -eq 0 }).Count | Should -Be 0
+        $ok.Count + $bad.Count | Should -Be (Get-SignInCount -Filter $since)
+    }
+
+    It 'offers the outcome filters as parameter sets (any, succeeded, failed)' {
+        $command = Get-Command Get-PartnerUserSignInActivity
+        $command.DefaultParameterSet | Should -Be 'AnyOutcome'
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('AnyOutcome', 'Failed', 'Succeeded')
+        (Get-Command Export-PartnerSignInActivity).DefaultParameterSet | Should -Be 'AnyOutcome'
+    }
+
+    It 'refuses contradictions and hostile error codes before sending anything' {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
+        { Get-PartnerUserSignInActivity -Succeeded -Failed } | Should -Throw -ErrorId 'AmbiguousParameterSet,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -Succeeded -ErrorCode 50126 } | Should -Throw -ErrorId 'AmbiguousParameterSet,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode '50126 or status/errorCode ne 0' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode "50126'" } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode 99999999999 } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode (1..51) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ErrorCode @() } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        # Error code 0 is success: asking for failures with it is a contradiction the native side names.
+        $err = { Get-PartnerUserSignInActivity -Failed -ErrorCode 0 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidInput,*'
+        $err.Exception.Message | Should -BeLike "*'ErrorCode'*contradicts*"
+        $err = { Export-PartnerSignInActivity -Path (Join-Path $TestDrive 'contradiction.jsonl') -Failed -ErrorCode 0 } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike "*'ErrorCode'*"
+        Join-Path $TestDrive 'contradiction.jsonl' | Should -Not -Exist
+        # The pacing parameters are checked too.
+        { Get-PartnerUserSignInActivity -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        { Get-PartnerUserSignInActivity -ThrottleBudget 10001 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
+        $err = { Get-PartnerUserSignInActivity -ThrottleWindow ([timespan]::Zero) } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike "*'ThrottleWindow'*"
+        @(Get-SignInRequests).Count | Should -Be 0 -Because 'nothing hostile or contradictory reaches Graph'
+    }
+
+    It 'exports only the failures asked for' {
+        $path = Join-Path $TestDrive 'lockouts.jsonl'
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $outcomeStart -Failed -ErrorCode 50126
+        $lines = @(Get-Content -LiteralPath $path | ForEach-Object { $_ | ConvertFrom-Json })
+        $lines.Count | Should -Be $summary.Records
+        $lines.Count | Should -Be (Get-SignInCount -Filter "$since and status/errorCode eq 50126 and status/errorCode ne 0")
+        @($lines | Where-Object { $_.Status.ErrorCode -ne 50126 }).Count | Should -Be 0
+    }
+}
+
+Describe 'Customer tenants through GDAP' {
+    BeforeAll {
+        # The partner tenant has active relationships with Fabrikam (no P1/P2) and Northwind,
+        # an ended one with Tailspin, none with Woodgrove (native/emulator/README.md).
+        $script:northwind = $scenario.tenants[2].id
+        $script:tailspin = $scenario.tenants[3].domains[0]
+        $script:woodgrove = $scenario.tenants[4].id
+        $script:gdapStart = (Get-Date).AddHours(-12)
+    }
+
+    It 'reads a GDAP customer''s sign-ins with the partner''s refresh token; customers without a relationship fail by name' {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
+        $customers = @(
+            [pscustomobject]@{ CustomerId = $northwind }
+            [pscustomobject]@{ CustomerId = $tailspin }
+            [pscustomobject]@{ CustomerId = $woodgrove }
+            [pscustomobject]@{ CustomerId = $customerDomain }
+        )
+        $result = @($customers | Get-PartnerUserSignInActivity -StartDate $gdapStart -ThrottleLimit 4 -ErrorVariable failures -ErrorAction SilentlyContinue)
+
+        $result.Count | Should -Be (Get-SignInCount -Tenant $northwind -Filter "createdDateTime ge $(Format-Utc $gdapStart)")
+        $result.Count | Should -BeGreaterThan 0
+        @($result.TenantId | Sort-Object -Unique) | Should -Be @($northwind)
+        ($result.Id | Sort-Object -Unique).Count | Should -Be $result.Count
+
+        $failures.Count | Should -Be 3
+        $byTenant = @{}
+        foreach ($f in $failures) { $byTenant[[string]$f.TargetObject] = $f }
+        @($byTenant.Keys | Sort-Object) | Should -Be @(@($tailspin, $woodgrove, $customerDomain) | Sort-Object)
+        foreach ($tenant in $tailspin, $woodgrove) {
+            $byTenant[$tenant].FullyQualifiedErrorId | Should -BeLike 'AADSTS90099,*'
+            $byTenant[$tenant].Exception.Message | Should -BeLike "Tenant '$tenant':*GDAP*"
+        }
+        $byTenant[$customerDomain].FullyQualifiedErrorId | Should -BeLike 'Authentication_RequestFromNonPremiumTenantOrB2CTenant,*'
+
+        # The refresh token was redeemed at each customer's own authority.
+        $tokenPaths = @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/token' }).path
+        foreach ($tenant in $northwind, $tailspin, $woodgrove) {
+            @($tokenPaths | Where-Object { $_ -like "/$tenant/*" }).Count | Should -BeGreaterThan 0 -Because "a token was asked for at $tenant"
+        }
+        # The session stays the partner's.
+        (Get-PartnerContext).Account.Tenant | Should -Be $tenantId
+    }
+
+    It 'reveals no token or secret in the errors of refused customers' {
+        $null = @($woodgrove | Get-PartnerUserSignInActivity -StartDate $gdapStart -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $failures.Count | Should -Be 1
+        $text = ($failures | Out-String) + ($failures | ForEach-Object { $_.Exception.Message; $_.Exception.ToString() } | Out-String)
+        foreach ($secret in @(Get-EmulatorIssuedSecrets -Emulator $emu) + $refreshToken + $reporterSecret) {
+            $text.Contains($secret) | Should -BeFalse
         }
     }
 }

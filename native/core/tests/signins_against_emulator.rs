@@ -207,6 +207,22 @@ async fn filters_reach_graph_intact_even_with_hostile_values() {
     assert_eq!(records.len() as u64, expected);
     assert!(records.iter().all(|r| r["Status"]["ErrorCode"] != 0));
 
+    // Several error codes: any of them; with Succeeded, only code 0.
+    let codes = query(SignInFilter { error_codes: vec![50126, 50076, 50053], outcome: partnersecurity_core::signins::Outcome::Failed, ..Default::default() });
+    let expected = fx.count(&codes).await;
+    let (records, failures) = fx.collect(codes).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(records.len() as u64, expected);
+    assert!(ids(&records).contains(&"51000000-0000-4000-8000-000000000003".to_owned()), "the literal 50126 failure");
+    assert!(records.iter().all(|r| [50126, 50076, 50053].contains(&r["Status"]["ErrorCode"].as_i64().unwrap_or(-1))));
+    let kinds: HashSet<i64> = records.iter().filter_map(|r| r["Status"]["ErrorCode"].as_i64()).collect();
+    assert!(kinds.len() > 1, "the generator's mix has more than one of them: {kinds:?}");
+    let succeeded = query(SignInFilter { outcome: partnersecurity_core::signins::Outcome::Succeeded, ..Default::default() });
+    let expected = fx.count(&succeeded).await;
+    let (records, _) = fx.collect(succeeded).await;
+    assert_eq!(records.len() as u64, expected);
+    assert!(!records.is_empty() && records.iter().all(|r| r["Status"]["ErrorCode"] == 0));
+
     let now = chrono::Utc::now();
     let dated = query(SignInFilter { start: Some(now - chrono::Duration::hours(26)), end: Some(now - chrono::Duration::hours(2)), ..Default::default() });
     let expected = fx.count(&dated).await;

@@ -22,7 +22,7 @@ const CAPACITY: usize = 10_000;
 #[serde(rename_all = "camelCase")]
 pub struct RequestEntry {
     pub seq: u64,
-    /// Emulator-clock time the request finished.
+    /// Emulator-clock time the request arrived (before any page latency).
     pub time: DateTime<Utc>,
     pub method: String,
     pub path: String,
@@ -76,6 +76,8 @@ impl RequestLog {
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
+    // When the request arrived (what a throttle counts), not when its answer was ready.
+    let arrived = state.clock.now();
     let response = next.run(request).await;
     if path.starts_with("/_emulator/") {
         return response;
@@ -96,7 +98,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     tracing::info!(%method, %path, status, grant_type = summary.grant_type.as_deref(), "request");
     state.requests.push(RequestEntry {
         seq: 0,
-        time: state.clock.now(),
+        time: arrived,
         method,
         path,
         grant_type: summary.grant_type,

@@ -184,8 +184,9 @@ pub struct SignInsRequest {
     pub client_app: Vec<String>,
     #[serde(default)]
     pub event_types: Vec<EventType>,
+    /// Any of these `status/errorCode` values.
     #[serde(default)]
-    pub error_code: Option<i32>,
+    pub error_code: Vec<i32>,
     #[serde(default)]
     pub outcome: Option<Outcome>,
     /// `$select`.
@@ -223,15 +224,16 @@ fn date(value: &Option<String>, parameter: &str) -> Result<Option<chrono::DateTi
 
 impl SignInsRequest {
     pub fn to_query(&self) -> Result<SignInQuery> {
-        let defaults = FetchOptions::default();
+        let graph = FetchOptions::default().budget;
         let budget = Budget {
-            requests: self.throttle_requests.unwrap_or(defaults.budget.requests),
+            requests: self.throttle_requests.unwrap_or(graph.requests),
             window: match self.throttle_window_seconds {
                 Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => std::time::Duration::from_secs_f64(s),
-                Some(_) => return Err(Error::invalid_input("ThrottleBudget", "the window must be between 0 and 3600 seconds")),
-                None => defaults.budget.window,
+                Some(_) => return Err(Error::invalid_input("ThrottleWindow", "it must be more than 0 and at most an hour")),
+                None => graph.window,
             },
         };
+        let defaults = FetchOptions::for_budget(budget);
         Ok(SignInQuery {
             filter: SignInFilter {
                 start: date(&self.start_date, "StartDate")?,
@@ -241,7 +243,7 @@ impl SignInsRequest {
                 app_ids: self.application_id.clone(),
                 client_apps: self.client_app.clone(),
                 event_types: self.event_types.clone(),
-                error_code: self.error_code,
+                error_codes: self.error_code.clone(),
                 outcome: self.outcome.unwrap_or_default(),
             },
             version: self.api_version.unwrap_or_default(),

@@ -53,12 +53,25 @@ pub struct FetchOptions {
 }
 
 impl Default for FetchOptions {
+    /// Sized for Graph's documented budget (5 requests per 10 s).
     fn default() -> Self {
-        Self { page_size: MAX_PAGE_SIZE, windows: 4, concurrency: 2, tenant_concurrency: 4, budget: Budget::default(), buffer_pages: 1 }
+        Self::for_budget(Budget::default())
     }
 }
 
 impl FetchOptions {
+    /// Defaults sized for `budget`: enough windows in flight that a page taking a few seconds
+    /// does not leave a slot of the budget unused (at 5 per 10 s, 5 windows keep up with pages
+    /// of up to 10 s), more for a larger budget, at most 16 (memory: each holds two pages).
+    /// Every window ends with a short page that costs a request: a tight budget gets no more
+    /// windows than it keeps in flight, a generous one twice as many, so that windows holding
+    /// fewer sign-ins than others do not leave the rest idle.
+    pub fn for_budget(budget: Budget) -> Self {
+        let concurrency = budget.requests.clamp(2, 16);
+        let windows = if budget.requests > 16 { concurrency * 2 } else { concurrency };
+        Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages: 1 }
+    }
+
     pub fn validated(self) -> Result<Self> {
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(Error::invalid_input("PageSize", format!("it must be between 1 and {MAX_PAGE_SIZE}")));

@@ -85,9 +85,13 @@ pub struct SignInFilter {
     pub client_apps: Vec<String>,
     /// Beta only; empty: what the API returns by default (interactive user sign-ins).
     pub event_types: Vec<EventType>,
-    pub error_code: Option<i32>,
+    /// `status/errorCode` values (AADSTS codes; 0 is success), any of them.
+    pub error_codes: Vec<i32>,
     pub outcome: Outcome,
 }
+
+/// Error codes one query may name: each costs ~30 characters of the request URL.
+const MAX_ERROR_CODES: usize = 50;
 
 /// Sign-in logs started long after this; an earlier date is a mistake (e.g. `[datetime]::MinValue`).
 fn earliest() -> DateTime<Utc> {
@@ -206,10 +210,18 @@ impl SignInFilter {
         }
         self.event_types.sort();
         self.event_types.dedup();
-        if self.error_code == Some(0) && self.outcome == Outcome::Failed {
+        if let Some(negative) = self.error_codes.iter().find(|c| **c < 0) {
+            return Err(Error::invalid_input("ErrorCode", format!("{negative} is not a sign-in error code (they are 0 for success or a positive AADSTS number such as 50126)")));
+        }
+        self.error_codes.sort_unstable();
+        self.error_codes.dedup();
+        if self.error_codes.len() > MAX_ERROR_CODES {
+            return Err(Error::invalid_input("ErrorCode", format!("at most {MAX_ERROR_CODES} error codes can be asked for at once")));
+        }
+        if self.error_codes.contains(&0) && self.outcome == Outcome::Failed {
             return Err(Error::invalid_input("ErrorCode", "error code 0 means success, which contradicts asking for failed sign-ins only"));
         }
-        if self.error_code.is_some_and(|c| c != 0) && self.outcome == Outcome::Succeeded {
+        if self.error_codes.iter().any(|c| *c != 0) && self.outcome == Outcome::Succeeded {
             return Err(Error::invalid_input("ErrorCode", "a non-zero error code means failure, which contradicts asking for successful sign-ins only"));
         }
         Ok(self)
@@ -236,14 +248,14 @@ impl SignInFilter {
             Some(Upper::AtOrBefore(t)) => clauses.push(format!("createdDateTime le {}", format_date(t))),
             None => {}
         }
-        let any_of = |property: &str, values: &[String]| -> Option<String> {
-            let parts: Vec<String> = values.iter().map(|v| format!("{property} eq {}", literal(v))).collect();
+        let either = |parts: Vec<String>| -> Option<String> {
             match parts.len() {
                 0 => None,
                 1 => parts.into_iter().next(),
                 _ => Some(format!("({})", parts.join(" or "))),
             }
         };
+        let any_of = |property: &str, values: &[String]| either(values.iter().map(|v| format!("{property} eq {}", literal(v))).collect());
         clauses.extend(any_of("userId", &self.user_ids));
         clauses.extend(any_of("userPrincipalName", &self.user_principal_names));
         clauses.extend(any_of("appId", &self.app_ids));
@@ -256,12 +268,11 @@ impl SignInFilter {
             let parts: Vec<String> = self.event_types.iter().map(|t| format!("signInEventTypes/any(t: t eq {})", literal(t.graph_value()))).collect();
             clauses.push(if parts.len() == 1 { parts.into_iter().next().unwrap_or_default() } else { format!("({})", parts.join(" or ")) });
         }
-        if let Some(code) = self.error_code {
-            clauses.push(format!("status/errorCode eq {code}"));
-        }
+        // Numbers, not literals: nothing from the caller but digits reaches the filter.
+        clauses.extend(either(self.error_codes.iter().map(|c| format!("status/errorCode eq {c}")).collect()));
         match self.outcome {
             Outcome::Any => {}
-            Outcome::Succeeded if self.error_code.is_none() => clauses.push("status/errorCode eq 0".into()),
+            Outcome::Succeeded if self.error_codes.is_empty() => clauses.push("status/errorCode eq 0".into()),
             Outcome::Failed => clauses.push("status/errorCode ne 0".into()),
             Outcome::Succeeded => {}
         }
@@ -309,7 +320,7 @@ mod tests {
             app_ids: vec!["{C44B4083-3BB0-49C1-B47D-974E53CBDF3C}".into()],
             client_apps: vec!["IMAP4".into()],
             event_types: vec![EventType::NonInteractive, EventType::Interactive],
-            error_code: Some(50126),
+            error_codes: vec![50126],
             outcome: Outcome::Failed,
             ..Default::default()
         }
@@ -323,6 +334,11 @@ mod tests {
         assert!(e.to_string().contains("'Interactive'") && e.to_string().contains("beta"), "{e}");
         let ok = SignInFilter { outcome: Outcome::Succeeded, ..Default::default() };
         assert_eq!(filter_text(&ok), "status/errorCode eq 0");
+        // Several codes: any of them, sorted and once each.
+        let codes = SignInFilter { error_codes: vec![50126, 50053, 50126], outcome: Outcome::Failed, ..Default::default() }.validated().unwrap();
+        assert_eq!(filter_text(&codes), "(status/errorCode eq 50053 or status/errorCode eq 50126) and status/errorCode ne 0");
+        let zero = SignInFilter { error_codes: vec![0], outcome: Outcome::Succeeded, ..Default::default() }.validated().unwrap();
+        assert_eq!(filter_text(&zero), "status/errorCode eq 0");
         assert_eq!(SignInFilter::default().odata(ApiVersion::V1, &TimeRange::default()).unwrap(), None);
     }
 
@@ -345,8 +361,14 @@ mod tests {
         assert!(e.contains("'UserPrincipalName'"), "{e}");
         let e = err(SignInFilter { client_apps: vec!["a\u{0}b".into()], ..Default::default() });
         assert!(e.contains("'ClientApp'"), "{e}");
-        let e = err(SignInFilter { error_code: Some(0), outcome: Outcome::Failed, ..Default::default() });
-        assert!(e.contains("'ErrorCode'"), "{e}");
+        let e = err(SignInFilter { error_codes: vec![50126, 0], outcome: Outcome::Failed, ..Default::default() });
+        assert!(e.contains("'ErrorCode'") && e.contains("contradicts"), "{e}");
+        let e = err(SignInFilter { error_codes: vec![50126], outcome: Outcome::Succeeded, ..Default::default() });
+        assert!(e.contains("'ErrorCode'") && e.contains("contradicts"), "{e}");
+        let e = err(SignInFilter { error_codes: vec![-1], ..Default::default() });
+        assert!(e.contains("'ErrorCode'") && e.contains("-1"), "{e}");
+        let e = err(SignInFilter { error_codes: (1..=51).collect(), ..Default::default() });
+        assert!(e.contains("'ErrorCode'") && e.contains("at most 50"), "{e}");
         // equal dates are a valid (one-instant) range
         SignInFilter { start: Some(utc("2024-05-01T00:00:00Z")), end: Some(utc("2024-05-01T00:00:00Z")), ..Default::default() }.validated().unwrap();
     }
