@@ -22,6 +22,11 @@
         'Register-PartnerTokenCache'
         'Remove-PartnerEnvironment'
         'Test-PartnerSecurityRequirement'
+        'New-PartnerSecureAppProfile'
+        'Get-PartnerSecureAppProfile'
+        'Set-PartnerSecureAppProfile'
+        'Remove-PartnerSecureAppProfile'
+        'Test-PartnerSecureAppProfile'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -11,6 +11,7 @@ use interoptopus::{builtins_string, guard, service};
 mod guarded;
 pub mod reply;
 pub mod requests;
+pub mod sam;
 pub mod service;
 pub mod signins;
 
