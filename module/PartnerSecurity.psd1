@@ -27,6 +27,11 @@
         'Get-PartnerLegacyAuthSignIn'
         'Get-PartnerGdapRelationship'
         'Get-PartnerFraudEvent'
+        'New-PartnerSecureAppProfile'
+        'Get-PartnerSecureAppProfile'
+        'Set-PartnerSecureAppProfile'
+        'Remove-PartnerSecureAppProfile'
+        'Test-PartnerSecureAppProfile'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -91,7 +91,10 @@ namespace PartnerSecurity.Commands
             WriteVerbose($"Signing in to {Environment} ({ParameterSetName} parameter set), tenant '{Tenant ?? "organizations"}'.");
             try
             {
-                var context = ParameterSetName == UserParameterSet
+                var profile = SecureAppProfileInstead();
+                var context = profile is not null
+                    ? ConnectWithProfile(profile)
+                    : ParameterSetName == UserParameterSet
                     ? InteractiveSignIn.Run<PartnerContext>(this, InteractiveRequest(), (n, id, ct) => n.FinishSignInAndConnect(id, ct), CancellationToken, "Connect-PartnerCenter -UseDeviceAuthentication")
                     : Await(NativeClient.CallAsync<PartnerContext>((n, r, ct) => n.Connect(r, ct), BuildRequest(), CancellationToken));
                 foreach (var warning in context.Warnings)
@@ -104,6 +107,25 @@ namespace PartnerSecurity.Commands
             {
                 ThrowTerminatingError(ErrorFor(failure, target));
             }
+        }
+
+        /// <summary>
+        /// The default Secure Application Model profile, when this is a user sign-in it can stand
+        /// in for: the User set without -UseDeviceAuthentication (an explicit request to sign in
+        /// as a person), or a user's -Credential, which cannot satisfy MFA anyway.
+        /// </summary>
+        private SecureAppProfile? SecureAppProfileInstead()
+        {
+            var userForm = (ParameterSetName == UserParameterSet && !UseDeviceAuthentication.IsPresent) || ParameterSetName == UserCredentialParameterSet;
+            return userForm ? SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null) : null;
+        }
+
+        private PartnerContext ConnectWithProfile(SecureAppProfile profile)
+        {
+            WriteVerbose($"Connecting with the Secure Application Model profile '{profile.Name}' instead of signing a user in.");
+            var connected = Await(NativeClient.CallAsync<ProfileContext>((n, r, ct) => n.SamConnect(r, ct), SecureAppProfiles.Open(profile, tenant: Tenant), CancellationToken));
+            SecureAppProfiles.WarnOnce(this, profile, "Connect-PartnerCenter");
+            return connected.Context;
         }
 
         private SignInRequest InteractiveRequest() => new()

@@ -26,6 +26,8 @@ namespace PartnerSecurity.Commands
         private const string ServicePrincipalCertificateParameterSet = "ServicePrincipalCertificate";
         private const string ServicePrincipalParameterSet = "ServicePrincipal";
         private const string UserParameterSet = "User";
+        /// <summary>Only -Scopes (and -Tenant): a token through the default Secure Application Model profile.</summary>
+        private const string SecureAppProfileParameterSet = "SecureAppProfile";
 
         /// <summary>Exchange Online PowerShell's public client (retired by Microsoft in March 2023).</summary>
         private const string ExchangeOnlineApplicationId = "a0c73c16-a7e3-4564-9a95-2bdf47383716";
@@ -75,6 +77,7 @@ namespace PartnerSecurity.Commands
         [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
         [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
         [Parameter(ParameterSetName = UserParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = true, HelpMessage = "Scopes requested.")]
         public string[] Scopes { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = false)]
@@ -88,6 +91,7 @@ namespace PartnerSecurity.Commands
         [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = UserParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
         [Alias("Domain", "TenantId")]
         [ValidateNotNullOrEmpty]
         public string? Tenant { get; set; }
@@ -123,8 +127,23 @@ namespace PartnerSecurity.Commands
             var certificate = CertificateThumbprint is null ? default : CertificateCredential.Load(CertificateThumbprint);
             WriteVerbose($"Requesting a token for '{string.Join(" ", scopes)}' from tenant '{Tenant ?? "organizations"}' in {Environment} ({ParameterSetName} parameter set).");
 
+            var profile = SecureAppProfileInstead(applicationId);
+            if (profile is not null)
+            {
+                WriteVerbose($"Requesting the token through the Secure Application Model profile '{profile.Name}'; its rotated refresh token stays in the profile's store.");
+                var token = Await(NativeClient.CallAsync<ProfileToken>((n, r, ct) => n.SamExchange(r, ct), SecureAppProfiles.Open(profile, tenant: Tenant, scopes: scopes), CancellationToken)).Token;
+                SecureAppProfiles.WarnOnce(this, profile, "New-PartnerAccessToken");
+                return token;
+            }
+
             switch (ParameterSetName)
             {
+                case SecureAppProfileParameterSet:
+                    throw new PartnerSecurityException(
+                        FailureKind.InvalidInput,
+                        "NoDefaultProfile",
+                        "New-PartnerAccessToken with only -Scopes uses the default Secure Application Model profile, and there is none. Create one with New-PartnerSecureAppProfile -Default (or set PARTNERSECURITY_PROFILE), or give -ApplicationId with -RefreshToken or -Credential.");
+
                 case AccessTokenParameterSet:
                     // As the PartnerCenter module: the token is read, not requested again.
                     return Native(new SignInRequest { Kind = SignInKind.AccessToken, Environment = Environment, Tenant = Tenant, ApplicationId = ApplicationId, AccessToken = AccessToken, Scopes = scopes });
@@ -177,6 +196,26 @@ namespace PartnerSecurity.Commands
                     };
                     return InteractiveSignIn.Run<AuthResult>(this, interactive, (n, id, ct) => n.FinishSignInForToken(id, ct), CancellationToken, "New-PartnerAccessToken -UseDeviceAuthentication");
             }
+        }
+
+        /// <summary>
+        /// The default profile, for -Scopes alone, or for a user sign-in (User set, no
+        /// -UseDeviceAuthentication or -UseAuthorizationCode) of the profile's own application.
+        /// </summary>
+        private SecureAppProfile? SecureAppProfileInstead(string? applicationId)
+        {
+            var userForm = ParameterSetName == SecureAppProfileParameterSet
+                || (ParameterSetName == UserParameterSet && !UseDeviceAuthentication.IsPresent && !UseAuthorizationCode.IsPresent);
+            if (!userForm)
+            {
+                return null;
+            }
+            var profile = SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null);
+            if (profile is not null && ParameterSetName == UserParameterSet && !string.Equals(profile.ApplicationId, applicationId, StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+            return profile;
         }
 
         private AuthResult Native(SignInRequest request)

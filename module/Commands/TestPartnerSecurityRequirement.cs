@@ -42,9 +42,23 @@ namespace PartnerSecurity.Commands
                 UseDeviceCode = UseDeviceAuthentication.IsPresent,
             };
             AuthResult token;
+            var applicationId = PowerShellApplicationId;
             try
             {
-                token = InteractiveSignIn.Run<AuthResult>(this, request, (n, id, ct) => n.FinishSignInForToken(id, ct), CancellationToken, "Test-PartnerSecurityRequirement -UseDeviceAuthentication");
+                // With a default Secure Application Model profile, what runs unattended is that
+                // profile: test the token it produces (a fresh exchange) instead of a person.
+                var profile = UseDeviceAuthentication.IsPresent ? null : SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null);
+                if (profile is not null)
+                {
+                    var scope = $"{NativeClient.Call<PartnerEnvironment>((n, r) => n.FindEnvironment(r), profile.Environment).PartnerCenterEndpoint.TrimEnd('/')}/user_impersonation";
+                    token = Await(NativeClient.CallAsync<ProfileToken>((n, r, ct) => n.SamExchange(r, ct), SecureAppProfiles.Open(profile, scopes: new[] { scope }), CancellationToken)).Token;
+                    applicationId = profile.ApplicationId;
+                    SecureAppProfiles.WarnOnce(this, profile, "Test-PartnerSecurityRequirement");
+                }
+                else
+                {
+                    token = InteractiveSignIn.Run<AuthResult>(this, request, (n, id, ct) => n.FinishSignInForToken(id, ct), CancellationToken, "Test-PartnerSecurityRequirement -UseDeviceAuthentication");
+                }
             }
             catch (PartnerSecurityException failure)
             {
@@ -57,7 +71,7 @@ namespace PartnerSecurity.Commands
             {
                 Account = token.Account?.Username ?? token.UniqueId,
                 TenantId = token.TenantId,
-                ApplicationId = PowerShellApplicationId,
+                ApplicationId = applicationId,
                 AuthenticationMethods = token.AuthenticationMethods,
                 HasAuthenticationMethodsClaim = token.AuthenticationMethods.Length > 0,
                 CheckedOn = DateTimeOffset.UtcNow,

@@ -40,7 +40,21 @@ namespace PartnerSecurity.Native
 
         internal static T Run<T>(PSCmdlet cmdlet, SignInRequest request, Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> finish, CancellationToken cancellationToken, string deviceCodeHint)
         {
-            var started = Await(NativeClient.CallAsync<SignInStarted>((n, r, ct) => n.BeginSignIn(r, ct), request, cancellationToken), cancellationToken);
+            return Run(
+                cmdlet,
+                () => NativeClient.CallAsync<SignInStarted>((n, r, ct) => n.BeginSignIn(r, ct), request, cancellationToken),
+                id => NativeClient.CallWithTextAsync<T>(finish, id, cancellationToken),
+                cancellationToken,
+                deviceCodeHint);
+        }
+
+        /// <summary>
+        /// The same for any begin/finish pair (a Secure Application Model consent begins with the
+        /// profile's checks and finishes by saving it).
+        /// </summary>
+        internal static T Run<T>(PSCmdlet cmdlet, Func<Task<SignInStarted>> begin, Func<string, Task<T>> finish, CancellationToken cancellationToken, string deviceCodeHint)
+        {
+            var started = Await(begin(), cancellationToken);
             try
             {
                 if (started.Kind == "DeviceCode")
@@ -52,7 +66,7 @@ namespace PartnerSecurity.Native
                 {
                     Show(cmdlet, started.Url ?? string.Empty, deviceCodeHint);
                 }
-                return Await(NativeClient.CallWithTextAsync<T>(finish, started.Id, cancellationToken), cancellationToken);
+                return Await(finish(started.Id), cancellationToken);
             }
             catch
             {

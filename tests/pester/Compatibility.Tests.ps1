@@ -320,6 +320,14 @@ Describe 'Deliberate additions to the PartnerCenter 3.0.10 surface' {
             'cmdlet Get-PartnerLegacyAuthSignIn'
             'cmdlet Get-PartnerGdapRelationship'
             'cmdlet Get-PartnerFraudEvent'
+            # Secure Application Model profiles (SecureAppProfile.Tests.ps1), and -Scopes alone
+            # on New-PartnerAccessToken: a token through the default profile.
+            'cmdlet New-PartnerSecureAppProfile'
+            'cmdlet Get-PartnerSecureAppProfile'
+            'cmdlet Set-PartnerSecureAppProfile'
+            'cmdlet Remove-PartnerSecureAppProfile'
+            'cmdlet Test-PartnerSecureAppProfile'
+            'set New-PartnerAccessToken/SecureAppProfile'
         ) | Sort-Object
     }
 

@@ -35,6 +35,13 @@ pub struct IssuedToken {
     pub correlation_id: String,
 }
 
+impl IssuedToken {
+    /// A token response as handed to the caller (e.g. from a Secure Application Model profile).
+    pub fn new(environment: &Environment, response: TokenResponse) -> Self {
+        issued(environment, response)
+    }
+}
+
 #[derive(Default)]
 pub struct PartnerSecurity {
     environments: EnvironmentRegistry,
@@ -55,6 +62,11 @@ impl PartnerSecurity {
 
     pub fn http(&self) -> &HttpClients {
         &self.http
+    }
+
+    /// The HTTP clients, shared (secret stores and profiles keep a handle).
+    pub fn http_shared(&self) -> Arc<HttpClients> {
+        self.http.clone()
     }
 
     /// Signs in and makes the new session current. The previous session stays current if the
@@ -91,6 +103,11 @@ impl PartnerSecurity {
         let context = session.context();
         *self.session.write() = Some(session);
         Ok(context)
+    }
+
+    /// Finishes an interactive sign-in and returns it as it is (a consent to be saved).
+    pub async fn finish_sign_in(&self, id: &str) -> Result<(Environment, crate::signin::SignedIn)> {
+        self.sign_ins.finish(&self.http, id).await
     }
 
     /// Finishes an interactive sign-in and hands the tokens to the caller.

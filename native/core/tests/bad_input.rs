@@ -403,7 +403,7 @@ fn cases() -> Vec<Case> {
         filter_case("end date before the start date", invalid(&["'EndDate'", "Swap"]), move || SignInFilter { start: Some(now), end: Some(now - chrono::Duration::days(3)), ..Default::default() }),
         filter_case("start date in year 1", invalid(&["'StartDate'", "plausible"]), || SignInFilter { start: Some(date(1, 1, 1)), ..Default::default() }),
         filter_case("end date in year 9999", invalid(&["'EndDate'", "plausible"]), || SignInFilter { end: Some(date(9999, 12, 31)), ..Default::default() }),
-        filter_case("success error code with failed-only", invalid(&["'ErrorCode'"]), || SignInFilter { error_code: Some(0), outcome: SignInOutcome::Failed, ..Default::default() }),
+        filter_case("success error code with failed-only", invalid(&["'ErrorCode'"]), || SignInFilter { error_codes: vec![0], outcome: SignInOutcome::Failed, ..Default::default() }),
         options_case("event types on v1.0", invalid(&["'NonInteractive'", "beta"]), |q| {
             q.version = ApiVersion::V1;
             q.filter.event_types = vec![EventType::NonInteractive];

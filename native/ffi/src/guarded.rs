@@ -20,6 +20,11 @@ pub fn sync(body: impl FnOnce() -> Reply) -> Reply {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
 }
 
+/// Like [`sync`] for bodies written with `?`: an error becomes the error reply.
+pub fn sync_result(body: impl FnOnce() -> partnersecurity_core::Result<Reply>) -> Reply {
+    sync(|| body().into())
+}
+
 pub async fn async_(body: impl Future<Output = Reply>) -> Reply {
     AssertUnwindSafe(body).catch_unwind().await.unwrap_or_else(|payload| Reply::internal(panic_message(payload)))
 }

@@ -87,22 +87,30 @@ fn required(value: &Option<String>, parameter: &str) -> Result<String> {
     }
 }
 
+/// An application credential from what the module sends: a certificate (DER base64 with its
+/// private key as PEM) when one was given, else a secret, else none.
+pub fn application_credential_of(certificate_base64: Option<&str>, private_key_pem: Option<&str>, client_secret: Option<&str>) -> Result<ClientCredential> {
+    if let Some(certificate) = certificate_base64.filter(|c| !c.is_empty()) {
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(certificate)
+            .map_err(|_| Error::invalid_input("CertificateThumbprint", "the certificate could not be read"))?;
+        let key = private_key_pem
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| Error::invalid_input("CertificateThumbprint", "the certificate has no private key this user can use"))?;
+        return Ok(ClientCredential::Certificate(CertificateCredential { certificate_der: der, private_key_pem: Secret::new(key) }));
+    }
+    Ok(match client_secret {
+        Some(s) if !s.is_empty() => ClientCredential::Secret(Secret::new(s)),
+        _ => ClientCredential::None,
+    })
+}
+
 impl SignInRequest {
     /// The application's credential: a certificate when one was given, else a secret, else none.
     fn credential(&self) -> Result<ClientCredential> {
-        if let Some(certificate) = self.certificate_base64.as_deref().filter(|c| !c.is_empty()) {
-            use base64::Engine;
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(certificate)
-                .map_err(|_| Error::invalid_input("CertificateThumbprint", "the certificate could not be read"))?;
-            let key = required(&self.private_key_pem, "CertificateThumbprint")
-                .map_err(|_| Error::invalid_input("CertificateThumbprint", "the certificate has no private key this user can use"))?;
-            return Ok(ClientCredential::Certificate(CertificateCredential { certificate_der: der, private_key_pem: Secret::new(key) }));
-        }
-        Ok(match self.client_secret.as_deref() {
-            Some(s) if !s.is_empty() => ClientCredential::Secret(Secret::new(s)),
-            _ => ClientCredential::None,
-        })
+        application_credential_of(self.certificate_base64.as_deref(), self.private_key_pem.as_deref(), self.client_secret.as_deref())
     }
 
     /// The credential of an application sign-in, which must have one.

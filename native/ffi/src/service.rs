@@ -3,6 +3,7 @@
 use crate::guarded;
 use crate::reply::Reply;
 use crate::requests::{self, ExportSignInsRequest, SignInRequest, SignInsRequest};
+use crate::sam::{self, SamRequest};
 use crate::signins::{BatchReply, CursorOpened, ExportStarted, ProgressReply, SummaryReply};
 use interoptopus::pattern::asynk::Async;
 use interoptopus::rt::Tokio;
@@ -223,13 +224,10 @@ impl PartnerSecurityNative {
     /// Starts a partner security assessment of the connected tenant (`AssessmentRequest`);
     /// payload `{"AssessmentId","Checks"}` with the checks in the order to run them.
     pub fn start_assessment(&self, request: ffi::String) -> Reply {
-        guarded::sync(|| {
-            (|| {
-                let options = requests::parse::<AssessmentRequest>(request)?.options()?;
-                let (assessment_id, checks) = self.assessments.start(self.core.sign_in_context()?, options)?;
-                Ok(Reply::ok(&AssessmentStarted { assessment_id, checks: checks.iter().map(|c| c.name()).collect() }))
-            })()
-            .into()
+        guarded::sync_result(|| {
+            let options = requests::parse::<AssessmentRequest>(request)?.options()?;
+            let (assessment_id, checks) = self.assessments.start(self.core.sign_in_context()?, options)?;
+            Ok(Reply::ok(&AssessmentStarted { assessment_id, checks: checks.iter().map(|c| c.name()).collect() }))
         })
     }
 
@@ -249,13 +247,10 @@ impl PartnerSecurityNative {
     /// Writes `<BaseName>.html`, `.json` and `.csv` of an assessment into `Directory`; payload:
     /// the paths written.
     pub fn write_assessment_report(&self, request: ffi::String) -> Reply {
-        guarded::sync(|| {
-            (|| {
-                let request = requests::parse::<ReportRequest>(request)?;
-                let assessment = self.assessments.assessment(&request.assessment_id)?;
-                Ok(Reply::ok(&assessment.write(std::path::Path::new(&request.directory), &request.base_name)?))
-            })()
-            .into()
+        guarded::sync_result(|| {
+            let request = requests::parse::<ReportRequest>(request)?;
+            let assessment = self.assessments.assessment(&request.assessment_id)?;
+            Ok(Reply::ok(&assessment.write(std::path::Path::new(&request.directory), &request.base_name)?))
         })
     }
 
@@ -278,12 +273,93 @@ impl PartnerSecurityNative {
             .await,
         )
     }
+
+    // Secure Application Model profiles: *-PartnerSecureAppProfile, and the switch of
+    // Connect-PartnerCenter, New-PartnerAccessToken and Test-PartnerSecurityRequirement to the
+    // default profile. Requests are JSON `SamRequest`; failures carry SamError's code.
+
+    /// Checks a new profile and begins its consent's sign-in; payload as `begin_sign_in`.
+    pub async fn sam_begin_consent(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::begin_consent(&core, r)).await }).await)
+    }
+
+    /// Waits for the consent (`SignInId`) and saves the profile; refused without MFA.
+    pub async fn sam_finish_consent(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::finish_consent(&core, r)).await }).await)
+    }
+
+    /// Every profile, the default's name and unreadable files.
+    pub fn sam_list(&self, request: ffi::String) -> Reply {
+        guarded::sync(|| match requests::parse::<SamRequest>(request) {
+            Ok(r) => sam::list(&self.core, r).into(),
+            Err(e) => Reply::error(&e),
+        })
+    }
+
+    /// One profile by `Name`, or the default (`null` when none).
+    pub fn sam_get(&self, request: ffi::String) -> Reply {
+        guarded::sync(|| match requests::parse::<SamRequest>(request) {
+            Ok(r) => sam::get(&self.core, r).into(),
+            Err(e) => Reply::error(&e),
+        })
+    }
+
+    /// Changes a profile's store, credential or default flag.
+    pub async fn sam_set(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::set(&core, r)).await }).await)
+    }
+
+    /// Removes a profile and its secrets.
+    pub async fn sam_remove(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::remove(&core, r)).await }).await)
+    }
+
+    /// A profile's health.
+    pub async fn sam_health(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::health(&core, r)).await }).await)
+    }
+
+    /// A token through a profile (rotation stored first); the payload holds no refresh token.
+    pub async fn sam_exchange(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::exchange(&core, r)).await }).await)
+    }
+
+    /// Connects the session through a profile; payload `{"Profile","Context"}`.
+    pub async fn sam_connect(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::connect(&core, r)).await }).await)
+    }
+
+    /// Saves a profile from a refresh token obtained elsewhere (`RefreshToken`); refused
+    /// unless its tokens prove MFA. Payload: the profile.
+    pub async fn sam_import(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
+        let core = this.core.clone();
+        ffi::Ok(guarded::async_(async move { sam_call(request, |r| sam::import(&core, r)).await }).await)
+    }
+}
+
+/// Parses a SAM request and runs `call` with it; every failure becomes its reply.
+async fn sam_call<F, Fut>(request: ffi::String, call: F) -> Reply
+where
+    F: FnOnce(SamRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Reply, partnersecurity_core::sam::SamError>>,
+{
+    match requests::parse::<SamRequest>(request) {
+        Ok(r) => call(r).await.into(),
+        Err(e) => Reply::error(&e),
+    }
 }
 
 /// What the user must do to finish an interactive sign-in.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct SignInStarted {
+pub(crate) struct SignInStarted {
     id: String,
     /// `Browser` or `DeviceCode`.
     kind: &'static str,
@@ -295,7 +371,7 @@ struct SignInStarted {
 }
 
 impl SignInStarted {
-    fn new(id: String, prompt: SignInPrompt) -> Self {
+    pub(crate) fn new(id: String, prompt: SignInPrompt) -> Self {
         match prompt {
             SignInPrompt::Browser { url, redirect_uri } => Self { id, kind: "Browser", url: Some(url), redirect_uri: Some(redirect_uri), message: None, user_code: None, expires_in_seconds: None },
             SignInPrompt::DeviceCode { message, user_code, verification_uri, expires_in } => Self {
@@ -315,7 +391,7 @@ impl SignInStarted {
 /// `AuthResult` (MSAL `AuthenticationResult` plus `RefreshToken`).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AuthResult<'a> {
+pub(crate) struct AuthResult<'a> {
     access_token: &'a str,
     refresh_token: Option<&'a str>,
     id_token: Option<&'a str>,

@@ -15,6 +15,7 @@
 //!   a ready [`SecureApp`].
 //! - [`rotation`]: [`exchange`] (redeem the stored refresh token and write the new one back
 //!   before the access token is returned) and [`consent_and_save`] (refuses sign-ins without MFA).
+//! - [`manage`]: create a profile from a consent, move its secrets, remove it, exchange.
 //! - [`health`]: refresh-token age against the 90-day inactivity limit, MFA, what to do.
 //!
 //! Errors are [`SamError`]: the core's [`crate::Error`] plus the store, profile and consent
@@ -26,6 +27,7 @@ pub mod file_store;
 pub mod health;
 pub mod key_vault_store;
 pub mod keyring_store;
+pub mod manage;
 pub mod open;
 pub mod profile;
 pub mod rotation;
@@ -36,6 +38,7 @@ pub use file_store::{FileKey, FileStore, FileStoreOptions};
 pub use health::{HealthStatus, ProfileHealth};
 pub use key_vault_store::{KeyVaultAuth, KeyVaultStore};
 pub use keyring_store::KeyringStore;
+pub use manage::{NewProfile, Profiles, StoreChoice};
 pub use open::{OpenOptions, open_profile, open_resolved, open_store};
 pub use profile::{FileKeyKind, ProfileCredential, ProfileRepository, SecureAppProfile, StoreRef};
 pub use rotation::{SecureApp, consent_and_save, exchange};

@@ -75,6 +75,11 @@ impl SecureApp {
         &self.store
     }
 
+    /// The application's credential the profile opened with.
+    pub fn credential(&self) -> &ClientCredential {
+        &self.credential
+    }
+
     fn secret_name(&self) -> String {
         self.profile.lock().refresh_token_store.secret_name().to_owned()
     }
@@ -108,13 +113,19 @@ impl SecureApp {
     /// [`exchange`] for any target: v2 scopes, or a v1 `resource` (as the Partner Center SAM
     /// samples redeem it at `/oauth2/token`).
     pub async fn exchange_for(&self, target: TokenTarget) -> SamResult<TokenResponse> {
+        self.exchange_in(None, target).await
+    }
+
+    /// [`exchange`] in `tenant` instead of the profile's (a customer tenant the partner
+    /// manages); the rotated token is stored all the same.
+    pub async fn exchange_in(&self, tenant: Option<&str>, target: TokenTarget) -> SamResult<TokenResponse> {
         let name = self.secret_name();
         let _gate = self.gate.lock().await;
         let _lock = self.store.lock(&name).await?;
         let profile = self.profile();
         let current = self.store.read(&name).await?.ok_or_else(|| SamError::NoRefreshToken { profile: profile.name.clone(), store: self.store.describe() })?;
         let request = TokenRequest {
-            tenant: profile.tenant.clone(),
+            tenant: tenant.map(str::trim).filter(|t| !t.is_empty()).map_or_else(|| profile.tenant.clone(), str::to_owned),
             client_id: profile.application_id.clone(),
             credential: self.credential.clone(),
             grant: Grant::RefreshToken(current),

@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using System.Security;
+using PartnerSecurity.Models;
+using PartnerSecurity.Native;
+
+namespace PartnerSecurity.Commands
+{
+    /// <summary>
+    /// Checks a Secure Application Model profile: is its refresh token stored, how long since it
+    /// was last used against Entra ID's 90-day inactivity limit, did its last token prove MFA,
+    /// which scopes were consented, and what to do when something is close to failing.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "PartnerSecureAppProfile")]
+    [OutputType(typeof(SecureAppProfileHealth))]
+    public sealed class TestPartnerSecureAppProfile : PartnerCmdlet
+    {
+        [Parameter(Mandatory = false, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Name of the profile; the default profile when left out.")]
+        [ValidateNotNullOrEmpty]
+        public string? Name { get; set; }
+
+        [Parameter(Mandatory = false, HelpMessage = "Passphrase of the encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).")]
+        public SecureString? Passphrase { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                var reply = Await(NativeClient.CallAsync<HealthReply>((n, r, ct) => n.SamHealth(r, ct), new SamRequest { Name = Name, Passphrase = SecureAppProfiles.Plain(Passphrase) }, CancellationToken));
+                var h = reply.Health;
+                var result = new SecureAppProfileHealth
+                {
+                    Profile = reply.Profile.Name,
+                    ApplicationId = reply.Profile.ApplicationId,
+                    Tenant = reply.Profile.Tenant,
+                    Status = h.Status,
+                    RefreshTokenStored = h.RefreshTokenStored,
+                    RefreshTokenStore = h.RefreshTokenStore,
+                    LastExchangeOn = h.LastExchangeOn,
+                    AgeDays = h.AgeDays,
+                    ExpiresOn = h.ExpiresOn,
+                    DaysLeft = h.DaysLeft,
+                    LastAmr = h.LastAmr,
+                    Mfa = h.Mfa,
+                    ConsentedScopes = h.ConsentedScopes,
+                    ConsentedOn = h.ConsentedOn,
+                    ConsentedBy = h.ConsentedBy,
+                    Advice = h.Advice,
+                };
+                if (!result.Healthy)
+                {
+                    WriteWarning($"Profile '{result.Profile}': {result.Advice}");
+                }
+                WriteObject(result);
+            }
+            catch (PartnerSecurityException failure)
+            {
+                WriteError(ErrorFor(failure, Name));
+            }
+        }
+    }
+}

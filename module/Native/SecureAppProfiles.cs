@@ -1,0 +1,134 @@
+using System;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Threading;
+using PartnerSecurity.Models;
+
+namespace PartnerSecurity.Native
+{
+    /// <summary>A token obtained through a profile (no refresh token: that stays in the store).</summary>
+    internal sealed class ProfileToken
+    {
+        public string Profile { get; set; } = string.Empty;
+
+        public AuthResult Token { get; set; } = new();
+    }
+
+    /// <summary>A session connected through a profile.</summary>
+    internal sealed class ProfileContext
+    {
+        public string Profile { get; set; } = string.Empty;
+
+        public PartnerContext Context { get; set; } = new();
+    }
+
+    internal sealed class ProfileList
+    {
+        public SecureAppProfile[] Profiles { get; set; } = Array.Empty<SecureAppProfile>();
+
+        public string? Default { get; set; }
+
+        public string Directory { get; set; } = string.Empty;
+
+        public UnreadableProfile[] Unreadable { get; set; } = Array.Empty<UnreadableProfile>();
+    }
+
+    internal sealed class UnreadableProfile
+    {
+        public string Path { get; set; } = string.Empty;
+
+        public string Reason { get; set; } = string.Empty;
+    }
+
+    internal sealed class HealthReply
+    {
+        public SecureAppProfile Profile { get; set; } = new();
+
+        public HealthDetail Health { get; set; } = new();
+    }
+
+    /// <summary>The native <c>ProfileHealth</c>.</summary>
+    internal sealed class HealthDetail
+    {
+        public string Status { get; set; } = string.Empty;
+        public bool? RefreshTokenStored { get; set; }
+        public string RefreshTokenStore { get; set; } = string.Empty;
+        public DateTimeOffset? LastExchangeOn { get; set; }
+        public long? AgeDays { get; set; }
+        public DateTimeOffset? ExpiresOn { get; set; }
+        public long? DaysLeft { get; set; }
+        public string[] LastAmr { get; set; } = Array.Empty<string>();
+        public bool Mfa { get; set; }
+        public string[] ConsentedScopes { get; set; } = Array.Empty<string>();
+        public DateTimeOffset? ConsentedOn { get; set; }
+        public string? ConsentedBy { get; set; }
+        public string Advice { get; set; } = string.Empty;
+    }
+
+    /// <summary>
+    /// Secure Application Model profiles for the cmdlets: the default profile, and the switch
+    /// that lets the legacy sign-in forms (Connect-PartnerCenter without parameters or with a
+    /// user's -Credential, New-PartnerAccessToken -Scopes, Test-PartnerSecurityRequirement) run
+    /// on it non-interactively, with one warning per session.
+    /// </summary>
+    internal static class SecureAppProfiles
+    {
+        private static int _warned;
+
+        /// <summary>
+        /// The passphrase of a -Passphrase SecureString, read only to send it; without one,
+        /// PARTNERSECURITY_SECRET_PASSPHRASE as this session sees it (unattended runs).
+        /// </summary>
+        internal static string? Plain(SecureString? value) => value is null
+            ? System.Environment.GetEnvironmentVariable(SamRequest.PassphraseVariable)
+            : new NetworkCredential(string.Empty, value).Password;
+
+        /// <summary>The default profile (PARTNERSECURITY_PROFILE first), or null when there is none.</summary>
+        internal static SecureAppProfile? Default()
+        {
+            return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
+        }
+
+        /// <summary>
+        /// The default profile when a legacy form may switch to it: there is one, and it is for
+        /// the environment the caller named (if they named one).
+        /// </summary>
+        internal static SecureAppProfile? ForLegacyForm(string? environment)
+        {
+            var profile = Default();
+            if (profile is null || string.IsNullOrEmpty(environment))
+            {
+                return profile;
+            }
+            var named = NativeClient.Call<PartnerEnvironment>((n, r) => n.FindEnvironment(r), environment);
+            return string.Equals(named.Name, profile.Environment, StringComparison.OrdinalIgnoreCase) ? profile : null;
+        }
+
+        /// <summary>Says, once per session, that a profile replaced user credentials.</summary>
+        internal static void WarnOnce(Cmdlet cmdlet, SecureAppProfile profile, string command)
+        {
+            if (Interlocked.Exchange(ref _warned, 1) == 0)
+            {
+                cmdlet.WriteWarning(
+                    $"SAM profile '{profile.Name}' (application {profile.ApplicationId}, tenant {profile.Tenant}) was used instead of user credentials: {command} signed in non-interactively with the profile's refresh token. " +
+                    $"Check it with Test-PartnerSecureAppProfile -Name {profile.Name}. To sign in as a user again, run Set-PartnerSecureAppProfile -Name {profile.Name} -Default:$false (and clear PARTNERSECURITY_PROFILE). This warning is shown once per session.");
+            }
+        }
+
+        /// <summary>The request that opens <paramref name="profile"/>: its certificate when it has one; the passphrase comes from PARTNERSECURITY_SECRET_PASSPHRASE.</summary>
+        internal static SamRequest Open(SecureAppProfile profile, string? passphrase = null, string? tenant = null, string[]? scopes = null)
+        {
+            var certificate = profile.CertificateThumbprint is null ? default : CertificateCredential.Load(profile.CertificateThumbprint);
+            return new SamRequest
+            {
+                Name = profile.Name,
+                Passphrase = passphrase ?? Plain(null),
+                Tenant = tenant,
+                CertificateBase64 = certificate.CertificateBase64,
+                PrivateKeyPem = certificate.PrivateKeyPem,
+                Scopes = scopes ?? Array.Empty<string>(),
+            };
+        }
+    }
+}

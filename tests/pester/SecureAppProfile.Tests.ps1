@@ -1,0 +1,423 @@
+# Secure Application Model profiles through real pwsh, against the emulator over TLS:
+#   - New-PartnerSecureAppProfile: the consent (browser, authorization code + PKCE, with
+#     tests/fixtures/browser) saved only when the sign-in proved MFA;
+#   - each secret store: the encrypted file, Azure Key Vault (the emulator's), the OS credential
+#     store (refused on Linux, before any sign-in);
+#   - Get/Set/Remove/Test-PartnerSecureAppProfile;
+#   - the transparent switch: Connect-PartnerCenter, New-PartnerAccessToken -Scopes and
+#     Test-PartnerSecurityRequirement run unchanged on the default profile, one warning per
+#     session, and the old refusal of user credentials stays when there is no profile;
+#   - rotation: a process killed mid-exchange loses nothing (a refused write: core tests);
+#   - no token or secret in any stream, error or file, the encrypted store included.
+# Every test works in its own PARTNERSECURITY_HOME under TestDrive; the variables are restored.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    Import-PartnerSecurityModule
+    $script:emu = Start-TestEmulator
+    $script:base = $emu.BaseUrl
+    # As Register-TestEnvironment, plus the emulator's Key Vault endpoint.
+    Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority $base -GraphEndpoint "$base/graph" -PartnerCenterEndpoint "$base/partnercenter" `
+        -KeyVaultEndpoint "$base/vault" -TrustedCertificatePath $emu.CertificatePath | Out-Null
+    $script:modulePsd1 = Join-Path (Get-Module PartnerSecurity).ModuleBase 'PartnerSecurity.psd1'
+
+    $partner = $emu.Scenario.tenants[0]
+    $script:tenantId = $partner.id
+    $script:admin = $partner.users | Where-Object userPrincipalName -Like 'adminagent@*'
+    $script:sales = $partner.users | Where-Object userPrincipalName -Like 'salesagent@*'
+    $sam = $partner.applications | Where-Object { $_.displayName -like '*Secure Application Model*' }
+    $script:samAppId = $sam.appId
+    $script:samCredential = [pscredential]::new($sam.appId, (ConvertTo-SecureString $sam.secrets[0].value -AsPlainText -Force))
+    $script:vaultName = $emu.Scenario.keyVaults[0].name
+
+    $script:savedVariables = @{}
+    foreach ($name in 'BROWSER', 'PARTNERSEC_TEST_CA', 'PARTNERSEC_TEST_BROWSER_LOG', 'PARTNERSECURITY_HOME', 'PARTNERSECURITY_PROFILE', 'PARTNERSECURITY_SECRET_PASSPHRASE') {
+        $savedVariables[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    $script:browserLog = Join-Path $TestDrive 'browser.log'
+    $env:BROWSER = (Resolve-Path (Join-Path $PSScriptRoot '../fixtures/browser')).ProviderPath
+    $env:PARTNERSEC_TEST_CA = $emu.CertificatePath
+    $env:PARTNERSEC_TEST_BROWSER_LOG = $browserLog
+    $env:PARTNERSECURITY_PROFILE = $null
+    $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator'
+
+    function script:Use-NewHome {
+        # A fresh, empty PartnerSecurity home for one test.
+        $home_ = Join-Path $TestDrive ('home-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $env:PARTNERSECURITY_HOME = $home_
+        $home_
+    }
+
+    function script:Set-NextSignIn([string] $UserId = $admin.id, [bool] $Mfa = $true) {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/sign-in/next' -Body @{ userId = $UserId; mfa = $Mfa; decline = $false } | Out-Null
+    }
+
+    function script:New-TestProfile {
+        param([string] $Name = 'contoso', [string] $Store = 'File', [switch] $Default, [string] $UserId = $admin.id, [bool] $Mfa = $true)
+        Set-NextSignIn -UserId $UserId -Mfa $Mfa
+        $extra = @{}
+        if ($Store -eq 'KeyVault') { $extra.VaultName = $vaultName }
+        New-PartnerSecureAppProfile -Name $Name -Credential $samCredential -Tenant $tenantId -Environment Emulator -SecretStore $Store -Default:$Default @extra -WarningAction SilentlyContinue
+    }
+
+    function script:Get-JwtClaims([string] $Jwt) {
+        $payload = $Jwt.Split('.')[1].Replace('-', '+').Replace('_', '/')
+        $payload += '=' * ((4 - $payload.Length % 4) % 4)
+        [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($payload)) | ConvertFrom-Json
+    }
+
+    function script:Invoke-Child([string] $Script) {
+        # A new pwsh process (a new session): the module, the emulator environment, then $Script.
+        $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$modulePsd1'; " +
+            "Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority '$base' -GraphEndpoint '$base/graph' -PartnerCenterEndpoint '$base/partnercenter' -KeyVaultEndpoint '$base/vault' -TrustedCertificatePath '$($emu.CertificatePath)' | Out-Null; "
+        pwsh -NoProfile -NonInteractive -Command ($prelude + $Script) 2>&1 | Out-String
+    }
+}
+
+AfterAll {
+    Disconnect-PartnerCenter -ErrorAction SilentlyContinue
+    foreach ($name in $savedVariables.Keys) { [Environment]::SetEnvironmentVariable($name, $savedVariables[$name]) }
+    Remove-PartnerEnvironment -Name Emulator -ErrorAction SilentlyContinue
+    Stop-TestEmulator -Emulator $emu
+}
+
+Describe 'New-PartnerSecureAppProfile (consent)' {
+    It 'saves a profile from a consent that proved MFA, with the refresh token in the encrypted file store' {
+        $home_ = Use-NewHome
+        $profile = New-TestProfile -Default
+        $profile | Should -BeOfType 'PartnerSecurity.Models.SecureAppProfile'
+        $profile.Name | Should -Be 'contoso'
+        $profile.ApplicationId | Should -Be $samAppId
+        $profile.Environment | Should -Be 'Emulator'
+        $profile.SecretStore | Should -Be 'File'
+        $profile.CredentialKind | Should -Be 'Secret'
+        $profile.ConsentedBy | Should -Be $admin.userPrincipalName
+        $profile.AuthenticationMethods | Should -Contain 'mfa'
+        $profile.IsDefault | Should -BeTrue
+        $profile.LastExchangeOn | Should -Not -BeNullOrEmpty
+        # The browser was sent to the SAM application's consent with PKCE.
+        (Get-Content -LiteralPath $browserLog | Select-Object -Last 1) | Should -Match "client_id=$samAppId"
+        Test-Path (Join-Path $home_ 'profiles/contoso.json') | Should -BeTrue
+        @(Get-ChildItem (Join-Path $home_ 'secrets') -File | Where-Object Name -NotLike '*.lock').Count | Should -Be 2 -Because 'the refresh token and the application secret'
+        if (-not $IsWindows) {
+            foreach ($file in Get-ChildItem (Join-Path $home_ 'secrets') -File) {
+                ($file.UnixFileMode -band [IO.UnixFileMode]'GroupRead, GroupWrite, OtherRead, OtherWrite') | Should -Be 0 -Because "$($file.Name) is readable by its owner only"
+            }
+        }
+    }
+
+    It 'stores nothing when the sign-in cannot prove MFA (Entra ID refuses it: AADSTS50076)' {
+        $home_ = Use-NewHome
+        $err = { New-TestProfile -UserId $sales.id -Mfa $false } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AADSTS50076,*'
+        Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+        @(Get-ChildItem $home_ -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '*.lock').Count | Should -Be 0
+    }
+
+    It 'refuses a consent whose tokens lack MFA (MfaRequired) in a tenant that does not enforce it, and stores nothing' {
+        # The same scenario, with the partner tenant's MFA policy off: the sign-in succeeds
+        # without a second factor, and the profile must refuse it on its own.
+        $scenario = Get-Content -LiteralPath $emu.ScenarioPath -Raw | ConvertFrom-Json -Depth 50
+        $scenario.tenants[0].requireMfa = $false
+        $path = Join-Path $TestDrive 'no-mfa-policy.json'
+        $scenario | ConvertTo-Json -Depth 50 | Set-Content -LiteralPath $path
+        $lax = Start-TestEmulator -Scenario $path
+        try {
+            Add-PartnerEnvironment -Name EmulatorLax -ActiveDirectoryAuthority $lax.BaseUrl -GraphEndpoint "$($lax.BaseUrl)/graph" -PartnerCenterEndpoint "$($lax.BaseUrl)/partnercenter" -TrustedCertificatePath $lax.CertificatePath | Out-Null
+            $env:PARTNERSEC_TEST_CA = $lax.CertificatePath
+            $home_ = Use-NewHome
+            Invoke-EmulatorControl -Emulator $lax -Path '/_emulator/sign-in/next' -Body @{ userId = $sales.id; mfa = $false; decline = $false } | Out-Null
+            $err = { New-PartnerSecureAppProfile -Name contoso -Credential $samCredential -Tenant $tenantId -Environment EmulatorLax -WarningAction SilentlyContinue } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'MfaRequired,*'
+            $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $err.Exception.Message | Should -Match 'amr: pwd'
+            Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+            @(Get-ChildItem $home_ -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '*.lock').Count | Should -Be 0
+        }
+        finally {
+            $env:PARTNERSEC_TEST_CA = $emu.CertificatePath
+            Remove-PartnerEnvironment -Name EmulatorLax -ErrorAction SilentlyContinue
+            Stop-TestEmulator -Emulator $lax
+        }
+    }
+
+    It 'imports an old script''s refresh token only when it proves MFA (sam-admin yes, sam-sales-nomfa no)' {
+        $home_ = Use-NewHome
+        $consents = $emu.Scenario.tenants[0].consents
+        $err = { New-PartnerSecureAppProfile -Name nomfa -Credential $samCredential -RefreshToken ($consents | Where-Object name -EQ 'sam-sales-nomfa').refreshToken -Tenant $tenantId -Environment Emulator } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'MfaRequired,*'
+        Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+        @(Get-ChildItem $home_ -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '*.lock').Count | Should -Be 0
+
+        $profile = New-PartnerSecureAppProfile -Name imported -Credential $samCredential -RefreshToken ($consents | Where-Object name -EQ 'sam-admin').refreshToken -Tenant $tenantId -Environment Emulator -Default
+        $profile.AuthenticationMethods | Should -Contain 'mfa'
+        $profile.ConsentedBy | Should -Be $admin.userPrincipalName
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).Account.Username | Should -Be $admin.userPrincipalName
+    }
+
+    It 'refuses the OS credential store on Linux before anyone is asked to sign in' -Skip:(-not $IsLinux) {
+        Use-NewHome | Out-Null
+        Remove-Item -LiteralPath $browserLog -ErrorAction SilentlyContinue
+        $err = { New-TestProfile -Store CredentialManager } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'CredentialStoreUnavailable,*'
+        $err.Exception.Message | Should -Match 'encrypted file store'
+        Test-Path $browserLog | Should -BeFalse -Because 'the store is checked before the consent'
+    }
+
+    It 'refuses a second profile of the same name, and a Key Vault store without -VaultName' {
+        Use-NewHome | Out-Null
+        New-TestProfile | Out-Null
+        { New-TestProfile } | Should -Throw -ErrorId 'ProfileExists,*'
+        { New-PartnerSecureAppProfile -Name other -Credential $samCredential -Tenant $tenantId -Environment Emulator -SecretStore KeyVault } | Should -Throw -ErrorId 'VaultNameRequired,*'
+    }
+
+    It '-WhatIf starts no sign-in and saves nothing' {
+        Use-NewHome | Out-Null
+        New-PartnerSecureAppProfile -Name contoso -Credential $samCredential -Tenant $tenantId -Environment Emulator -WhatIf
+        Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Secret stores round-trip' {
+    It 'the encrypted file store: exchanges rotate the stored token and keep working' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $first = New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue
+        $second = New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue
+        $first.AccessToken | Should -Not -Be $second.AccessToken
+        (Get-JwtClaims $second.AccessToken).oid | Should -Be $admin.id
+        $second.RefreshToken | Should -BeNullOrEmpty -Because 'the rotated refresh token stays in the store'
+        (Get-PartnerSecureAppProfile -Name contoso).LastExchangeOn | Should -BeGreaterThan $first.ExpiresOn.AddHours(-2)
+    }
+
+    It 'the wrong passphrase is refused and the file is untouched' {
+        Use-NewHome | Out-Null
+        New-TestProfile | Out-Null
+        $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'wrong'
+        try {
+            Set-PartnerSecureAppProfile -Name contoso -Default
+            $err = { New-PartnerAccessToken -Scopes "$base/graph/.default" } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'SecretFileUndecryptable,*'
+        }
+        finally { $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator' }
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+    }
+
+    It 'Azure Key Vault: the refresh token lives in the vault, and moves to the file store and back' {
+        $home_ = Use-NewHome
+        $profile = New-TestProfile -Name contoso-kv -Store KeyVault -Default
+        $profile.SecretStore | Should -Be 'KeyVault'
+        $profile.VaultUrl | Should -Be "$base/vault/$vaultName"
+        @(Get-ChildItem (Join-Path $home_ 'secrets') -File | Where-Object Name -NotLike '*.lock').Count | Should -Be 1 -Because 'only the application secret is in the file store'
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+
+        $moved = Set-PartnerSecureAppProfile -Name contoso-kv -SecretStore File -PassThru
+        $moved.SecretStore | Should -Be 'File'
+        @(Get-ChildItem (Join-Path $home_ 'secrets') -File | Where-Object Name -NotLike '*.lock').Count | Should -Be 2
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+
+        (Set-PartnerSecureAppProfile -Name contoso-kv -SecretStore KeyVault -VaultName $vaultName -PassThru).SecretStore | Should -Be 'KeyVault'
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+        Remove-PartnerSecureAppProfile -Name contoso-kv -Confirm:$false
+        Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+        @(Get-ChildItem (Join-Path $home_ 'secrets') -File | Where-Object Name -NotLike '*.lock').Count | Should -Be 0
+    }
+
+    It 'moving to the OS credential store on Linux is refused and changes nothing' -Skip:(-not $IsLinux) {
+        Use-NewHome | Out-Null
+        New-TestProfile | Out-Null
+        { Set-PartnerSecureAppProfile -Name contoso -SecretStore CredentialManager } | Should -Throw -ErrorId 'CredentialStoreUnavailable,*'
+        (Get-PartnerSecureAppProfile contoso).SecretStore | Should -Be 'File'
+    }
+}
+
+Describe 'Get, Set, Remove and Test-PartnerSecureAppProfile' {
+    It 'lists, filters by wildcard, and names the default (PARTNERSECURITY_PROFILE wins)' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name contoso-a -Default | Out-Null
+        New-TestProfile -Name contoso-b | Out-Null
+        @(Get-PartnerSecureAppProfile).Name | Should -Be @('contoso-a', 'contoso-b')
+        @(Get-PartnerSecureAppProfile -Name '*-b').Name | Should -Be 'contoso-b'
+        (Get-PartnerSecureAppProfile -Default).Name | Should -Be 'contoso-a'
+        $env:PARTNERSECURITY_PROFILE = 'contoso-b'
+        try { (Get-PartnerSecureAppProfile -Default).Name | Should -Be 'contoso-b' }
+        finally { $env:PARTNERSECURITY_PROFILE = $null }
+        Get-PartnerSecureAppProfile -Name nothing -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ProfileNotFound,*'
+        (Get-PartnerSecureAppProfile | Format-Table | Out-String) | Should -Match 'contoso-a\s+True'
+    }
+
+    It 'Set -Default:$false clears the default; Remove asks first and takes pipeline input' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        Set-PartnerSecureAppProfile -Name contoso -Default:$false
+        Get-PartnerSecureAppProfile -Default -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Get-PartnerSecureAppProfile | Remove-PartnerSecureAppProfile -WhatIf
+        Get-PartnerSecureAppProfile | Should -Not -BeNullOrEmpty
+        Get-PartnerSecureAppProfile | Remove-PartnerSecureAppProfile -Confirm:$false
+        Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
+    }
+
+    It 'Test reports a healthy profile: token stored, MFA, consented scopes, 90 days ahead' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $health = Test-PartnerSecureAppProfile
+        $health | Should -BeOfType 'PartnerSecurity.Models.SecureAppProfileHealth'
+        $health.Status | Should -Be 'Healthy'
+        $health.RefreshTokenStored | Should -BeTrue
+        $health.Mfa | Should -BeTrue
+        $health.DaysLeft | Should -BeIn 89, 90
+        $health.ConsentedScopes -join ' ' | Should -Match 'user_impersonation'
+        $health.ConsentedBy | Should -Be $admin.userPrincipalName
+        $health.Advice | Should -Match 'renews itself'
+    }
+
+    It 'Test says what to do when the store holds no token' {
+        $home_ = Use-NewHome
+        New-TestProfile | Out-Null
+        Get-ChildItem (Join-Path $home_ 'secrets') -Filter 'contoso-refresh-token*' | Remove-Item
+        $health = Test-PartnerSecureAppProfile -Name contoso -WarningVariable warnings -WarningAction SilentlyContinue
+        $health.Status | Should -Be 'Expired'
+        $health.RefreshTokenStored | Should -BeFalse
+        $health.Advice | Should -Match 'Consent once'
+        $warnings | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'The legacy forms switch to the default profile' {
+    It 'Connect-PartnerCenter with no parameters, and with a user''s -Credential, connect through the profile without a browser' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        Remove-Item -LiteralPath $browserLog -ErrorAction SilentlyContinue
+        $context = Connect-PartnerCenter -WarningAction SilentlyContinue
+        $context | Should -BeOfType 'PartnerSecurity.Models.PartnerContext'
+        $context.Account.Type | Should -Be 'User'
+        $context.Account.ObjectId | Should -Be $admin.id
+        $context.Account.Tenant | Should -Be $tenantId
+        $context.AuthenticationMethods | Should -Contain 'mfa'
+        $context.HasRefreshToken | Should -BeTrue
+        $context.CountryCode | Should -Be 'US'
+
+        $userCredential = [pscredential]::new($admin.userPrincipalName, (ConvertTo-SecureString 'a user password' -AsPlainText -Force))
+        $legacy = Connect-PartnerCenter -Credential $userCredential -TenantId $tenantId -Environment Emulator -WarningAction SilentlyContinue
+        $legacy.Account.ObjectId | Should -Be $admin.id
+        Test-Path $browserLog | Should -BeFalse -Because 'nobody was asked to sign in'
+        # The same objects as the documented refresh-token connection.
+        $direct = Connect-PartnerCenter -ApplicationId $samAppId -Credential $samCredential -RefreshToken ($emu.Scenario.tenants[0].consents | Where-Object name -EQ 'sam-admin').refreshToken -Tenant $tenantId -Environment Emulator
+        foreach ($property in 'Type', 'ObjectId', 'Tenant', 'Identifier', 'UserPrincipalName', 'ApplicationId') {
+            $legacy.Account.$property | Should -Be $direct.Account.$property
+        }
+        $legacy.GetType() | Should -Be $direct.GetType()
+    }
+
+    It 'New-PartnerAccessToken -Scopes and Test-PartnerSecurityRequirement run on the profile' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $token = New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue
+        $token | Should -BeOfType 'PartnerSecurity.Models.AuthResult'
+        (Get-JwtClaims $token.AccessToken).appid | Should -Be $samAppId
+        $token.HasMfa | Should -BeTrue
+        # The User set of the profile's own application switches too.
+        (New-PartnerAccessToken -ApplicationId $samAppId -Scopes "$base/graph/.default" -Environment Emulator -WarningAction SilentlyContinue).Account.Username | Should -Be $admin.userPrincipalName
+        Test-PartnerSecurityRequirement -WarningAction SilentlyContinue | Should -Be 'pass'
+        (Test-PartnerSecurityRequirement -Detailed -WarningAction SilentlyContinue).ApplicationId | Should -Be $samAppId
+    }
+
+    It 'warns once per session, naming the profile and what to do' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $output = Invoke-Child "`$env:PARTNERSECURITY_HOME = '$env:PARTNERSECURITY_HOME'; Connect-PartnerCenter | Out-Null; Connect-PartnerCenter | Out-Null; New-PartnerAccessToken -Scopes '$base/graph/.default' | Out-Null; Test-PartnerSecurityRequirement"
+        $warnings = @($output -split "`n" | Where-Object { $_ -match "SAM profile 'contoso'" })
+        $warnings.Count | Should -Be 1 -Because "one warning per session: $output"
+        $warnings[0] | Should -Match 'Set-PartnerSecureAppProfile -Name contoso -Default:\$false'
+        $output | Should -Match 'pass'
+    }
+
+    It 'without a default profile, user credentials are still refused with advice, and -Scopes alone says what is missing' {
+        Use-NewHome | Out-Null
+        $userCredential = [pscredential]::new($admin.userPrincipalName, (ConvertTo-SecureString 'a user password' -AsPlainText -Force))
+        { Connect-PartnerCenter -Credential $userCredential -Environment Emulator } | Should -Throw -ErrorId 'UserCredentialsNotSupported,*'
+        $err = { New-PartnerAccessToken -Scopes "$base/graph/.default" -Environment Emulator } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'NoDefaultProfile,*'
+        $err.Exception.Message | Should -Match 'New-PartnerSecureAppProfile'
+    }
+
+    It 'a default profile of another environment is not used, and PARTNERSECURITY_PROFILE naming a missing profile fails clearly' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $userCredential = [pscredential]::new($admin.userPrincipalName, (ConvertTo-SecureString 'a user password' -AsPlainText -Force))
+        { Connect-PartnerCenter -Credential $userCredential -Environment AzureCloud } | Should -Throw -ErrorId 'UserCredentialsNotSupported,*'
+        $env:PARTNERSECURITY_PROFILE = 'missing'
+        try { { Connect-PartnerCenter -Credential $userCredential -Environment Emulator } | Should -Throw -ErrorId 'ProfileNotFound,*' }
+        finally { $env:PARTNERSECURITY_PROFILE = $null }
+    }
+}
+
+Describe 'Rotation loses nothing' {
+    It 'a process killed in the middle of exchanges leaves a working refresh token' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Default | Out-Null
+        $prelude = "`$env:PARTNERSECURITY_HOME = '$env:PARTNERSECURITY_HOME'; Import-Module '$modulePsd1'; " +
+            "Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority '$base' -GraphEndpoint '$base/graph' -PartnerCenterEndpoint '$base/partnercenter' -KeyVaultEndpoint '$base/vault' -TrustedCertificatePath '$($emu.CertificatePath)' | Out-Null; "
+        $loop = "while (`$true) { New-PartnerAccessToken -Scopes '$base/graph/.default' -WarningAction SilentlyContinue | Out-Null; Write-Output 'exchanged' }"
+        $out = Join-Path $TestDrive 'loop.txt'
+        $child = Start-Process pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-Command', ($prelude + $loop) -RedirectStandardOutput $out -RedirectStandardError (Join-Path $TestDrive 'loop-errors.txt') -PassThru
+        try {
+            # Kill it after some exchanges went through (it is mid-cycle whenever it is killed).
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (((Get-Content $out -ErrorAction SilentlyContinue) -match 'exchanged').Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $child.HasExited) { Start-Sleep -Milliseconds 50 }
+            $child.HasExited | Should -BeFalse -Because (Get-Content $out -Raw)
+            # The whole tree: 'pwsh' may be a launcher (a dotnet tool) with the real process below it.
+            $child.Kill($true)
+            $child.WaitForExit()
+        }
+        finally { if (-not $child.HasExited) { $child.Kill($true) } }
+        ((Get-Content $out) -match 'exchanged').Count | Should -BeGreaterOrEqual 3
+        $health = Test-PartnerSecureAppProfile
+        $health.RefreshTokenStored | Should -BeTrue
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'No token or secret leaks from profiles' {
+    It 'no issued token, refresh token or secret appears in any stream, error, view or file, the store files included' {
+        $home_ = Use-NewHome
+        $loud = @{ Verbose = $true; Debug = $true; WarningAction = 'Continue' }
+        $output = & {
+            Set-NextSignIn
+            New-PartnerSecureAppProfile -Name contoso -Credential $samCredential -Tenant $tenantId -Environment Emulator -Default @loud | Format-List * | Out-String
+            Set-NextSignIn
+            New-PartnerSecureAppProfile -Name contoso-kv -Credential $samCredential -Tenant $tenantId -Environment Emulator -SecretStore KeyVault -VaultName $vaultName @loud | Format-List * | Out-String
+            Get-PartnerSecureAppProfile @loud | ConvertTo-Json -Depth 5
+            Get-PartnerSecureAppProfile @loud | Format-Table | Out-String
+            Test-PartnerSecureAppProfile @loud | Format-List * | Out-String
+            Connect-PartnerCenter @loud | Format-List * | Out-String
+            New-PartnerAccessToken -Scopes "$base/graph/.default" @loud | Select-Object -Property * -ExcludeProperty AccessToken, IdToken | Out-String
+            Test-PartnerSecurityRequirement -Detailed @loud | Format-List * | Out-String
+            Set-PartnerSecureAppProfile -Name contoso-kv -SecretStore File -PassThru @loud | Out-String
+            Set-NextSignIn -UserId $sales.id -Mfa $false
+            try { New-PartnerSecureAppProfile -Name nomfa -Credential $samCredential -Tenant $tenantId -Environment Emulator @loud } catch { $_ | Out-String; $_.Exception.ToString() }
+            $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'wrong'
+            try { New-PartnerAccessToken -Scopes "$base/graph/.default" @loud } catch { $_ | Out-String; $_.Exception.ToString() }
+            $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator'
+            Remove-PartnerSecureAppProfile -Name contoso-kv -Confirm:$false @loud
+        } *>&1 | Out-String
+
+        $output | Should -Match "Connecting with the Secure Application Model profile 'contoso'" -Because 'the verbose stream was captured'
+        $output | Should -Match 'We have launched a browser' -Because 'the warning stream was captured'
+        $output | Should -Match 'MfaRequired|multi-factor' -Because 'the refusal was captured'
+        $secrets = Get-EmulatorIssuedSecrets -Emulator $emu
+        $secrets.Count | Should -BeGreaterThan 10
+        foreach ($secret in $secrets) {
+            $output.Contains($secret) | Should -BeFalse -Because 'no stream may carry a token or secret'
+        }
+        $pattern = [regex]::new((($secrets | Sort-Object Length -Descending | ForEach-Object { [regex]::Escape($_) }) -join '|'), 'CultureInvariant')
+        $files = @(Get-ChildItem -LiteralPath $home_, $TestDrive -Recurse -File -Force)
+        $files.FullName | Should -Contain (Join-Path $home_ 'profiles/contoso.json')
+        @($files | Where-Object FullName -Like '*secrets*').Count | Should -BeGreaterThan 1 -Because 'the encrypted store files are scanned too'
+        foreach ($file in $files) {
+            $text = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($file.FullName))
+            $pattern.IsMatch($text) | Should -BeFalse -Because "$($file.FullName) must not contain a token or secret in clear"
+        }
+    }
+}
