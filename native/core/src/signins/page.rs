@@ -44,6 +44,10 @@ pub fn parse(body: &[u8], request: &Url) -> Result<Page> {
 
 /// The records of a `200` answer (reshaped) and its `@odata.nextLink` as sent (not yet checked).
 pub fn read(body: &[u8], request: &Url) -> Result<(Vec<Record>, Option<String>)> {
+    // serde reads a struct from a JSON array too (fields by position); a page is an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::InvalidResponse { url: http::endpoint_label(request), reason: "the sign-in page is not a JSON object".into() });
+    }
     let raw: RawPage = serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
         url: http::endpoint_label(request),
         reason: format!("the sign-in page is not the expected JSON ({})", e.classify_text()),
