@@ -20,6 +20,7 @@ use crate::bearer::{self, BearerError, ValidatedToken};
 use crate::scenario::{GRAPH_APP_ID, Tenant};
 use crate::state::AppState;
 
+pub mod applications;
 pub mod filter;
 pub mod signins;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/{version}/me", get(me))
         .route("/{version}/auditLogs/signIns", get(signins::list))
         .route("/{version}/auditLogs/signIns/{id}", get(signins::get_one))
+        .route("/{version}/applications", get(applications::list))
         .fallback(unknown_segment)
 }
 
