@@ -380,6 +380,25 @@ Describe 'The legacy forms switch to the default profile' {
         try { { Connect-PartnerCenter -Credential $userCredential -Environment Emulator } | Should -Throw -ErrorId 'ProfileNotFound,*' }
         finally { $env:PARTNERSECURITY_PROFILE = $null }
     }
+    It 'a 1.5-era environment name (GlobalCloud) selects a default profile of AzureCloud; another cloud keeps the refusal' {
+        # A profile holds no secret, so one for the real cloud can be written by hand: with no
+        # application secret stored, using it stops at the store (proving the switch was taken)
+        # before any request leaves the machine.
+        $home_ = Use-NewHome
+        $profiles = New-Item -ItemType Directory -Path (Join-Path $home_ 'profiles')
+        $store = @{ kind = 'file'; directory = (Join-Path $home_ 'secrets'); key = 'passphrase' }
+        @{
+            schemaVersion = 1; name = 'cloud'; applicationId = $samAppId; tenant = $tenantId; environment = 'AzureCloud'
+            credential = @{ kind = 'secretRef'; store = $store + @{ name = 'cloud-app-secret' } }
+            refreshTokenStore = $store + @{ name = 'cloud-refresh-token' }
+            createdOn = [DateTime]::UtcNow.ToString('o')
+        } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath (Join-Path $profiles 'cloud.json')
+        Set-PartnerSecureAppProfile -Name cloud -Default
+        $userCredential = [pscredential]::new($admin.userPrincipalName, (ConvertTo-SecureString 'a user password' -AsPlainText -Force))
+        $err = { Connect-PartnerCenter -Credential $userCredential -Environment GlobalCloud } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match 'no application secret is stored'
+        { Connect-PartnerCenter -Credential $userCredential -Environment AzureChinaCloud } | Should -Throw -ErrorId 'UserCredentialsNotSupported,*'
+    }
 }
 
 Describe 'Rotation loses nothing' {
