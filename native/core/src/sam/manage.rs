@@ -11,7 +11,7 @@ use crate::environment::{Environment, EnvironmentRegistry};
 use crate::error::Error;
 use crate::http::HttpClients;
 use crate::sam::error::{SamError, SamResult};
-use crate::sam::file_store::{FileStore, default_directory_from};
+use crate::sam::file_store::default_directory_from;
 use crate::sam::app_credentials::{self, AppCredential};
 use crate::sam::health::{self, HealthStatus, ProfileHealth};
 use crate::sam::open::{OpenOptions, open_resolved, open_store};
@@ -381,11 +381,6 @@ fn deletion_options(mut options: OpenOptions) -> OpenOptions {
         options.passphrase = Some(Secret::new("not-used-to-delete"));
     }
     options
-}
-
-/// The default secrets directory, for display.
-pub fn default_secrets_directory() -> SamResult<PathBuf> {
-    FileStore::default_directory()
 }
 
 #[cfg(test)]
