@@ -26,26 +26,15 @@ namespace PartnerSecurity.Commands
             try
             {
                 var reply = Await(NativeClient.CallAsync<HealthReply>((n, r, ct) => n.SamHealth(r, ct), new SamRequest { Name = Name, Passphrase = SecureAppProfiles.Plain(Passphrase) }, CancellationToken));
-                var h = reply.Health;
-                var result = new SecureAppProfileHealth
+                var result = reply.Health;
+                result.ApplicationId = reply.Profile.ApplicationId;
+                result.Tenant = reply.Profile.Tenant;
+                result.ApplicationCredentials = reply.ApplicationCredentials;
+                result.ApplicationCredentialsProblem = reply.ApplicationCredentialsProblem;
+                if (reply.ApplicationCredentialsProblem is not null)
                 {
-                    Profile = reply.Profile.Name,
-                    ApplicationId = reply.Profile.ApplicationId,
-                    Tenant = reply.Profile.Tenant,
-                    Status = h.Status,
-                    RefreshTokenStored = h.RefreshTokenStored,
-                    RefreshTokenStore = h.RefreshTokenStore,
-                    LastExchangeOn = h.LastExchangeOn,
-                    AgeDays = h.AgeDays,
-                    ExpiresOn = h.ExpiresOn,
-                    DaysLeft = h.DaysLeft,
-                    LastAmr = h.LastAmr,
-                    Mfa = h.Mfa,
-                    ConsentedScopes = h.ConsentedScopes,
-                    ConsentedOn = h.ConsentedOn,
-                    ConsentedBy = h.ConsentedBy,
-                    Advice = h.Advice,
-                };
+                    WriteVerbose(reply.ApplicationCredentialsProblem);
+                }
                 if (!result.Healthy)
                 {
                     WriteWarning($"Profile '{result.Profile}': {result.Advice}");

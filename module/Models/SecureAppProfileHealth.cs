@@ -44,10 +44,34 @@ namespace PartnerSecurity.Models
         /// <summary>What the status means and what to do about it.</summary>
         public string Advice { get; set; } = string.Empty;
 
+        /// <summary>The application's secrets and certificates and when they expire, as Microsoft Graph reports them.</summary>
+        public ApplicationCredentialInfo[] ApplicationCredentials { get; set; } = Array.Empty<ApplicationCredentialInfo>();
+
+        /// <summary>Why Graph could not tell (for example a missing Application.Read.All permission).</summary>
+        public string? ApplicationCredentialsProblem { get; set; }
+
         public string ApplicationId { get; set; } = string.Empty;
 
         public string Tenant { get; set; } = string.Empty;
 
         public override string ToString() => $"{Profile}: {Status}";
+    }
+
+    /// <summary>One secret or certificate of the profile's application (never the secret itself).</summary>
+    public sealed class ApplicationCredentialInfo
+    {
+        /// <summary><c>Secret</c> or <c>Certificate</c>.</summary>
+        public string Kind { get; set; } = string.Empty;
+
+        public string? DisplayName { get; set; }
+
+        /// <summary>The first characters of a secret, as the Entra admin center shows them.</summary>
+        public string? Hint { get; set; }
+
+        public DateTimeOffset? ExpiresOn { get; set; }
+
+        public long? DaysLeft { get; set; }
+
+        public override string ToString() => $"{Kind} '{DisplayName}' expires {(ExpiresOn is null ? "never" : ExpiresOn.Value.ToString("u"))}";
     }
 }

@@ -45,25 +45,12 @@ namespace PartnerSecurity.Native
     {
         public SecureAppProfile Profile { get; set; } = new();
 
-        public HealthDetail Health { get; set; } = new();
-    }
+        /// <summary>The native <c>ProfileHealth</c> (same property names).</summary>
+        public SecureAppProfileHealth Health { get; set; } = new();
 
-    /// <summary>The native <c>ProfileHealth</c>.</summary>
-    internal sealed class HealthDetail
-    {
-        public string Status { get; set; } = string.Empty;
-        public bool? RefreshTokenStored { get; set; }
-        public string RefreshTokenStore { get; set; } = string.Empty;
-        public DateTimeOffset? LastExchangeOn { get; set; }
-        public long? AgeDays { get; set; }
-        public DateTimeOffset? ExpiresOn { get; set; }
-        public long? DaysLeft { get; set; }
-        public string[] LastAmr { get; set; } = Array.Empty<string>();
-        public bool Mfa { get; set; }
-        public string[] ConsentedScopes { get; set; } = Array.Empty<string>();
-        public DateTimeOffset? ConsentedOn { get; set; }
-        public string? ConsentedBy { get; set; }
-        public string Advice { get; set; } = string.Empty;
+        public ApplicationCredentialInfo[] ApplicationCredentials { get; set; } = Array.Empty<ApplicationCredentialInfo>();
+
+        public string? ApplicationCredentialsProblem { get; set; }
     }
 
     /// <summary>

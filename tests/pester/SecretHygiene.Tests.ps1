@@ -63,10 +63,24 @@ function Invoke-Control([string] $Path, [hashtable] $Body) {
     Invoke-Control '/_emulator/device-codes/auto-approve' @{ afterPolls = 1; userId = $admin; mfa = $true }
     Invoke-Loud Test-PartnerSecurityRequirement @{ Environment = 'Emulator'; UseDeviceAuthentication = $true; Detailed = $true }
     Invoke-Loud Connect-PartnerCenter @{ ApplicationId = $sam.appId; Credential = $credential; RefreshToken = $refreshToken; Tenant = $tenantId; Environment = 'Emulator' }
+    Invoke-Loud Invoke-PartnerSecurityAssessment @{ OutputPath = (Join-Path $HOME 'assessment') }
+    Invoke-Loud Get-PartnerMfaCoverage
+    Invoke-Loud Get-PartnerLegacyAuthSignIn @{ Days = 2 }
+    Invoke-Loud Get-PartnerGdapRelationship
+    Invoke-Loud Get-PartnerFraudEvent
     Invoke-Loud Get-PartnerUserSignInActivity @{ StartDate = (Get-Date).AddDays(-2) }
     Invoke-Loud Get-PartnerUserSignActivity @{ StartDate = (Get-Date).AddDays(-1); UserPrincipalName = "x' or 1 eq 1" }
     Invoke-Loud Export-PartnerSignInActivity @{ Path = (Join-Path $HOME 'signins.jsonl'); StartDate = (Get-Date).AddDays(-2) }
     Invoke-Loud Export-PartnerSignInActivity @{ Path = (Join-Path $HOME 'signins.csv'); Format = 'Csv'; StartDate = (Get-Date).AddDays(-2) }
+    # A SAM profile in the encrypted file store, then the transparent switch through it.
+    Invoke-Control '/_emulator/sign-in/next' @{ userId = $admin; mfa = $true }
+    Invoke-Loud New-PartnerSecureAppProfile @{ Name = 'hygiene'; Credential = $credential; Tenant = $tenantId; Environment = 'Emulator'; SecretStore = 'File' }
+    Invoke-Loud Set-PartnerSecureAppProfile @{ Name = 'hygiene'; Default = $true }
+    Invoke-Loud Get-PartnerSecureAppProfile
+    Invoke-Loud Test-PartnerSecureAppProfile @{ Name = 'hygiene' }
+    Invoke-Loud Connect-PartnerCenter
+    Invoke-Loud New-PartnerAccessToken @{ Scopes = "$BaseUrl/graph/.default" }
+    Invoke-Loud Remove-PartnerSecureAppProfile @{ Name = 'hygiene'; Confirm = $false }
     Invoke-Loud Disconnect-PartnerCenter
     Invoke-Loud Remove-PartnerEnvironment @{ Name = 'Emulator'; Confirm = $false }
 } *>&1 | Out-String -Width 400
@@ -93,6 +107,7 @@ Describe 'No emulator-issued token or secret in any stream or file' {
             HOME = $childHome; USERPROFILE = $childHome; TMPDIR = (Join-Path $childHome 'tmp'); XDG_CONFIG_HOME = (Join-Path $childHome '.config')
             XDG_DATA_HOME = (Join-Path $childHome '.local/share'); XDG_CACHE_HOME = (Join-Path $childHome '.cache'); PARTNERSECURITY_HOME = (Join-Path $childHome 'partnersecurity')
             BROWSER = (Resolve-Path (Join-Path $PSScriptRoot '../fixtures/browser')).ProviderPath; PARTNERSEC_TEST_CA = $emu.CertificatePath
+            PARTNERSECURITY_SECRET_PASSPHRASE = 'hygiene test passphrase, not an emulator secret'
         }
         New-Item -ItemType Directory -Path $variables.TMPDIR | Out-Null
         foreach ($name in $variables.Keys) {

@@ -60,6 +60,25 @@ BeforeAll {
         New-PartnerSecureAppProfile -Name $Name -Credential $samCredential -Tenant $tenantId -Environment Emulator -SecretStore $Store -Default:$Default @extra -WarningAction SilentlyContinue
     }
 
+    function script:Start-VariantEmulator([string] $Name, [scriptblock] $Change) {
+        # The demo scenario changed by $Change (which gets the parsed scenario), on its own
+        # emulator, registered as environment $Name and trusted by the stand-in browser.
+        $scenario = Get-Content -LiteralPath $emu.ScenarioPath -Raw | ConvertFrom-Json -Depth 50
+        & $Change $scenario
+        $path = Join-Path $TestDrive "$Name.json"
+        $scenario | ConvertTo-Json -Depth 50 | Set-Content -LiteralPath $path
+        $variant = Start-TestEmulator -Scenario $path
+        Add-PartnerEnvironment -Name $Name -ActiveDirectoryAuthority $variant.BaseUrl -GraphEndpoint "$($variant.BaseUrl)/graph" -PartnerCenterEndpoint "$($variant.BaseUrl)/partnercenter" -TrustedCertificatePath $variant.CertificatePath | Out-Null
+        $env:PARTNERSEC_TEST_CA = $variant.CertificatePath
+        $variant
+    }
+
+    function script:Stop-VariantEmulator([string] $Name, $Variant) {
+        $env:PARTNERSEC_TEST_CA = $emu.CertificatePath
+        Remove-PartnerEnvironment -Name $Name -ErrorAction SilentlyContinue
+        Stop-TestEmulator -Emulator $Variant
+    }
+
     function script:Get-JwtClaims([string] $Jwt) {
         $payload = $Jwt.Split('.')[1].Replace('-', '+').Replace('_', '/')
         $payload += '=' * ((4 - $payload.Length % 4) % 4)
@@ -117,14 +136,8 @@ Describe 'New-PartnerSecureAppProfile (consent)' {
     It 'refuses a consent whose tokens lack MFA (MfaRequired) in a tenant that does not enforce it, and stores nothing' {
         # The same scenario, with the partner tenant's MFA policy off: the sign-in succeeds
         # without a second factor, and the profile must refuse it on its own.
-        $scenario = Get-Content -LiteralPath $emu.ScenarioPath -Raw | ConvertFrom-Json -Depth 50
-        $scenario.tenants[0].requireMfa = $false
-        $path = Join-Path $TestDrive 'no-mfa-policy.json'
-        $scenario | ConvertTo-Json -Depth 50 | Set-Content -LiteralPath $path
-        $lax = Start-TestEmulator -Scenario $path
+        $lax = Start-VariantEmulator EmulatorLax { param($scenario) $scenario.tenants[0].requireMfa = $false }
         try {
-            Add-PartnerEnvironment -Name EmulatorLax -ActiveDirectoryAuthority $lax.BaseUrl -GraphEndpoint "$($lax.BaseUrl)/graph" -PartnerCenterEndpoint "$($lax.BaseUrl)/partnercenter" -TrustedCertificatePath $lax.CertificatePath | Out-Null
-            $env:PARTNERSEC_TEST_CA = $lax.CertificatePath
             $home_ = Use-NewHome
             Invoke-EmulatorControl -Emulator $lax -Path '/_emulator/sign-in/next' -Body @{ userId = $sales.id; mfa = $false; decline = $false } | Out-Null
             $err = { New-PartnerSecureAppProfile -Name contoso -Credential $samCredential -Tenant $tenantId -Environment EmulatorLax -WarningAction SilentlyContinue } | Should -Throw -PassThru
@@ -134,11 +147,7 @@ Describe 'New-PartnerSecureAppProfile (consent)' {
             Get-PartnerSecureAppProfile | Should -BeNullOrEmpty
             @(Get-ChildItem $home_ -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '*.lock').Count | Should -Be 0
         }
-        finally {
-            $env:PARTNERSEC_TEST_CA = $emu.CertificatePath
-            Remove-PartnerEnvironment -Name EmulatorLax -ErrorAction SilentlyContinue
-            Stop-TestEmulator -Emulator $lax
-        }
+        finally { Stop-VariantEmulator EmulatorLax $lax }
     }
 
     It 'imports an old script''s refresh token only when it proves MFA (sam-admin yes, sam-sales-nomfa no)' {
@@ -270,6 +279,26 @@ Describe 'Get, Set, Remove and Test-PartnerSecureAppProfile' {
         $health.ConsentedScopes -join ' ' | Should -Match 'user_impersonation'
         $health.ConsentedBy | Should -Be $admin.userPrincipalName
         $health.Advice | Should -Match 'renews itself'
+        # Graph's view of the application: the demo secret expires in 730 days.
+        $health.ApplicationCredentialsProblem | Should -BeNullOrEmpty
+        $secret = $health.ApplicationCredentials | Where-Object Kind -EQ 'Secret'
+        $secret.DisplayName | Should -Be 'demo secret'
+        $secret.DaysLeft | Should -BeIn 729, 730
+    }
+
+    It 'Test warns when the application''s secret is about to expire (Graph says so)' {
+        # The demo scenario with the SAM application's secret ending in 10 days.
+        $expiring = Start-VariantEmulator EmulatorExpiring { param($scenario) ($scenario.tenants[0].applications | Where-Object appId -EQ $samAppId).secrets[0].expiresOn = '+10d' }
+        try {
+            Use-NewHome | Out-Null
+            Invoke-EmulatorControl -Emulator $expiring -Path '/_emulator/sign-in/next' -Body @{ userId = $admin.id; mfa = $true; decline = $false } | Out-Null
+            New-PartnerSecureAppProfile -Name contoso -Credential $samCredential -Tenant $tenantId -Environment EmulatorExpiring -WarningAction SilentlyContinue | Out-Null
+            $health = Test-PartnerSecureAppProfile -Name contoso -WarningVariable warnings -WarningAction SilentlyContinue
+            $health.Status | Should -Be 'Warning'
+            $health.Advice | Should -Match 'secret expires on .* \((9|10) days left\).*Set-PartnerSecureAppProfile -Credential'
+            ($warnings -join ' ') | Should -Match 'secret expires'
+        }
+        finally { Stop-VariantEmulator EmulatorExpiring $expiring }
     }
 
     It 'Test says what to do when the store holds no token' {
@@ -350,6 +379,25 @@ Describe 'The legacy forms switch to the default profile' {
         $env:PARTNERSECURITY_PROFILE = 'missing'
         try { { Connect-PartnerCenter -Credential $userCredential -Environment Emulator } | Should -Throw -ErrorId 'ProfileNotFound,*' }
         finally { $env:PARTNERSECURITY_PROFILE = $null }
+    }
+    It 'a 1.5-era environment name (GlobalCloud) selects a default profile of AzureCloud; another cloud keeps the refusal' {
+        # A profile holds no secret, so one for the real cloud can be written by hand: with no
+        # application secret stored, using it stops at the store (proving the switch was taken)
+        # before any request leaves the machine.
+        $home_ = Use-NewHome
+        $profiles = New-Item -ItemType Directory -Path (Join-Path $home_ 'profiles')
+        $store = @{ kind = 'file'; directory = (Join-Path $home_ 'secrets'); key = 'passphrase' }
+        @{
+            schemaVersion = 1; name = 'cloud'; applicationId = $samAppId; tenant = $tenantId; environment = 'AzureCloud'
+            credential = @{ kind = 'secretRef'; store = $store + @{ name = 'cloud-app-secret' } }
+            refreshTokenStore = $store + @{ name = 'cloud-refresh-token' }
+            createdOn = [DateTime]::UtcNow.ToString('o')
+        } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath (Join-Path $profiles 'cloud.json')
+        Set-PartnerSecureAppProfile -Name cloud -Default
+        $userCredential = [pscredential]::new($admin.userPrincipalName, (ConvertTo-SecureString 'a user password' -AsPlainText -Force))
+        $err = { Connect-PartnerCenter -Credential $userCredential -Environment GlobalCloud } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match 'no application secret is stored'
+        { Connect-PartnerCenter -Credential $userCredential -Environment AzureChinaCloud } | Should -Throw -ErrorId 'UserCredentialsNotSupported,*'
     }
 }
 

@@ -20,6 +20,7 @@ use crate::bearer::{self, BearerError, ValidatedToken};
 use crate::scenario::{GRAPH_APP_ID, Tenant};
 use crate::state::AppState;
 
+pub mod applications;
 pub mod collection;
 pub mod directory;
 pub mod filter;
@@ -81,6 +82,7 @@ pub fn router() -> Router<AppState> {
             "/{version}/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
             get(gdap::access_assignments),
         )
+        .route("/{version}/applications", get(applications::list))
         .fallback(unknown_segment)
 }
 

@@ -9,6 +9,7 @@ use partnersecurity_core::signin::SignInRequest;
 use partnersecurity_core::{Error, IssuedToken, PartnerSecurity};
 use partnersecurity_core::auth::ClientCredential;
 use partnersecurity_core::auth::token::TokenTarget;
+use partnersecurity_core::sam::app_credentials::AppCredential;
 use partnersecurity_core::sam::health::ProfileHealth;
 use partnersecurity_core::sam::{NewProfile, OpenOptions, ProfileCredential, Profiles, SamError, SecureAppProfile, StoreChoice, StoreRef};
 use partnersecurity_core::secret::Secret;
@@ -256,6 +257,8 @@ pub struct UnreadableProfile {
 pub struct HealthView {
     pub profile: ProfileView,
     pub health: ProfileHealth,
+    pub application_credentials: Vec<AppCredential>,
+    pub application_credentials_problem: Option<String>,
 }
 
 // The calls. Each opens what it needs from the profile directory and the stores, and keeps
@@ -364,10 +367,15 @@ pub async fn remove(core: &PartnerSecurity, request: SamRequest) -> Result<Reply
 pub async fn health(core: &PartnerSecurity, request: SamRequest) -> Result<Reply, SamError> {
     let profiles = profiles(core, &request)?;
     let profile = profiles.resolve(request.name())?;
-    let health = profiles.health(Some(&profile.name), request.open_options()?).await?;
+    let check = profiles.health(Some(&profile.name), request.open_options()?).await?;
     // Re-read: an exchange by another process may have moved the dates on.
     let profile = profiles.repository.get(&profile.name).unwrap_or(profile);
-    Ok(Reply::ok(&HealthView { profile: view(&profiles, &profile), health }))
+    Ok(Reply::ok(&HealthView {
+        profile: view(&profiles, &profile),
+        health: check.health,
+        application_credentials: check.app_credentials,
+        application_credentials_problem: check.app_credentials_problem,
+    }))
 }
 
 /// One exchange through the profile. The payload has no refresh token: the rotated one is in

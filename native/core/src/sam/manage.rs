@@ -11,8 +11,9 @@ use crate::environment::{Environment, EnvironmentRegistry};
 use crate::error::Error;
 use crate::http::HttpClients;
 use crate::sam::error::{SamError, SamResult};
-use crate::sam::file_store::{FileStore, default_directory_from};
-use crate::sam::health::{self, ProfileHealth};
+use crate::sam::file_store::default_directory_from;
+use crate::sam::app_credentials::{self, AppCredential};
+use crate::sam::health::{self, HealthStatus, ProfileHealth};
 use crate::sam::open::{OpenOptions, open_resolved, open_store};
 use crate::sam::profile::{FileKeyKind, ProfileCredential, ProfileRepository, SecureAppProfile, StoreRef, default_profile_directory_from};
 use crate::sam::rotation::SecureApp;
@@ -226,13 +227,33 @@ impl<'a> Profiles<'a> {
     }
 
     /// Health of a profile: from the profile alone, plus whether its store holds a refresh
-    /// token when the store can be opened with `options`.
-    pub async fn health(&self, name: Option<&str>, options: OpenOptions) -> SamResult<ProfileHealth> {
+    /// token when the store can be opened with `options`, plus when the application's
+    /// credential expires where Graph can tell.
+    pub async fn health(&self, name: Option<&str>, options: OpenOptions) -> SamResult<ProfileCheck> {
         let profile = self.resolve(name)?;
-        Ok(match open_resolved(profile.clone(), self.environments, self.http.clone(), options).await {
-            Ok(app) => app.health(Utc::now()).await,
-            Err(e) => health::assess(&profile, Utc::now(), None, Some(e.to_string())),
-        })
+        let now = Utc::now();
+        let app = match open_resolved(profile.clone(), self.environments, self.http.clone(), options).await {
+            Ok(app) => app,
+            Err(e) => return Ok(ProfileCheck { health: health::assess(&profile, now, None, Some(e.to_string())), app_credentials: Vec::new(), app_credentials_problem: Some(e.to_string()) }),
+        };
+        let mut health = app.health(now).await;
+        let (app_credentials, app_credentials_problem) =
+            match app_credentials::read(&self.http, app.environment(), &profile.tenant, &profile.application_id, app.credential(), now).await {
+                Ok(found) => (found, None),
+                Err(e) => (Vec::new(), Some(format!("Microsoft Graph could not tell when the application's credentials expire: {e}"))),
+            };
+        if let Some((expires, days)) = credential_in_use(app.credential(), &app_credentials) {
+            let date = expires.format("%Y-%m-%d");
+            let what = if matches!(app.credential(), ClientCredential::Certificate(_)) { "certificate" } else { "secret" };
+            if days < 0 {
+                health.status = HealthStatus::Expired;
+                health.advice = format!("The application's {what} expired on {date}; sign-ins fail with AADSTS7000222. Add a new one to the application in Entra ID and run Set-PartnerSecureAppProfile -Credential (or -CertificateThumbprint).");
+            } else if days < CREDENTIAL_WARNING_DAYS && health.status != HealthStatus::Expired {
+                health.status = HealthStatus::Warning;
+                health.advice = format!("{} The application's {what} expires on {date} ({days} days left): add a new one in Entra ID and run Set-PartnerSecureAppProfile -Credential (or -CertificateThumbprint) before then.", health.advice);
+            }
+        }
+        Ok(ProfileCheck { health, app_credentials, app_credentials_problem })
     }
 
     /// Removes a profile and the secrets it references. Secrets that cannot be reached (a
@@ -329,6 +350,30 @@ impl<'a> Profiles<'a> {
     }
 }
 
+/// Fewer days than this before the application's credential expires is a warning.
+pub const CREDENTIAL_WARNING_DAYS: i64 = 30;
+
+/// A profile's health and what Graph says about its application's credentials.
+#[derive(Debug, Clone)]
+pub struct ProfileCheck {
+    pub health: ProfileHealth,
+    pub app_credentials: Vec<AppCredential>,
+    /// Why the application's credentials are not known (no permission, no network, ...).
+    pub app_credentials_problem: Option<String>,
+}
+
+/// The expiry of the credential the profile signs in with: the secret whose hint (its first
+/// characters) matches, or for a certificate the latest-expiring certificate; `None` when
+/// Graph did not say.
+fn credential_in_use(credential: &ClientCredential, found: &[AppCredential]) -> Option<(chrono::DateTime<Utc>, i64)> {
+    let candidates = found.iter().filter(|c| match credential {
+        ClientCredential::Secret(secret) => c.kind == "Secret" && c.hint.as_deref().is_some_and(|h| !h.is_empty() && secret.expose().starts_with(h)),
+        ClientCredential::Certificate(_) => c.kind == "Certificate",
+        ClientCredential::None => false,
+    });
+    candidates.filter_map(|c| Some((c.expires_on?, c.days_left?))).max_by_key(|(e, _)| *e)
+}
+
 /// Deleting an encrypted file needs no key; a placeholder passphrase lets the store be opened
 /// when the caller gave none (it is never used to decrypt).
 fn deletion_options(mut options: OpenOptions) -> OpenOptions {
@@ -336,11 +381,6 @@ fn deletion_options(mut options: OpenOptions) -> OpenOptions {
         options.passphrase = Some(Secret::new("not-used-to-delete"));
     }
     options
-}
-
-/// The default secrets directory, for display.
-pub fn default_secrets_directory() -> SamResult<PathBuf> {
-    FileStore::default_directory()
 }
 
 #[cfg(test)]

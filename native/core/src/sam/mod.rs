@@ -16,11 +16,13 @@
 //! - [`rotation`]: [`exchange`] (redeem the stored refresh token and write the new one back
 //!   before the access token is returned) and [`consent_and_save`] (refuses sign-ins without MFA).
 //! - [`manage`]: create a profile from a consent, move its secrets, remove it, exchange.
+//! - [`app_credentials`]: when the application's secrets and certificates expire (Graph).
 //! - [`health`]: refresh-token age against the 90-day inactivity limit, MFA, what to do.
 //!
 //! Errors are [`SamError`]: the core's [`crate::Error`] plus the store, profile and consent
 //! failures, each with a stable [`SamError::code`] and an [`SamError::kind`] for the FFI.
 
+pub mod app_credentials;
 pub mod error;
 pub mod file_format;
 pub mod file_store;
