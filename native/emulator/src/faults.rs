@@ -72,19 +72,13 @@ impl FaultKind {
         FaultKind::SlowBody,
     ];
 
-    /// Every kind a header or spec may name: the defaults and those only used on request.
-    const NAMED: [FaultKind; 10] = [
-        FaultKind::Http500,
-        FaultKind::Http502,
-        FaultKind::Http503,
-        FaultKind::Http504,
-        FaultKind::Reset,
-        FaultKind::Truncated,
-        FaultKind::MalformedJson,
-        FaultKind::SlowBody,
-        FaultKind::Http429,
-        FaultKind::Unauthorized,
-    ];
+    /// Kinds a header or spec may name besides the defaults (never drawn unless named).
+    const ON_REQUEST: [FaultKind; 2] = [FaultKind::Http429, FaultKind::Unauthorized];
+
+    /// Every kind a header or spec may name.
+    fn named() -> impl Iterator<Item = FaultKind> {
+        Self::ALL.into_iter().chain(Self::ON_REQUEST)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -103,9 +97,7 @@ impl FaultKind {
     }
 
     fn parse(name: &str) -> Option<Self> {
-        Self::NAMED
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name))
+        Self::named().find(|k| k.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -215,7 +207,10 @@ fn parse_header(value: &str, default_slow: f64) -> Result<Option<(FaultKind, f64
     let kind = FaultKind::parse(name).ok_or_else(|| {
         format!(
             "unknown {HEADER} '{name}'; use none or one of {}",
-            FaultKind::NAMED.map(FaultKind::name).join(", ")
+            FaultKind::named()
+                .map(FaultKind::name)
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })?;
     let mut seconds = default_slow;

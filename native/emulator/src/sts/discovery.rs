@@ -32,18 +32,27 @@ fn issuer_tenant(segment: &TenantSegment<'_>) -> String {
         .unwrap_or_else(|| "{tenantid}".to_owned())
 }
 
+/// A discovery document for the tenant segment (`build` gets the segment and the issuer's
+/// tenant), or Entra's error for an unknown tenant.
+fn document(
+    st: &AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    build: impl FnOnce(&TenantSegment<'_>, &str) -> Value,
+) -> Response {
+    match segment(st, tenant) {
+        Ok(seg) => Json(build(&seg, &issuer_tenant(&seg))).into_response(),
+        Err(e) => e.render(&request_meta(st, headers)),
+    }
+}
+
 pub async fn openid_configuration_v2(
     State(st): State<AppState>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let seg = match segment(&st, &tenant) {
-        Ok(s) => s,
-        Err(e) => return e.render(&request_meta(&st, &headers)),
-    };
     let base = &st.base_url;
-    let tid = issuer_tenant(&seg);
-    Json(json!({
+    document(&st, &tenant, &headers, |seg, tid| json!({
         "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "jwks_uri": format!("{base}/{tenant}/discovery/v2.0/keys"),
@@ -70,7 +79,6 @@ pub async fn openid_configuration_v2(
         "msgraph_host": "graph.microsoft.com",
         "rbac_url": "https://pas.windows.net"
     }))
-    .into_response()
 }
 
 pub async fn openid_configuration_v1(
@@ -78,13 +86,8 @@ pub async fn openid_configuration_v1(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let seg = match segment(&st, &tenant) {
-        Ok(s) => s,
-        Err(e) => return e.render(&request_meta(&st, &headers)),
-    };
     let base = &st.base_url;
-    let tid = issuer_tenant(&seg);
-    Json(json!({
+    document(&st, &tenant, &headers, |seg, tid| json!({
         "token_endpoint": format!("{base}/{tenant}/oauth2/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "jwks_uri": format!("{base}/common/discovery/keys"),
@@ -93,7 +96,7 @@ pub async fn openid_configuration_v1(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
         "scopes_supported": ["openid"],
-        "issuer": v1_issuer(&tid),
+        "issuer": v1_issuer(tid),
         "microsoft_multi_refresh_token": true,
         "authorization_endpoint": format!("{base}/{tenant}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/{tenant}/oauth2/devicecode"),
@@ -112,7 +115,6 @@ pub async fn openid_configuration_v1(
         "msgraph_host": "graph.microsoft.com",
         "rbac_url": "https://pas.windows.net"
     }))
-    .into_response()
 }
 
 pub async fn keys_v2(
