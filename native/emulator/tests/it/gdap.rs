@@ -31,6 +31,35 @@ async fn redeem_at(env: &Env, tenant: &str, refresh_token: &str) -> (StatusCode,
     (status, body)
 }
 
+/// Client credentials of the reporter app at `tenant`.
+async fn app_sign_in(env: &Env, tenant: &str, secret: &str) -> (StatusCode, Value) {
+    let (status, body, _) = env
+        .token(
+            tenant,
+            "v2",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", REPORTER),
+                ("client_secret", secret),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ],
+        )
+        .await;
+    (status, body)
+}
+
+/// Why a scenario document does not load ("" when it does).
+fn load_error(text: &str) -> String {
+    partnersecurity_emulator::Scenario::load(text, "http://x", chrono::Utc::now())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+fn issuer(tenant: &str) -> String {
+    format!("https://sts.windows.net/{tenant}/")
+}
+
 fn str_of<'a>(body: &'a Value, name: &str) -> &'a str {
     body[name]
         .as_str()
@@ -44,15 +73,9 @@ async fn partner_token_redeemed_at_a_gdap_customer_is_a_foreign_principal_there(
     assert_eq!(status, StatusCode::OK, "{body}");
     let claims = env.verify(str_of(&body, "access_token")).await;
     assert_eq!(claims_str(&claims, "tid"), S_NORTHWIND);
-    assert_eq!(
-        claims_str(&claims, "iss"),
-        format!("https://sts.windows.net/{S_NORTHWIND}/")
-    );
+    assert_eq!(claims_str(&claims, "iss"), issuer(S_NORTHWIND));
     // The partner user, authenticated by the partner tenant.
-    assert_eq!(
-        claims_str(&claims, "idp"),
-        format!("https://sts.windows.net/{S_TENANT}/")
-    );
+    assert_eq!(claims_str(&claims, "idp"), issuer(S_TENANT));
     assert_eq!(claims_str(&claims, "oid"), S_ADMIN);
     assert_eq!(
         claims_str(&claims, "upn"),
@@ -82,10 +105,7 @@ async fn partner_token_redeemed_at_a_gdap_customer_is_a_foreign_principal_there(
     assert_eq!(status, StatusCode::OK, "{home}");
     let home_claims = env.verify(str_of(&home, "access_token")).await;
     assert_eq!(claims_str(&home_claims, "tid"), S_TENANT);
-    assert_eq!(
-        claims_str(&home_claims, "idp"),
-        format!("https://sts.windows.net/{S_TENANT}/")
-    );
+    assert_eq!(claims_str(&home_claims, "idp"), issuer(S_TENANT));
     let (status, fabrikam) = redeem_at(&env, S_CUSTOMER, next).await;
     assert_eq!(status, StatusCode::OK, "{fabrikam}");
     // Fabrikam has no Entra ID P1/P2: the delegated call gets the licence error.
@@ -142,34 +162,12 @@ async fn a_multi_tenant_app_has_one_set_of_credentials() {
         assert_eq!(claims_str(&claims, "tid"), tenant);
     }
     // ...permissions are each tenant's consent: Tailspin consented to delegated ones only.
-    let (status, body, _) = env
-        .token(
-            S_TAILSPIN,
-            "v2",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", REPORTER),
-                ("client_secret", REPORTER_SECRET),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
+    let (status, body) = app_sign_in(&env, S_TAILSPIN, REPORTER_SECRET).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let claims = env.verify(str_of(&body, "access_token")).await;
     assert!(claims.get("roles").is_none(), "{claims}");
     // A wrong secret is wrong everywhere.
-    let (status, body, _) = env
-        .token(
-            S_NORTHWIND,
-            "v2",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", REPORTER),
-                ("client_secret", "not-the-secret"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
+    let (status, body) = app_sign_in(&env, S_NORTHWIND, "not-the-secret").await;
     assert_sts_error(status, &body, 401, "invalid_client", 7000215);
 }
 
@@ -182,27 +180,18 @@ async fn scenarios_must_register_an_app_once() {
         v["tenants"][1]["servicePrincipals"] = json!([]);
         v["tenants"][1]["applications"] = json!([copy]);
     });
-    let err = partnersecurity_emulator::Scenario::load(&twice, "http://x", chrono::Utc::now())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = load_error(&twice);
     assert!(err.contains("registered in tenants"), "{err}");
     // A service principal needs a multi-tenant registration somewhere.
     let single = signins_with(|v| {
         v["tenants"][0]["applications"][0]["signInAudience"] = json!("AzureADMyOrg");
     });
-    let err = partnersecurity_emulator::Scenario::load(&single, "http://x", chrono::Utc::now())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = load_error(&single);
     assert!(err.contains("single-tenant"), "{err}");
     let orphan = signins_with(|v| {
         v["tenants"][1]["servicePrincipals"][0]["appId"] =
             json!("00000000-1111-4222-8333-444444444444");
     });
-    let err = partnersecurity_emulator::Scenario::load(&orphan, "http://x", chrono::Utc::now())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = load_error(&orphan);
     assert!(err.contains("names no app"), "{err}");
 }

@@ -1,0 +1,376 @@
+<#
+.SYNOPSIS
+    Sign-in activity benchmark: PartnerSecurity against (a) a pure-PowerShell Invoke-RestMethod
+    @odata.nextLink loop and (b) MSAL.NET + the Microsoft.Graph SDK's PageIterator, all against
+    the same emulator in one run. Prints one table of ratios. Not part of the test run.
+
+.DESCRIPTION
+    Three scenarios (issue #5):
+      1. throttled, one tenant: Graph's 5 requests / 10 s and 1-5 s per page; records/s as a
+         fraction of the throttle-bound limit (5 pages of 1,000 per 10 s = 500 records/s);
+      2. client-bound: no throttle, 100 ms per page, 200,000 x Scale sign-ins (Scale 5 = the
+         issue's 1,000,000): wall time of each contender, our peak RSS at a quarter and at all of
+         the records (flat = streaming), and the per-record cost of Rust -> C# -> PSObject
+         (Get-PartnerUserSignInActivity against Export-PartnerSignInActivity, which stays in Rust);
+      3. many tenants: 50 customer tenants, each its own throttle budget; our speed-up over the
+         sequential baselines. Runs on a 5x faster clock (5 requests / 2 s, 0.2-1 s per page) so
+         the sequential baselines finish; ratios do not depend on the clock's speed.
+    Every contender runs in its own process, timed inside it and measured by /usr/bin/time -v
+    for peak RSS. Customer tenants are reached through GDAP by our cmdlets (the partner user's
+    refresh token exchanged at each customer's authority) and with client credentials in each
+    customer by the baselines.
+
+    Needs a release build: bash tools/build.sh (the script builds the C# baseline itself).
+
+.PARAMETER Scale
+    Multiplies every record count. 1 (the default) runs in about 10 minutes on 2 cores.
+
+.PARAMETER Scenario
+    Which scenarios to run (1, 2, 3).
+
+.PARAMETER Tenants
+    Customer tenants in scenario 3.
+
+.PARAMETER ResultPath
+    Also writes the table, the raw figures and the machine to this Markdown file.
+
+.EXAMPLE
+    pwsh tests/bench/signins/Invoke-SignInBenchmark.ps1 -ResultPath tests/bench/results/signins.md
+#>
+[CmdletBinding()]
+param(
+    [ValidateRange(0.01, 10)] [double] $Scale = 1,
+    [ValidateSet(1, 2, 3)] [int[]] $Scenario = @(1, 2, 3),
+    [ValidateRange(2, 500)] [int] $Tenants = 50,
+    [string] $ResultPath,
+    # Internal: run one contender in this process and print its figures as JSON.
+    [string] $Contender,
+    [string] $ContenderArgs
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).ProviderPath
+
+function Write-Figures([hashtable] $Figures) {
+    # The last line of a contender's output is its result.
+    $Figures | ConvertTo-Json -Compress
+}
+
+if ($Contender) {
+    # ---- one contender, in a process of its own ------------------------------------------
+    $a = $ContenderArgs | ConvertFrom-Json
+    function Get-Arg([string] $Name) { $p = $a.PSObject.Properties[$Name]; if ($p) { $p.Value } }
+    $tenantList = @($a.Tenants)
+    $startDate = Get-Arg StartDate
+    $budget = Get-Arg Budget
+    switch ($Contender) {
+        { $_ -in 'ours-get', 'ours-export', 'ours-idle' } {
+            Import-Module (Join-Path $repo 'artifacts/PartnerSecurity/PartnerSecurity.psd1')
+            Add-PartnerEnvironment -Name Bench -ActiveDirectoryAuthority $a.Base -GraphEndpoint "$($a.Base)/graph" `
+                -PartnerCenterEndpoint "$($a.Base)/partnercenter" -TrustedCertificatePath $a.Ca | Out-Null
+            $credential = [pscredential]::new($a.ClientId, (ConvertTo-SecureString $env:BENCH_CLIENT_SECRET -AsPlainText -Force))
+            Connect-PartnerCenter -ApplicationId $a.ClientId -Credential $credential -RefreshToken $env:BENCH_REFRESH_TOKEN -Tenant $a.Partner -Environment Bench | Out-Null
+            $query = @{ Tenant = $tenantList; ApiVersion = 'v1.0'; ThrottleLimit = [Math]::Min(256, $tenantList.Count) }
+            if ($budget) { $query.ThrottleBudget = $budget.Requests; $query.ThrottleWindow = [timespan]::FromSeconds($budget.WindowSeconds) }
+            if ($startDate) { $query.StartDate = [datetime]$startDate }
+            $failures = $null
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            if ($Contender -eq 'ours-idle') {
+                # Loaded and connected, nothing read: the process's own footprint.
+                $records = 0
+            } elseif ($Contender -eq 'ours-get') {
+                # Every record becomes a PSObject and goes down the pipeline (Measure-Object: no
+                # script block per record, so the figure is the cmdlet's own cost).
+                $records = (Get-PartnerUserSignInActivity @query -ErrorVariable failures -ErrorAction SilentlyContinue | Measure-Object).Count
+            } else {
+                $path = Join-Path ([IO.Path]::GetTempPath()) "bench-$PID.jsonl"
+                $summary = Export-PartnerSignInActivity @query -Path $path -Force -ErrorVariable failures -ErrorAction SilentlyContinue
+                $records = $summary.Records
+                Remove-Item -LiteralPath $path, "$path.checkpoint" -ErrorAction SilentlyContinue
+            }
+            $clock.Stop()
+            Write-Figures @{ records = $records; seconds = $clock.Elapsed.TotalSeconds; failedTenants = $(if ($failures) { $failures.Count } else { 0 }) }
+        }
+        'irm' {
+            # What partner scripts do today: a token per tenant, then follow @odata.nextLink,
+            # waiting out a 429's Retry-After. -SkipCertificateCheck: pwsh cannot trust one CA per call.
+            $records = 0; $failed = 0
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            foreach ($tenant in $tenantList) {
+                try {
+                    $token = Invoke-RestMethod -Method Post -Uri "$($a.Base)/$tenant/oauth2/v2.0/token" -SkipCertificateCheck -Body @{
+                        grant_type = 'client_credentials'; client_id = $a.ClientId; client_secret = $env:BENCH_CLIENT_SECRET
+                        scope = 'https://graph.microsoft.com/.default'
+                    }
+                    $headers = @{ Authorization = "Bearer $($token.access_token)" }
+                    $uri = "$($a.Base)/graph/v1.0/auditLogs/signIns?`$top=1000"
+                    if ($startDate) { $uri += '&$filter=' + [uri]::EscapeDataString("createdDateTime ge $(([datetime]$startDate).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))") }
+                    while ($uri) {
+                        try {
+                            $page = Invoke-RestMethod -Uri $uri -Headers $headers -SkipCertificateCheck
+                        } catch {
+                            $response = $_.Exception.Response
+                            if ($response -and [int]$response.StatusCode -eq 429) {
+                                Start-Sleep -Seconds ([int]($response.Headers.RetryAfter.Delta.TotalSeconds) + 1)
+                                continue
+                            }
+                            throw
+                        }
+                        $records += $page.value.Count
+                        $uri = $page.PSObject.Properties['@odata.nextLink']?.Value
+                    }
+                } catch {
+                    $failed++
+                    Write-Warning "tenant ${tenant}: $($_.Exception.Message)"
+                }
+            }
+            $clock.Stop()
+            Write-Figures @{ records = $records; seconds = $clock.Elapsed.TotalSeconds; failedTenants = $failed }
+        }
+        default { throw "unknown contender $Contender" }
+    }
+    return
+}
+
+# ---- the run -------------------------------------------------------------------------------
+Import-Module (Join-Path $repo 'tests/TestHelpers.psm1') -Force
+foreach ($needed in 'artifacts/PartnerSecurity/PartnerSecurity.psd1', 'artifacts/bin/partnersec-emulator') {
+    if (-not (Test-Path (Join-Path $repo $needed))) { throw "$needed is missing: run bash tools/build.sh first." }
+}
+$timeTool = '/usr/bin/time'
+if (-not (Test-Path $timeTool)) { throw "$timeTool (GNU time, for peak RSS) is missing: apt-get install time" }
+
+$work = Join-Path ([IO.Path]::GetTempPath()) ('signin-bench-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+New-Item -ItemType Directory -Path $work | Out-Null
+$baselineDir = Join-Path $repo 'artifacts/bench/baseline-graphsdk'
+Write-Host 'Building the Graph SDK baseline (Release)...'
+& dotnet build -c Release (Join-Path $repo 'tests/bench/baseline-graphsdk') -o $baselineDir -nologo -v quiet | Out-Null
+if ($LASTEXITCODE) { throw 'the baseline did not build' }
+$baselineDll = Join-Path $baselineDir 'BaselineGraphSdk.dll'
+
+# ---- scenario file: a partner with GDAP relationships to every customer ---------------------
+$partnerId = '5b000000-0000-4000-8000-000000000000'
+$appId = '5b0000a0-0000-4000-8000-000000000001'
+$env:BENCH_CLIENT_SECRET = 'bench-secret-NOT-A-REAL-SECRET-' + [guid]::NewGuid().ToString('n')
+$env:BENCH_REFRESH_TOKEN = '1.Abench-refresh-token-NOT-A-REAL-TOKEN-' + [guid]::NewGuid().ToString('n')
+$graphPermissions = @{ 'https://graph.microsoft.com' = @('AuditLog.Read.All', 'Directory.Read.All') }
+# Sign-ins read per scenario. Graph's v1.0 API (the SDK's) returns interactive user sign-ins
+# only, about half of what the generator makes, so each tenant is generated with twice as many.
+$counts = @{
+    one = [int](15000 * $Scale)
+    big = [int](200000 * $Scale)
+    each = [int](4000 * $Scale)
+}
+function New-Customer([int] $n, [string] $name, [int] $count) {
+    $id = '5c{0:x6}-0000-4000-8000-000000000000' -f $n
+    [ordered]@{
+        id = $id; domains = @("$name.bench.example"); displayName = $name; licenses = @('AAD_PREMIUM_P2')
+        servicePrincipals = @(@{ appId = $appId; applicationPermissions = $graphPermissions; delegatedPermissions = $graphPermissions })
+        signIns = @{ generate = @{ seed = $n; count = [Math]::Max(1, 2 * $count); days = 28; users = 200 } }
+    }
+}
+$customers = @(
+    New-Customer 1 'one' $counts.one
+    New-Customer 2 'big' $counts.big
+    # A quarter of 'big' over the same 28 days: the same windows in flight, a quarter of the records.
+    New-Customer 3 'quarter' ([int]($counts.big / 4))
+    foreach ($i in 1..$Tenants) { New-Customer (100 + $i) ('c{0:d3}' -f $i) $counts.each }
+)
+$scenarioDoc = [ordered]@{
+    description = 'Sign-in benchmark (generated by tests/bench/signins/Invoke-SignInBenchmark.ps1). All secrets are fake.'
+    graph = @{ signInsThrottle = @{ requests = 5; windowSeconds = 10 }; pageLatencyMs = 0 }
+    resources = @(
+        @{
+            appId = '00000003-0000-0000-c000-000000000000'; displayName = 'Microsoft Graph'
+            identifierUris = @('https://graph.microsoft.com', '{base}/graph')
+            delegatedScopes = @('User.Read', 'AuditLog.Read.All', 'Directory.Read.All'); appRoles = @('AuditLog.Read.All', 'Directory.Read.All')
+        }
+        # Connect-PartnerCenter signs in to Partner Center first.
+        @{
+            appId = 'fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd'; displayName = 'Partner Center API'
+            identifierUris = @('https://api.partnercenter.microsoft.com', '{base}/partnercenter'); delegatedScopes = @('user_impersonation'); appRoles = @()
+        }
+    )
+    tenants = @(
+        [ordered]@{
+            id = $partnerId; domains = @('partner.bench.example'); displayName = 'Bench partner'; licenses = @('AAD_PREMIUM_P2')
+            users = @(@{ id = '5b0000b0-0000-4000-8000-000000000001'; userPrincipalName = 'admin@partner.bench.example'; displayName = 'Admin agent'; mfaRegistered = $true })
+            applications = @(@{
+                appId = $appId; displayName = 'Bench reporter'; signInAudience = 'AzureADMultipleOrgs'
+                secrets = @(@{ id = '5b0000c0-0000-4000-8000-000000000001'; value = $env:BENCH_CLIENT_SECRET })
+                applicationPermissions = $graphPermissions
+                delegatedPermissions = $graphPermissions + @{ 'https://api.partnercenter.microsoft.com' = @('user_impersonation') }
+            })
+            consents = @(@{ name = 'bench'; clientId = $appId; userId = '5b0000b0-0000-4000-8000-000000000001'; mfa = $true; refreshToken = $env:BENCH_REFRESH_TOKEN; resource = 'https://graph.microsoft.com' })
+            delegatedAdminRelationships = @(foreach ($c in $customers) {
+                @{
+                    id = "$($c.id)-$partnerId"; displayName = "bench $($c.displayName)"; status = 'active'; endDateTime = '+365d'
+                    customer = @{ tenantId = $c.id; displayName = $c.displayName }
+                    accessDetails = @{ unifiedRoles = @(@{ roleDefinitionId = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451' }) }
+                }
+            })
+        }
+    ) + $customers
+}
+$scenarioPath = Join-Path $work 'bench.json'
+$scenarioDoc | ConvertTo-Json -Depth 32 | Set-Content -LiteralPath $scenarioPath -Encoding utf8
+
+$loadBefore = ((Get-Content /proc/loadavg) -split ' ')[0..2] -join ', '
+$emu = Start-TestEmulator -Scenario $scenarioPath -TimeoutSeconds 120
+$results = [System.Collections.Generic.List[object]]::new()
+try {
+    $common = @{ Base = $emu.BaseUrl; Ca = $emu.CertificatePath; ClientId = $appId; Partner = $partnerId }
+
+    function Set-Graph($Throttle, $Latency) {
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ signInsThrottle = $Throttle; pageLatencyMs = $Latency } | Out-Null
+    }
+
+    function Invoke-Contender([string] $Name, [string[]] $TenantIds, [hashtable] $Extra = @{}) {
+        $arguments = $common + $Extra + @{ Tenants = $TenantIds }
+        $log = Join-Path $work "$Name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).time"
+        if ($Name -eq 'sdk') {
+            $sdkArgs = @('--authority', $emu.BaseUrl, '--graph', "$($emu.BaseUrl)/graph/v1.0", '--ca', $emu.CertificatePath,
+                '--client-id', $appId, '--secret-env', 'BENCH_CLIENT_SECRET', '--tenants', ($TenantIds -join ','), '--top', '1000')
+            if ($Extra['StartDate']) { $sdkArgs += @('--filter', "createdDateTime ge $(([datetime]$Extra['StartDate']).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))") }
+            $out = & $timeTool -v -o $log dotnet $baselineDll @sdkArgs 2>&1
+        } else {
+            $json = $arguments | ConvertTo-Json -Compress -Depth 5
+            $out = & $timeTool -v -o $log pwsh -NoProfile -NonInteractive -File $PSCommandPath -Contender $Name -ContenderArgs $json 2>&1
+        }
+        $json = @($out | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') })
+        if ($json.Count -eq 0) { throw "$Name printed no result:`n$($out | Out-String)" }
+        $last = $json[-1]
+        $figures = $last | ConvertFrom-Json
+        $rssKb = [long](((Get-Content $log) -match 'Maximum resident set size' -replace '\D', '') | Select-Object -First 1)
+        [pscustomobject]@{ Contender = $Name; Records = [long]$figures.records; Seconds = [double]$figures.seconds
+            RecordsPerSecond = [double]$figures.records / [Math]::Max(0.001, [double]$figures.seconds); PeakRssMB = [Math]::Round($rssKb / 1024, 1)
+            FailedTenants = [int]$figures.failedTenants }
+    }
+
+    function Get-SignInRequestCount {
+        @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' }).Count
+    }
+
+    $rows = [System.Collections.Generic.List[object]]::new()
+    $one = $customers[0].id; $big = $customers[1].id
+    $many = @($customers | Select-Object -Skip 3 | ForEach-Object id)
+    $quarterTenant = $customers[2].id
+
+    if (1 -in $Scenario) {
+        Write-Host "Scenario 1: throttled (5 / 10 s), 1-5 s per page, one tenant, $($counts.one) sign-ins"
+        Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }
+        $limit = 5 * 1000 / 10
+        # The export pages exactly as the cmdlet does; the cmdlet is what partners run.
+        foreach ($name in 'ours-get', 'sdk', 'irm') {
+            Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
+            Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }   # a fresh budget
+            $r = Invoke-Contender $name @($one)
+            $requests = Get-SignInRequestCount
+            $r | Add-Member Scenario 1
+            $r | Add-Member Requests $requests
+            $r | Add-Member FractionOfLimit ([Math]::Round($r.RecordsPerSecond / $limit, 3))
+            $r | Add-Member RequestFractionOfBudget ([Math]::Round(($requests / $r.Seconds) / 0.5, 3))
+            $rows.Add($r)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  {3,5:p0} of the throttle-bound limit ({4} requests)" -f $name, $r.Records, $r.Seconds, $r.FractionOfLimit, $requests)
+        }
+    }
+
+    if (2 -in $Scenario) {
+        Write-Host "Scenario 2: client-bound (no throttle, 100 ms per page), $($counts.big) sign-ins"
+        Set-Graph $null 100
+        $unthrottled = @{ Budget = @{ Requests = 10000; WindowSeconds = 10 } }
+        $r = Invoke-Contender 'ours-idle' @($big) $unthrottled; $r | Add-Member Scenario '2 (idle)'; $rows.Add($r)
+        Write-Host ("  {0,-12} pwsh with the module loaded and connected: peak RSS {1} MB" -f 'ours-idle', $r.PeakRssMB)
+        # A tenant with a quarter of the records, for the RSS-is-flat check.
+        $r = Invoke-Contender 'ours-export' @($quarterTenant) $unthrottled; $r | Add-Member Scenario '2 (quarter)'; $rows.Add($r)
+        Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  peak RSS {3} MB" -f 'ours-export', $r.Records, $r.Seconds, $r.PeakRssMB)
+        foreach ($name in 'ours-export', 'ours-get', 'sdk', 'irm') {
+            $r = Invoke-Contender $name @($big) $(if ($name -like 'ours-*') { $unthrottled } else { @{} })
+            $r | Add-Member Scenario 2
+            $rows.Add($r)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  peak RSS {3} MB" -f $name, $r.Records, $r.Seconds, $r.PeakRssMB)
+        }
+    }
+
+    if (3 -in $Scenario) {
+        Write-Host "Scenario 3: $Tenants tenants, each 5 requests / 2 s, 0.2-1 s per page, $($counts.each) sign-ins each"
+        $compressed = @{ Budget = @{ Requests = 5; WindowSeconds = 2 } }
+        foreach ($name in 'ours-export', 'ours-get', 'sdk', 'irm') {
+            Set-Graph @{ requests = 5; windowSeconds = 2 } @{ min = 200; max = 1000 }
+            $r = Invoke-Contender $name $many $(if ($name -like 'ours-*') { $compressed } else { @{} })
+            $r | Add-Member Scenario 3
+            $rows.Add($r)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  ({3} tenants failed)" -f $name, $r.Records, $r.Seconds, $r.FailedTenants)
+        }
+    }
+
+    # ---- the table of ratios -----------------------------------------------------------------
+    function Get-Row($s, $n) { $rows | Where-Object { "$($_.Scenario)" -eq "$s" -and $_.Contender -eq $n } | Select-Object -First 1 }
+    $table = [System.Collections.Generic.List[object]]::new()
+    function Add-Ratio([string] $What, $Value, [string] $Target) { $table.Add([pscustomobject]@{ Measure = $What; Value = $Value; Target = $Target }) }
+    if (1 -in $Scenario) {
+        foreach ($n in 'ours-get', 'sdk', 'irm') {
+            $r = Get-Row 1 $n
+            Add-Ratio "1 throttled: $n records/s / limit" ('{0:p1}' -f $r.FractionOfLimit) $(if ($n -like 'ours*') { '>= 95%' } else { '' })
+        }
+        $o = Get-Row 1 'ours-get'
+        Add-Ratio '1 throttled: ours requests/s / budget' ('{0:p1}' -f $o.RequestFractionOfBudget) ''
+    }
+    if (2 -in $Scenario) {
+        $export = Get-Row 2 'ours-export'; $get = Get-Row 2 'ours-get'; $sdk = Get-Row 2 'sdk'; $irm = Get-Row 2 'irm'; $q = Get-Row '2 (quarter)' 'ours-export'
+        $idle = Get-Row '2 (idle)' 'ours-idle'
+        Add-Ratio '2 client-bound: sdk time / ours-export time' ('{0:n1}x' -f ($sdk.Seconds / $export.Seconds)) '>= 10x'
+        Add-Ratio '2 client-bound: sdk time / ours-get time' ('{0:n1}x' -f ($sdk.Seconds / $get.Seconds)) '>= 10x'
+        Add-Ratio '2 client-bound: irm time / ours-export time' ('{0:n1}x' -f ($irm.Seconds / $export.Seconds)) '>= 20x'
+        Add-Ratio '2 client-bound: irm time / ours-get time' ('{0:n1}x' -f ($irm.Seconds / $get.Seconds)) '>= 20x'
+        Add-Ratio '2 peak RSS ours-export, all / quarter of the records (MB)' ("$($export.PeakRssMB) / $($q.PeakRssMB)") '<= 150, flat'
+        Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' ('{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB) '<= 150, flat'
+        Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' ("$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)") ''
+        Add-Ratio '2 Rust -> C# -> PSObject cost per record (us)' ('{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6)) ''
+        Add-Ratio '2 ours-get per record, all in (us)' ('{0:n1}' -f (($get.Seconds / [Math]::Max(1, $get.Records)) * 1e6)) ''
+    }
+    if (3 -in $Scenario) {
+        $o = Get-Row 3 'ours-export'; $g = Get-Row 3 'ours-get'
+        foreach ($n in 'sdk', 'irm') {
+            $b = Get-Row 3 $n
+            Add-Ratio "3 $Tenants tenants: $n time / ours-export time" ('{0:n1}x' -f ($b.Seconds / $o.Seconds)) ">= $(0.8 * $Tenants)x"
+            Add-Ratio "3 $Tenants tenants: $n time / ours-get time" ('{0:n1}x' -f ($b.Seconds / $g.Seconds)) ">= $(0.8 * $Tenants)x"
+        }
+    }
+    Write-Host ''
+    $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, RecordsPerSecond, PeakRssMB, FailedTenants, @{ n = 'Requests'; e = { if ($_.PSObject.Properties['Requests']) { $_.Requests } } }
+    $raw | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+
+    if ($ResultPath) {
+        $cpu = ((Get-Content /proc/cpuinfo) -match '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+        $memKb = [long](((Get-Content /proc/meminfo) -match '^MemTotal' | Select-Object -First 1) -replace '\D', '')
+        $memGb = [Math]::Round($memKb / 1MB, 1)
+        $lines = @(
+            '# Sign-in activity benchmark'
+            ''
+            "Run $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC by tests/bench/signins/Invoke-SignInBenchmark.ps1 -Scale $Scale -Tenants $Tenants."
+            "Machine: $([Environment]::ProcessorCount) cores ($cpu), $memGb GB RAM, $([Runtime.InteropServices.RuntimeInformation]::OSDescription); pwsh $($PSVersionTable.PSVersion); emulator and contenders on the same machine."
+            "Load average (1, 5, 15 min) at the start: $loadBefore; at the end: $(((Get-Content /proc/loadavg) -split ' ')[0..2] -join ', ') (other work shared the cores)."
+            ''
+            '## Ratios'
+            ''
+            '| measure | value | target |'
+            '|---|---|---|'
+            ($table | ForEach-Object { "| $($_.Measure) | $($_.Value) | $($_.Target) |" })
+            ''
+            '## Raw figures'
+            ''
+            '| scenario | contender | records | seconds | records/s | peak RSS MB | failed tenants | sign-in requests |'
+            '|---|---|---|---|---|---|---|---|'
+            ($raw | ForEach-Object { '| {0} | {1} | {2} | {3:n1} | {4:n0} | {5} | {6} | {7} |' -f $_.Scenario, $_.Contender, $_.Records, $_.Seconds, $_.RecordsPerSecond, $_.PeakRssMB, $_.FailedTenants, $_.Requests })
+        )
+        $lines | Set-Content -LiteralPath $ResultPath -Encoding utf8
+        Write-Host "Results written to $ResultPath"
+    }
+} finally {
+    Stop-TestEmulator -Emulator $emu
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-Item Env:BENCH_CLIENT_SECRET, Env:BENCH_REFRESH_TOKEN -ErrorAction SilentlyContinue
+}
