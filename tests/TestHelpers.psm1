@@ -155,5 +155,49 @@ function Get-EmulatorIssuedSecrets {
     , [string[]] @(Invoke-EmulatorControl -Emulator $Emulator -Path '/_emulator/issued-tokens')
 }
 
+function New-TestStoreCertificate {
+    <#
+    .SYNOPSIS
+        A self-signed RSA 2048 certificate, added WITH its private key to CurrentUser\My, valid
+        from ten minutes ago for -ValidDays. The PFX round trip with Exportable makes the key
+        persist in the store (and lets the module export it for signing). Returns Thumbprint,
+        Pem (the public certificate, for /_emulator/applications/{id}/certificates) and NotAfter.
+        Remove it with Remove-TestStoreCertificate.
+    #>
+    [CmdletBinding()]
+    param([string] $Subject = "CN=PartnerSecurity test $([guid]::NewGuid().ToString('n'))", [double] $ValidDays = 2)
+    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+    try {
+        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa,
+            [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+        $ephemeral = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddMinutes(-10), [DateTimeOffset]::UtcNow.AddDays($ValidDays))
+        $password = [guid]::NewGuid().ToString()
+        $pfx = $ephemeral.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $password)
+        $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'Exportable, PersistKeySet, UserKeySet'
+        $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfx, $password, $flags)
+        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+        $store.Open('ReadWrite')
+        try { $store.Add($certificate) } finally { $store.Close() }
+        [pscustomobject]@{ Thumbprint = $certificate.Thumbprint; Pem = $certificate.ExportCertificatePem(); NotAfter = $certificate.NotAfter.ToUniversalTime() }
+    } finally {
+        $rsa.Dispose()
+    }
+}
+
+function Remove-TestStoreCertificate {
+    <# Removes certificates New-TestStoreCertificate added to CurrentUser\My. #>
+    [CmdletBinding()]
+    param([string[]] $Thumbprint)
+    if (-not $Thumbprint) { return }
+    $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+    $store.Open('ReadWrite')
+    try {
+        foreach ($t in $Thumbprint) {
+            foreach ($c in $store.Certificates.Find('FindByThumbprint', $t, $false)) { $store.Remove($c) }
+        }
+    } finally { $store.Close() }
+}
+
 Export-ModuleMember -Function Import-PartnerSecurityModule, Start-TestEmulator, Stop-TestEmulator,
-    Register-TestEnvironment, Invoke-EmulatorControl, Get-EmulatorIssuedSecrets
+    Register-TestEnvironment, Invoke-EmulatorControl, Get-EmulatorIssuedSecrets,
+    New-TestStoreCertificate, Remove-TestStoreCertificate

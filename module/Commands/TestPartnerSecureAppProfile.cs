@@ -25,7 +25,7 @@ namespace PartnerSecurity.Commands
         {
             try
             {
-                var reply = Await(NativeClient.CallAsync<HealthReply>((n, r, ct) => n.SamHealth(r, ct), new SamRequest { Name = Name, Passphrase = SecureAppProfiles.Plain(Passphrase) }, CancellationToken));
+                var reply = Await(NativeClient.CallAsync<HealthReply>((n, r, ct) => n.SamHealth(r, ct), HealthRequest(), CancellationToken));
                 var result = reply.Health;
                 result.ApplicationId = reply.Profile.ApplicationId;
                 result.Tenant = reply.Profile.Tenant;
@@ -44,6 +44,31 @@ namespace PartnerSecurity.Commands
             catch (PartnerSecurityException failure)
             {
                 WriteError(ErrorFor(failure, Name));
+            }
+        }
+
+        /// <summary>
+        /// Opens the profile as an exchange would: a certificate profile needs its certificate
+        /// (from CurrentUser\My) to read the store and ask Graph about the application. When the
+        /// certificate cannot be loaded the check still runs and says so in its advice.
+        /// </summary>
+        private SamRequest HealthRequest()
+        {
+            var passphrase = SecureAppProfiles.Plain(Passphrase);
+            var plain = new SamRequest { Name = Name, Passphrase = passphrase };
+            var profile = NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), System.Text.Json.JsonSerializer.Serialize(plain, NativeClient.Json));
+            if (profile?.CertificateThumbprint is null)
+            {
+                return plain;
+            }
+            try
+            {
+                return SecureAppProfiles.Open(profile, passphrase);
+            }
+            catch (PartnerSecurityException failure)
+            {
+                WriteVerbose($"The certificate of profile '{profile.Name}' could not be loaded: {failure.Message}");
+                return plain;
             }
         }
     }

@@ -1,6 +1,8 @@
 # StandIns.ps1 — small stand-ins for the other modules' cmdlets that the documented Secure
 # Application Model scripts call (Az.Accounts, AzureAD, MSOnline, Microsoft.Graph,
-# ExchangeOnlineManagement), plus Get-Credential. Each one only checks that the token it is
+# ExchangeOnlineManagement), plus Get-Credential, and the two pieces of the PartnerCenter
+# module that PartnerSecurity does not provide (New-PartnerCustomerApplicationConsent and its
+# ApplicationGrant type). Each one only checks that the token it is
 # given is a live JWT for the right audience and tenant — what the real cmdlet would need — and
 # records the call in $CompatCalls; it fails otherwise. Dot-sourced by tests/pester/Compat.Tests.ps1,
 # which sets $CompatExpectedTenant and $CompatAppCredential first.
@@ -9,7 +11,7 @@ $script:CompatCalls = [System.Collections.Generic.List[object]]::new()
 
 function Assert-CompatToken {
     # Decodes a JWT (without verifying its signature, as a client cannot) and checks aud, tid, exp.
-    param([string] $Token, [string[]] $Audience, [string] $Command, [string] $Parameter)
+    param([string] $Token, [string[]] $Audience, [string] $Command, [string] $Parameter, [string] $Tenant = $CompatExpectedTenant)
     if ([string]::IsNullOrWhiteSpace($Token)) { throw "${Command}: -$Parameter is empty" }
     $parts = $Token.Split('.')
     if ($parts.Count -ne 3) { throw "${Command}: -$Parameter is not a JSON Web Token" }
@@ -20,7 +22,7 @@ function Assert-CompatToken {
     if ($aud -notin ($Audience | ForEach-Object { $_.TrimEnd('/') })) {
         throw "${Command}: -$Parameter is a token for '$aud', expected $($Audience -join ' or ')"
     }
-    if ($claims.tid -ne $CompatExpectedTenant) { throw "${Command}: -$Parameter was issued in tenant $($claims.tid), expected $CompatExpectedTenant" }
+    if ($claims.tid -ne $Tenant) { throw "${Command}: -$Parameter was issued in tenant $($claims.tid), expected $Tenant" }
     if ([DateTimeOffset]::FromUnixTimeSeconds([long]$claims.exp) -le [DateTimeOffset]::UtcNow) { throw "${Command}: -$Parameter has expired" }
     $claims
 }
@@ -71,6 +73,36 @@ function Connect-MgGraph {
 function Connect-ExchangeOnline {
     [CmdletBinding()]
     param([string] $AccessToken, [string] $DelegatedOrganization, [string] $Organization, [string] $UserPrincipalName)
-    $exo = Assert-CompatToken $AccessToken 'https://outlook.office365.com' Connect-ExchangeOnline AccessToken
-    Register-CompatCall Connect-ExchangeOnline @{ AccessToken = $exo.aud }
+    # With -DelegatedOrganization, Exchange Online manages that (customer) tenant: the token must be issued there.
+    $tenant = if ($DelegatedOrganization) { $DelegatedOrganization } else { $CompatExpectedTenant }
+    $exo = Assert-CompatToken $AccessToken 'https://outlook.office365.com' Connect-ExchangeOnline AccessToken -Tenant $tenant
+    Register-CompatCall Connect-ExchangeOnline @{ AccessToken = $exo.aud; Tenant = $exo.tid; Identity = $exo.idp }
+}
+
+# The PartnerCenter SDK's grant (Microsoft.Store.PartnerCenter.Models.ApplicationConsents).
+if (-not ('Microsoft.Store.PartnerCenter.Models.ApplicationConsents.ApplicationGrant' -as [type])) {
+    Add-Type -TypeDefinition @'
+namespace Microsoft.Store.PartnerCenter.Models.ApplicationConsents
+{
+    public class ApplicationGrant
+    {
+        public string EnterpriseApplicationId { get; set; }
+        public string Scope { get; set; }
+    }
+}
+'@
+}
+
+function New-PartnerCustomerApplicationConsent {
+    # The consent lands in the customer tenant as the app's service principal, which the test's
+    # scenario already holds; this checks what Partner Center would: a connected partner session
+    # and well-formed grants.
+    [CmdletBinding()]
+    param([object[]] $ApplicationGrants, [string] $CustomerId, [string] $ApplicationId, [string] $DisplayName)
+    $context = Get-PartnerContext
+    if (-not $context) { throw 'New-PartnerCustomerApplicationConsent: run Connect-PartnerCenter first' }
+    foreach ($grant in $ApplicationGrants) {
+        if (-not ($grant.EnterpriseApplicationId -as [guid]) -or [string]::IsNullOrWhiteSpace($grant.Scope)) { throw "New-PartnerCustomerApplicationConsent: a grant lacks EnterpriseApplicationId or Scope" }
+    }
+    Register-CompatCall New-PartnerCustomerApplicationConsent @{ CustomerId = $CustomerId; Grants = @($ApplicationGrants | ForEach-Object { "$($_.EnterpriseApplicationId) $($_.Scope)" }); Partner = $context.Account.Tenant }
 }

@@ -6,7 +6,10 @@
 #
 # The emulator runs the demo scenario with the SAM application also consented to Azure
 # Resource Manager, Azure AD Graph and Exchange Online, as the one-time setup script
-# (Script C) grants them.
+# (Script C) grants them, and, for Script B, the partner with an active GDAP relationship
+# (Exchange Administrator) with the demo customer, whose tenant holds the SAM application's
+# service principal (what New-PartnerCustomerApplicationConsent creates). The copy is written
+# to TestDrive; demo.json itself is unchanged.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
@@ -18,6 +21,21 @@ BeforeAll {
     $samApp.delegatedPermissions | Add-Member -NotePropertyName 'https://management.azure.com' -NotePropertyValue @('user_impersonation')
     $samApp.delegatedPermissions | Add-Member -NotePropertyName 'https://graph.windows.net' -NotePropertyValue @('Directory.AccessAsUser.All', 'Directory.Read.All')
     $samApp.delegatedPermissions | Add-Member -NotePropertyName 'https://outlook.office365.com' -NotePropertyValue @('Exchange.Manage')
+    $customer = $demo.tenants[1]
+    $customer | Add-Member -NotePropertyName servicePrincipals -NotePropertyValue @(@{
+            appId = $samApp.appId
+            delegatedPermissions = @{ 'https://graph.microsoft.com' = @('Directory.Read.All'); 'https://outlook.office365.com' = @('Exchange.Manage') }
+        })
+    $demo.tenants[0] | Add-Member -NotePropertyName delegatedAdminRelationships -NotePropertyValue @(@{
+            id = '7d4c1e2a-0b3f-4c5d-9e6f-1a2b3c4d5e6f-0c9b8a7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d'
+            displayName = 'Fabrikam Exchange administration'
+            duration = 'P730D'; autoExtendDuration = 'P180D'; status = 'active'
+            customer = @{ tenantId = $customer.id; displayName = $customer.displayName }
+            # Exchange Administrator.
+            accessDetails = @{ unifiedRoles = @(@{ roleDefinitionId = '29232cdf-9323-42fd-ade2-1d097af3e4de' }) }
+            createdDateTime = '-30d'; activatedDateTime = '-30d'; lastModifiedDateTime = '-30d'; endDateTime = '+700d'
+        })
+    $script:customerId = $customer.id
     $scenarioPath = Join-Path $TestDrive 'compat-scenario.json'
     $demo | ConvertTo-Json -Depth 50 | Set-Content -LiteralPath $scenarioPath
     $script:emu = Start-TestEmulator -Scenario $scenarioPath
@@ -137,6 +155,33 @@ Describe 'Script C (community one-time setup): consent for Partner Center and AR
         $graph = New-PartnerAccessToken -ApplicationId $appId -Credential $credential -RefreshToken $RefreshToken -Scopes 'https://graph.windows.net/.default' -ServicePrincipal -Tenant $tenantId
         Connect-AzAccount -AccessToken $arm.AccessToken -GraphAccessToken $graph.AccessToken -TenantId $tenantId -AccountId $admin.userPrincipalName
         @($CompatCalls.Command) | Should -Be @('Connect-ExchangeOnline', 'Connect-AzAccount')
+    }
+}
+
+Describe 'Script B (exchange-online-gdap-app.md): Exchange Online in a customer tenant through GDAP' {
+    It 'runs unchanged: the partner''s refresh token, redeemed at the customer''s authority, reaches Exchange Online for that customer' {
+        $AppId = $appId
+        $AppSecret = $CompatAppCredential.GetNetworkCredential().Password
+        $PartnerTenantid = $tenantId
+        $CustomerTenantId = $customerId
+        $appdisplayname = 'Contoso CSP Secure Application Model (demo)'
+        $CompatCalls.Clear()
+        Set-NextSignIn
+        # Dot-sourced: the script runs in this scope, as in the partner's console.
+        . (Get-CompatScript 'ScriptB-ExchangeOnlineGdap.ps1' @{})
+        $PartnerCenter.Account.ObjectId | Should -Be $admin.id
+        @($CompatCalls.Command) | Should -Be @('New-PartnerCustomerApplicationConsent', 'Connect-ExchangeOnline')
+        $CompatCalls[0].Audiences.Partner | Should -Be $tenantId
+        $exo = $CompatCalls[1].Audiences
+        $exo.AccessToken | Should -Be 'https://outlook.office365.com'
+        $exo.Tenant | Should -Be $customerId
+        $exo.Identity | Should -Match $tenantId -Because 'the partner user acts in the customer tenant as a foreign principal'
+        $script:scriptBConsent = $PartnerAccessToken
+    }
+
+    It 'the stand-in refuses a token of the partner''s own tenant for the customer (the check can fail)' {
+        $own = New-PartnerAccessToken -ApplicationId $appId -Scopes 'https://outlook.office365.com/.default' -ServicePrincipal -Credential $CompatAppCredential -Tenant $tenantId -RefreshToken $scriptBConsent.RefreshToken
+        { Connect-ExchangeOnline -DelegatedOrganization $customerId -AccessToken $own.AccessToken } | Should -Throw "*issued in tenant $tenantId, expected $customerId*"
     }
 }
 

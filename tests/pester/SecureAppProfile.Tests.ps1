@@ -273,7 +273,7 @@ Describe 'Get, Set, Remove and Test-PartnerSecureAppProfile' {
         $health = Test-PartnerSecureAppProfile
         $health | Should -BeOfType 'PartnerSecurity.Models.SecureAppProfileHealth'
         $health.Status | Should -Be 'Healthy'
-        $health.RefreshTokenStored | Should -BeTrue
+        $health.RefreshTokenStored | Should -BeTrue -Because ($health | Format-List * | Out-String)
         $health.Mfa | Should -BeTrue
         $health.DaysLeft | Should -BeIn 89, 90
         $health.ConsentedScopes -join ' ' | Should -Match 'user_impersonation'
@@ -401,6 +401,84 @@ Describe 'The legacy forms switch to the default profile' {
     }
 }
 
+Describe 'A certificate-credential profile' {
+    BeforeAll {
+        # Valid for 20 days: inside the 30 days in which Test-PartnerSecureAppProfile warns.
+        $script:certificate = New-TestStoreCertificate -ValidDays 20
+        (Invoke-EmulatorControl -Emulator $emu -Path "/_emulator/applications/$samAppId/certificates" -Body @{ certificatePem = $certificate.Pem }).thumbprint | Should -Be $certificate.Thumbprint
+    }
+    AfterAll { Remove-TestStoreCertificate -Thumbprint $certificate.Thumbprint }
+
+    It 'consents, exchanges with a client assertion, and Test-PartnerSecureAppProfile shows the certificate''s expiry' {
+        Use-NewHome | Out-Null
+        Set-NextSignIn
+        $created = New-PartnerSecureAppProfile -Name cert -ApplicationId $samAppId -CertificateThumbprint $certificate.Thumbprint -Tenant $tenantId -Environment Emulator -Default -WarningAction SilentlyContinue
+        $created.CredentialKind | Should -Be 'Certificate'
+        $created.CertificateThumbprint | Should -Be $certificate.Thumbprint
+        $created.ApplicationSecretLocation | Should -BeNullOrEmpty -Because 'a certificate profile stores no application secret'
+
+        $token = New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue
+        $claims = Get-JwtClaims $token.AccessToken
+        $claims.oid | Should -Be $admin.id
+        $claims.appidacr | Should -Be '2' -Because 'the exchange authenticated the application with its certificate'
+        (Connect-PartnerCenter -WarningAction SilentlyContinue).Account.ObjectId | Should -Be $admin.id
+
+        $health = Test-PartnerSecureAppProfile -Name cert -WarningVariable warnings -WarningAction SilentlyContinue
+        $health.RefreshTokenStored | Should -BeTrue -Because ($health | Format-List * | Out-String)
+        $health.ApplicationCredentialsProblem | Should -BeNullOrEmpty
+        $inUse = $health.ApplicationCredentials | Where-Object { $_.Kind -eq 'Certificate' -and $_.ExpiresOn -and [Math]::Abs(($_.ExpiresOn.UtcDateTime - $certificate.NotAfter).TotalSeconds) -lt 1 }
+        $inUse | Should -Not -BeNullOrEmpty -Because "Graph reports the certificate's end date: $($health.ApplicationCredentials | Out-String)"
+        $inUse.DaysLeft | Should -BeIn 19, 20
+        $health.Status | Should -Be 'Warning'
+        $health.Advice | Should -Match 'certificate expires on .* \((19|20) days left\).*-CertificateThumbprint'
+        ($warnings -join ' ') | Should -Match 'certificate expires'
+    }
+}
+
+Describe 'A session connected through a profile stores every rotation' {
+    It 'keeps the 90-day window sliding: after 120 days of use the store''s token still works in a new process' {
+        # Its own emulator: the clock moves 120 days, which would age the other tests' tokens.
+        $variant = Start-VariantEmulator -Name EmulatorClock -Change {}
+        try {
+            Use-NewHome | Out-Null
+            Invoke-EmulatorControl -Emulator $variant -Path '/_emulator/sign-in/next' -Body @{ userId = $admin.id; mfa = $true; decline = $false } | Out-Null
+            New-PartnerSecureAppProfile -Name clock -Credential $samCredential -Tenant $tenantId -Environment EmulatorClock -Default -WarningAction SilentlyContinue | Out-Null
+            Connect-PartnerCenter -WarningAction SilentlyContinue | Should -Not -BeNullOrEmpty
+            function Read-SignIns {
+                # A Graph call of the session; once the emulator clock has passed the cached
+                # token's expiry, Graph refuses it (401 invalid_token) and the session renews it.
+                $now = [DateTime]::Parse((Invoke-EmulatorControl -Emulator $variant -Path '/_emulator/clock').now).ToUniversalTime()
+                @(Get-PartnerUserSignInActivity -StartDate $now.AddHours(-1) -EndDate $now -ErrorAction Stop)
+            }
+            Read-SignIns | Out-Null
+            $before = (Get-PartnerSecureAppProfile -Name clock).LastExchangeOn
+            foreach ($step in 1, 2) {
+                Invoke-EmulatorControl -Emulator $variant -Path '/_emulator/clock/advance' -Body @{ seconds = 60 * 86400 } | Out-Null
+                Read-SignIns | Out-Null
+            }
+            (Get-PartnerSecureAppProfile -Name clock).LastExchangeOn | Should -BeGreaterThan $before -Because 'the session''s renewals are recorded in the profile'
+
+            # 120 emulator days after the connection: a token the session rotated only in memory
+            # would leave the store with one unused for 120 days (AADSTS700082, > 90 days idle).
+            $prelude = "`$ErrorActionPreference = 'Stop'; `$env:PARTNERSECURITY_HOME = '$env:PARTNERSECURITY_HOME'; Import-Module '$modulePsd1'; " +
+                "Add-PartnerEnvironment -Name EmulatorClock -ActiveDirectoryAuthority '$($variant.BaseUrl)' -GraphEndpoint '$($variant.BaseUrl)/graph' -PartnerCenterEndpoint '$($variant.BaseUrl)/partnercenter' -TrustedCertificatePath '$($variant.CertificatePath)' | Out-Null; "
+            $output = pwsh -NoProfile -NonInteractive -Command ($prelude + "(Connect-PartnerCenter -WarningAction SilentlyContinue).Account.ObjectId") 2>&1 | Out-String
+            $output.Trim() | Should -Be $admin.id -Because "a new process connects with the newest stored token: $output"
+
+            $secrets = Get-EmulatorIssuedSecrets -Emulator $variant
+            $files = @(Get-ChildItem -LiteralPath $env:PARTNERSECURITY_HOME -Recurse -File -Force)
+            foreach ($secret in $secrets) {
+                $output.Contains($secret) | Should -BeFalse
+                foreach ($file in $files) { [IO.File]::ReadAllText($file.FullName).Contains($secret) | Should -BeFalse -Because "$($file.FullName) must not hold a token in clear" }
+            }
+        }
+        finally {
+            Disconnect-PartnerCenter -ErrorAction SilentlyContinue
+            Stop-VariantEmulator -Name EmulatorClock -Variant $variant
+        }
+    }
+}
+
 Describe 'Rotation loses nothing' {
     It 'a process killed in the middle of exchanges leaves a working refresh token' {
         Use-NewHome | Out-Null
@@ -422,7 +500,7 @@ Describe 'Rotation loses nothing' {
         finally { if (-not $child.HasExited) { $child.Kill($true) } }
         ((Get-Content $out) -match 'exchanged').Count | Should -BeGreaterOrEqual 3
         $health = Test-PartnerSecureAppProfile
-        $health.RefreshTokenStored | Should -BeTrue
+        $health.RefreshTokenStored | Should -BeTrue -Because ($health | Format-List * | Out-String)
         (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
     }
 }

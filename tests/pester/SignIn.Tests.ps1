@@ -98,27 +98,11 @@ BeforeAll {
     }
 
     function script:New-TestCertificate {
-        # A self-signed RSA 2048 certificate, added WITH its private key to CurrentUser\My. The
-        # PFX round trip with Exportable makes the key persist in the store (and lets the module
-        # export it for signing).
+        # A certificate with its key in CurrentUser\My (TestHelpers), removed by AfterAll.
         param([string] $Subject = "CN=PartnerSecurity test $([guid]::NewGuid().ToString('n'))")
-        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
-        try {
-            $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa,
-                [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-            $ephemeral = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddMinutes(-10), [DateTimeOffset]::UtcNow.AddDays(2))
-            $password = [guid]::NewGuid().ToString()
-            $pfx = $ephemeral.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $password)
-            $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'Exportable, PersistKeySet, UserKeySet'
-            $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfx, $password, $flags)
-            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
-            $store.Open('ReadWrite')
-            try { $store.Add($certificate) } finally { $store.Close() }
-            $addedThumbprints.Add($certificate.Thumbprint)
-            [pscustomobject]@{ Thumbprint = $certificate.Thumbprint; Pem = $certificate.ExportCertificatePem() }
-        } finally {
-            $rsa.Dispose()
-        }
+        $certificate = New-TestStoreCertificate -Subject $Subject
+        $addedThumbprints.Add($certificate.Thumbprint)
+        $certificate
     }
 
     function script:Register-EmulatorCertificate($Certificate, [string] $AppId = $samAppId) {
@@ -138,15 +122,7 @@ BeforeAll {
 AfterAll {
     Disconnect-PartnerCenter -ErrorAction SilentlyContinue
     foreach ($name in $savedVariables.Keys) { [Environment]::SetEnvironmentVariable($name, $savedVariables[$name]) }
-    if ($addedThumbprints.Count) {
-        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
-        $store.Open('ReadWrite')
-        try {
-            foreach ($thumbprint in $addedThumbprints) {
-                foreach ($c in $store.Certificates.Find('FindByThumbprint', $thumbprint, $false)) { $store.Remove($c) }
-            }
-        } finally { $store.Close() }
-    }
+    Remove-TestStoreCertificate -Thumbprint $addedThumbprints
     Stop-TestEmulator -Emulator $emu
 }
 

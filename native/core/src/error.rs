@@ -72,6 +72,11 @@ pub enum Error {
 
     #[error("Internal error in PartnerSecurity: {0}. This is a bug; please report it.")]
     Internal(String),
+
+    /// A Secure Application Model profile failed while renewing a session's token (its secret
+    /// store, lock or rotation); `code` and `kind` are the profile error's own.
+    #[error("{message}")]
+    Profile { code: String, kind: ErrorKind, message: String },
 }
 
 impl Error {
@@ -98,6 +103,7 @@ impl Error {
             Error::NotConnected => ErrorKind::NotConnected,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::Profile { kind, .. } => *kind,
         }
     }
 
@@ -119,6 +125,7 @@ impl Error {
             Error::UnknownEnvironment { .. } => Some("UnknownEnvironment".into()),
             Error::Cancelled => Some("Cancelled".into()),
             Error::Internal(_) => Some("InternalError".into()),
+            Error::Profile { code, .. } => Some(code.clone()),
         }
     }
 }

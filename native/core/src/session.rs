@@ -8,6 +8,7 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::http::HttpClients;
 use crate::partner;
+use crate::sam::SecureApp;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
@@ -41,6 +42,10 @@ pub enum ConnectRequest {
     /// A user who just signed in interactively (browser or device code); the session keeps the
     /// refresh token of that sign-in to renew its access tokens.
     SignedIn { application_id: String, credential: ClientCredential, response: TokenResponse, tenant: String, scope: String },
+    /// A Secure Application Model profile, whose exchange for `scope` in `tenant` gave
+    /// `response`. The session renews its tokens through the profile, so every rotated refresh
+    /// token lands in the profile's store.
+    Profile { app: Arc<SecureApp>, response: TokenResponse, tenant: String, scope: String },
 }
 
 /// The account of a session, as `PartnerContext.Account` shows it. No secrets.
@@ -82,6 +87,11 @@ enum SessionCredential {
     /// previous one after every exchange.
     RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Mutex<Secret> },
     ServicePrincipal { application_id: String, credential: ClientCredential },
+    /// A Secure Application Model profile: each exchange redeems the refresh token in the
+    /// profile's store and writes the rotated one back before the access token is used, so a
+    /// long-running session keeps the 90-day inactivity window sliding for the next process,
+    /// and a crash loses nothing.
+    Profile { app: Arc<SecureApp> },
 }
 
 pub struct Session {
@@ -169,6 +179,10 @@ impl Session {
                 let credential = SessionCredential::RefreshToken { application_id: application_id.clone(), credential, refresh_token: Mutex::new(refresh_token) };
                 (tenant, credential, response, AccountType::User, Some(application_id), scope)
             }
+            ConnectRequest::Profile { app, response, tenant, scope } => {
+                let application_id = app.profile().application_id;
+                (tenant, SessionCredential::Profile { app }, response, AccountType::User, Some(application_id), scope)
+            }
         };
 
         let claims = &first_token.claims;
@@ -179,7 +193,7 @@ impl Session {
             extended.insert("ApplicationId".to_owned(), app.clone());
         }
         extended.insert("Scope".to_owned(), scope.clone());
-        let has_refresh_token = matches!(credential, SessionCredential::RefreshToken { .. });
+        let has_refresh_token = matches!(credential, SessionCredential::RefreshToken { .. } | SessionCredential::Profile { .. });
         let context = ContextInfo {
             account: Account {
                 identifier: match (&claims.object_id, &claims.tenant_id) {
@@ -243,6 +257,7 @@ impl Session {
         let client = match &self.credential {
             SessionCredential::AccessToken { token } => token.claims.application_id.clone().unwrap_or_default(),
             SessionCredential::RefreshToken { application_id, .. } | SessionCredential::ServicePrincipal { application_id, .. } => application_id.clone(),
+            SessionCredential::Profile { app } => app.profile().application_id,
         };
         CacheKey::new(&self.environment.active_directory_authority, &self.tenant, &client, scopes.iter().cloned())
     }
@@ -291,6 +306,7 @@ impl Session {
                         };
                         token::request_token(http, &self.environment, &request).await
                     }
+                    SessionCredential::Profile { app } => Ok(app.exchange_in(Some(&self.tenant), TokenTarget::Scopes(scopes.to_vec())).await?),
                 }
             })
             .await
@@ -324,6 +340,7 @@ impl Session {
         match &self.credential {
             SessionCredential::AccessToken { token } => token.claims.application_id.clone().unwrap_or_default(),
             SessionCredential::RefreshToken { application_id, .. } | SessionCredential::ServicePrincipal { application_id, .. } => application_id.clone(),
+            SessionCredential::Profile { app } => app.profile().application_id,
         }
     }
 
@@ -336,8 +353,9 @@ impl Session {
     /// a refresh-token session redeems its refresh token at that tenant's authority, an
     /// application session signs in there with client credentials. Cached per tenant. The
     /// session keeps its own refresh token (the one a foreign exchange returns is not stored),
-    /// so the partner session is never bound to a customer tenant. The session's own tenant
-    /// is served by [`Session::access_token`].
+    /// so the partner session is never bound to a customer tenant; a profile session stores it
+    /// like any exchange (it is the partner user's, redeemable at the partner's own tenant).
+    /// The session's own tenant is served by [`Session::access_token`].
     pub async fn access_token_for_tenant(&self, http: &HttpClients, tenant: &str, scopes: &[String]) -> Result<TokenResponse> {
         if self.is_own_tenant(tenant) {
             return self.access_token(http, scopes).await;
@@ -373,6 +391,7 @@ impl Session {
                         };
                         token::request_token(http, &self.environment, &request).await
                     }
+                    SessionCredential::Profile { app } => Ok(app.exchange_in(Some(&tenant), TokenTarget::Scopes(scopes.to_vec())).await?),
                 }
             })
             .await

@@ -574,6 +574,41 @@ async fn an_exchange_stores_the_new_refresh_token_before_returning() {
     assert!(err.to_string().contains("Consent once"), "{err}");
 }
 
+#[tokio::test]
+async fn a_session_connected_through_a_profile_renews_through_its_store() {
+    use partnersecurity_core::session::{ConnectRequest, Session};
+    let f = Fixture::start().await;
+    let store = Arc::new(passphrase_store(&f.secrets_dir(), PASSPHRASE));
+    store.write("contoso-refresh-token", &Secret::new(RT_ADMIN)).await.unwrap();
+    let app = Arc::new(f.app(f.profile("contoso", f.file_ref("contoso-refresh-token")), store.clone()));
+    let scope = f.pc_scopes().remove(0);
+    let first = app.exchange(std::slice::from_ref(&scope)).await.expect("exchange");
+    let request = ConnectRequest::Profile { app: app.clone(), response: first, tenant: TENANT.into(), scope };
+    let session = Session::connect(&f.http, f.environment.clone(), request).await.expect("connect");
+    assert!(session.context().has_refresh_token);
+    assert_eq!(session.context().account.application_id.as_deref(), Some(SAM_APP));
+
+    // A token for another resource is a renewal: the store holds the token it returned.
+    let before = store.read("contoso-refresh-token").await.unwrap().unwrap().expose().to_owned();
+    let graph = session.access_token(&f.http, &[f.scope("graph/.default")]).await.expect("graph token");
+    let stored = store.read("contoso-refresh-token").await.unwrap().unwrap();
+    assert_ne!(stored.expose(), before, "the session's renewal rotated the stored token");
+    assert_eq!(Some(stored.expose()), graph.refresh_token.as_ref().map(Secret::expose));
+
+    // A store that refuses the write: the renewal fails with the profile's error (the old
+    // token stays in the store) instead of a token whose rotation only lives in memory.
+    let failing = Arc::new(f.app(f.profile("contoso", f.file_ref("contoso-refresh-token")), Arc::new(FailingWrites(store.clone()))));
+    let scope = f.pc_scopes().remove(0);
+    let first = app.exchange(std::slice::from_ref(&scope)).await.expect("exchange");
+    let session = Session::connect(&f.http, f.environment.clone(), ConnectRequest::Profile { app: failing, response: first, tenant: TENANT.into(), scope }).await.expect("connect");
+    let kept = store.read("contoso-refresh-token").await.unwrap().unwrap().expose().to_owned();
+    let err = session.access_token(&f.http, &[f.scope("graph/.default")]).await.unwrap_err();
+    assert_eq!(err.code().as_deref(), Some("RotationNotSaved"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Internal);
+    assert!(err.to_string().contains("Nothing is lost"), "{err}");
+    assert_eq!(store.read("contoso-refresh-token").await.unwrap().unwrap().expose(), kept);
+}
+
 /// A store whose writes fail: the moment between a successful exchange and saving its token.
 struct FailingWrites(Arc<dyn SecretStore>);
 

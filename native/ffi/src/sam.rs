@@ -14,6 +14,7 @@ use partnersecurity_core::sam::health::ProfileHealth;
 use partnersecurity_core::sam::{NewProfile, OpenOptions, ProfileCredential, Profiles, SamError, SecureAppProfile, StoreChoice, StoreRef};
 use partnersecurity_core::secret::Secret;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use zeroize::Zeroize;
 
 /// The reply for a Secure Application Model failure: its kind, stable code and message.
@@ -398,9 +399,8 @@ pub async fn connect(core: &PartnerSecurity, request: SamRequest) -> Result<Repl
     let response = app.exchange_in(request.tenant(), TokenTarget::Scopes(vec![scope.clone()])).await?;
     let profile = app.profile();
     let tenant = request.tenant().map_or_else(|| profile.tenant.clone(), str::to_owned);
-    let context = core
-        .connect(&environment.name, ConnectRequest::SignedIn { application_id: profile.application_id.clone(), credential: app.credential().clone(), response, tenant, scope })
-        .await?;
+    // The session renews its tokens through the profile, so later rotations reach the store too.
+    let context = core.connect(&environment.name, ConnectRequest::Profile { app: Arc::new(app), response, tenant, scope }).await?;
     Ok(Reply::ok(&ProfileContext { profile: profile.name, context }))
 }
 

@@ -127,6 +127,16 @@ impl SamError {
     }
 }
 
+/// For callers that speak the core's error (a session renewing its token through a profile).
+impl From<SamError> for Error {
+    fn from(e: SamError) -> Self {
+        match e {
+            SamError::Core(e) => e,
+            other => Error::Profile { code: other.code(), kind: other.kind(), message: other.to_string() },
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for SamError {
     fn from(e: tokio::task::JoinError) -> Self {
         SamError::Core(Error::Internal(format!("a secret-store task failed ({e})")))

@@ -1,6 +1,7 @@
 //! `GET /{version}/applications?$filter=appId eq '{id}'`: the application registrations of the
 //! caller's tenant with their credentials' dates (Graph `application` resource:
-//! `passwordCredentials` with `hint` and `endDateTime`, never the secret; `keyCredentials`).
+//! `passwordCredentials` with `hint` and `endDateTime`, never the secret; `keyCredentials` with
+//! the certificate's validity).
 //! Needs `Application.Read.All` or `Directory.Read.All` (delegated or application). Only the
 //! `appId eq '...'` filter is understood; anything else is Graph's 400 for an unsupported query.
 
@@ -44,10 +45,23 @@ fn resource(st: &AppState, app: &Application) -> Value {
             })
         })
         .collect();
-    let keys: Vec<Value> = app
+    // The certificate store holds the scenario's certificates and those registered at run time
+    // (`/_emulator/applications/{id}/certificates`), with the validity the certificate states.
+    let keys: Vec<Value> = st
         .certificates
+        .for_app(&app.app_id)
         .iter()
-        .map(|c| json!({ "keyId": c.thumbprint, "type": "AsymmetricX509Cert", "usage": "Verify", "displayName": format!("CN={}", app.display_name), "customKeyIdentifier": c.thumbprint.to_ascii_uppercase(), "endDateTime": null }))
+        .map(|c| {
+            json!({
+                "keyId": c.thumbprint,
+                "type": "AsymmetricX509Cert",
+                "usage": "Verify",
+                "displayName": format!("CN={}", app.display_name),
+                "customKeyIdentifier": c.thumbprint,
+                "startDateTime": date(c.not_before),
+                "endDateTime": date(c.not_after),
+            })
+        })
         .collect();
     json!({
         "id": app.app_id,
