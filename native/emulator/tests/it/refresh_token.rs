@@ -121,7 +121,7 @@ async fn one_refresh_token_serves_every_consented_resource() {
     // Graph scopes come back without the resource prefix, as Entra returns them.
     assert_eq!(
         body["scope"],
-        "User.Read AuditLog.Read.All Directory.Read.All Policy.Read.All"
+        "User.Read AuditLog.Read.All Directory.Read.All Policy.Read.All DelegatedAdminRelationship.Read.All"
     );
     assert!(body.get("id_token").is_none(), "no openid, no id_token");
     let claims = env.verify(body["access_token"].as_str().expect("at")).await;
