@@ -128,7 +128,7 @@ async fn one_refresh_token_serves_every_consented_resource() {
     assert_eq!(claims["aud"], GRAPH);
     assert_eq!(
         claims["scp"],
-        "User.Read AuditLog.Read.All Directory.Read.All Policy.Read.All"
+        "User.Read AuditLog.Read.All Directory.Read.All Policy.Read.All DelegatedAdminRelationship.Read.All"
     );
 
     // A bare Graph permission means Graph; aud is then Graph's app id.
