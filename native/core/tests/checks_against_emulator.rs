@@ -276,7 +276,7 @@ fn expected(t: u8) -> Vec<(String, Status, String)> {
                 ),
                 row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
                 row("SecureApplicationModel.AppMfaAdoption", NA, tid),
-                row("AdminAgents.P2Licence", Fail, tid),
+                row("AdminAgents.P2Licence", Fail, &format!("admin@{d}")),
                 row(
                     "AdminAgents.PermanentPrivilegedRole",
                     Fail,
@@ -396,7 +396,7 @@ fn expected(t: u8) -> Vec<(String, Status, String)> {
                 ),
                 row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
                 row("SecureApplicationModel.AppMfaAdoption", NA, tid),
-                row("AdminAgents.P2Licence", Fail, tid),
+                row("AdminAgents.P2Licence", Fail, &format!("agent2@{d}")),
                 row(
                     "AdminAgents.PermanentPrivilegedRole",
                     Fail,
