@@ -108,7 +108,7 @@ Describe 'Invoke-PartnerSecurityAssessment: the exact findings of five partner t
                     'SecureApplicationModel.RefreshToken | Pass | admin@tailspin-csp.onmicrosoft.com'
                     "SecureApplicationModel.NoNonMfaPrincipals | Pass | $(& $t 3)"
                     "SecureApplicationModel.AppMfaAdoption | NotApplicable | $(& $t 3)"
-                    "AdminAgents.P2Licence | Fail | $(& $t 3)"
+                    'AdminAgents.P2Licence | Fail | admin@tailspin-csp.onmicrosoft.com'
                     'AdminAgents.PermanentPrivilegedRole | Fail | admin@tailspin-csp.onmicrosoft.com (Global Administrator)'
                     'AdminAgents.DataUnavailable | Error | PIM role eligibility schedules'
                     "GdapLeastPrivilege.NoRelationships | NotApplicable | $(& $t 3)"
@@ -156,7 +156,7 @@ Describe 'Invoke-PartnerSecurityAssessment: the exact findings of five partner t
                     'SecureApplicationModel.RefreshToken | Pass | admin@litware-csp.onmicrosoft.com'
                     "SecureApplicationModel.NoNonMfaPrincipals | Pass | $(& $t 5)"
                     "SecureApplicationModel.AppMfaAdoption | NotApplicable | $(& $t 5)"
-                    "AdminAgents.P2Licence | Fail | $(& $t 5)"
+                    'AdminAgents.P2Licence | Fail | agent2@litware-csp.onmicrosoft.com'
                     'AdminAgents.PermanentPrivilegedRole | Fail | agent1@litware-csp.onmicrosoft.com (Exchange Administrator)'
                     'AdminAgents.EligiblePrivilegedRole | Pass | agent2@litware-csp.onmicrosoft.com (Helpdesk Administrator)'
                     'GdapLeastPrivilege.GlobalAdministrator | Fail | Contoso full admin (Contoso Inc)'

@@ -116,6 +116,24 @@ pub async fn send<F>(url: &Url, secrets: &[&Secret], make: F) -> Result<Answer>
 where
     F: Fn() -> reqwest::RequestBuilder,
 {
+    send_checked(url, secrets, make, false).await
+}
+
+/// [`send`] for idempotent reads whose successful answer must be whole JSON: a body that breaks
+/// off (connection reset, fewer bytes than `Content-Length`) or a 2xx body that is not JSON (cut
+/// by a proxy) is one more transient failure, retried within the same attempts. After the last
+/// attempt the caller gets what came, and its own parse error says what was wrong.
+pub async fn get_json<F>(url: &Url, secrets: &[&Secret], make: F) -> Result<Answer>
+where
+    F: Fn() -> reqwest::RequestBuilder,
+{
+    send_checked(url, secrets, make, true).await
+}
+
+async fn send_checked<F>(url: &Url, secrets: &[&Secret], make: F, whole_json: bool) -> Result<Answer>
+where
+    F: Fn() -> reqwest::RequestBuilder,
+{
     require_secure_endpoint(url)?;
     let endpoint = endpoint_label(url);
     let mut attempt = 0;
@@ -132,16 +150,24 @@ where
                 if transient && attempt < MAX_ATTEMPTS && retry_after.is_none_or(|d| d <= MAX_RETRY_AFTER) {
                     retry_after.unwrap_or_else(|| backoff(attempt))
                 } else {
-                    let body = response.bytes().await.map_err(|e| Error::Network {
-                        url: endpoint.clone(),
-                        reason: redact(&format!("reading the answer failed ({e})"), secrets),
-                    })?;
-                    return Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge });
+                    let retry = whole_json && attempt < MAX_ATTEMPTS;
+                    match response.bytes().await {
+                        Ok(body) if retry && (200..300).contains(&status) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() => backoff(attempt),
+                        Ok(body) => return Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge }),
+                        Err(_) if retry => backoff(attempt),
+                        Err(e) => {
+                            return Err(Error::Network {
+                                url: endpoint.clone(),
+                                reason: redact(&format!("reading the answer failed after {attempt} attempt(s) ({e})"), secrets),
+                            });
+                        }
+                    }
                 }
             }
             Err(e) => {
                 if attempt >= MAX_ATTEMPTS || e.is_builder() {
-                    return Err(Error::Network { url: endpoint, reason: redact(&describe(&e), secrets) });
+                    let reason = format!("{} (after {attempt} attempt(s))", describe(&e));
+                    return Err(Error::Network { url: endpoint, reason: redact(&reason, secrets) });
                 }
                 backoff(attempt)
             }

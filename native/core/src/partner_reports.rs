@@ -145,7 +145,7 @@ async fn get<T: DeserializeOwned>(ctx: &Context, path: &str, what: &str) -> Resu
         .http
         .client(environment.trusted_certificate_pem.as_deref())?;
     let secret = &token.access_token;
-    let answer = http::send(&url, &[secret], || {
+    let answer = http::get_json(&url, &[secret], || {
         client
             .get(url.clone())
             .bearer_auth(secret.expose())

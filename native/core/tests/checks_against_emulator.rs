@@ -1,6 +1,9 @@
 //! The partner security assessment against the in-process emulator (`scenarios/compliance.json`,
 //! over TLS): the exact findings of every check for five partner tenants, permission and licence
-//! errors as `Error` findings with the fix, and the reports written from them.
+//! errors as `Error` findings with the fix, the reports written from them, and the same
+//! findings under a seeded fault mix (issue #4's fault matrix over the assessment).
+
+mod support;
 
 use partnersecurity_core::PartnerSecurity;
 use partnersecurity_core::auth::ClientCredential;
@@ -273,7 +276,7 @@ fn expected(t: u8) -> Vec<(String, Status, String)> {
                 ),
                 row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
                 row("SecureApplicationModel.AppMfaAdoption", NA, tid),
-                row("AdminAgents.P2Licence", Fail, tid),
+                row("AdminAgents.P2Licence", Fail, &format!("admin@{d}")),
                 row(
                     "AdminAgents.PermanentPrivilegedRole",
                     Fail,
@@ -393,7 +396,7 @@ fn expected(t: u8) -> Vec<(String, Status, String)> {
                 ),
                 row("SecureApplicationModel.NoNonMfaPrincipals", Pass, tid),
                 row("SecureApplicationModel.AppMfaAdoption", NA, tid),
-                row("AdminAgents.P2Licence", Fail, tid),
+                row("AdminAgents.P2Licence", Fail, &format!("agent2@{d}")),
                 row(
                     "AdminAgents.PermanentPrivilegedRole",
                     Fail,
@@ -607,4 +610,73 @@ async fn reports_are_written_and_agree_with_the_findings() {
         html.contains(&format!(r#"id="count-Fail">{fails}<"#)),
         "the HTML summary shows {fails} failures"
     );
+}
+
+/// Every fault a compliance read may meet; the 429s with and without `Retry-After`.
+const FAULT_MIX: [&str; 9] = [
+    "http429",
+    "http429RetryAfter",
+    "http500",
+    "http502",
+    "http503",
+    "http504",
+    "reset",
+    "truncated",
+    "malformedJson",
+];
+
+/// (fault kind, requests it hit) from the emulator's request log, which is then cleared.
+async fn injected(control: &reqwest::Client, base: &str) -> Vec<(String, usize)> {
+    let log = support::control(control, base, "GET", "requests", serde_json::Value::Null).await;
+    support::control(control, base, "DELETE", "requests", serde_json::Value::Null).await;
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for fault in log.as_array().into_iter().flatten().filter_map(|e| e["fault"].as_str()) {
+        match kinds.iter_mut().find(|(k, _)| k == fault) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((fault.to_owned(), 1)),
+        }
+    }
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test]
+async fn transient_faults_change_no_finding_and_endless_ones_are_errors_never_passes() {
+    let (emulator, core) = emulator().await;
+    let base = emulator.base_url.clone();
+    let control = support::control_client(emulator.certificate_pem.as_deref().expect("TLS"));
+    connect_sam(&core, 5).await;
+    let clean = assess(&core, Vec::new()).await;
+    assert_eq!(summary(&clean), expected(5));
+    injected(&control, &base).await;
+
+    // Transient: the retries absorb them; the findings are the fault-free run's, whole.
+    let spec = serde_json::json!({"seed": 7, "rate": 0.15, "kinds": FAULT_MIX});
+    support::control(&control, &base, "POST", "faults", spec).await;
+    let faulted = assess(&core, Vec::new()).await;
+    support::control(&control, &base, "POST", "faults", serde_json::Value::Null).await;
+    let hits = injected(&control, &base).await;
+    assert_eq!(faulted, clean, "faults changed the findings ({hits:?})");
+    let total: usize = hits.iter().map(|(_, n)| n).sum();
+    assert!(hits.len() >= 5 && total >= 8, "too few faults to prove anything: {hits:?}");
+    println!("assessment under a fault mix: {total} faults survived ({hits:?}); {} findings, none lost, changed or repeated", clean.len());
+
+    // Endless: every read's attempts run out. Each check says why; none passes.
+    let spec = serde_json::json!({"seed": 8, "rate": 1.0, "kinds": ["http503", "http429", "reset", "malformedJson"]});
+    support::control(&control, &base, "POST", "faults", spec).await;
+    let failing = assess(&core, Vec::new()).await;
+    support::control(&control, &base, "POST", "faults", serde_json::Value::Null).await;
+    // Only what judges the session's own token (never faulted) may still pass.
+    let session = ["SecureApplicationModel.TokenHasMfa", "SecureApplicationModel.RefreshToken"];
+    let passes: Vec<&str> = failing.iter().filter(|f| f.status == Pass && !session.contains(&f.id.as_str())).map(|f| f.id.as_str()).collect();
+    assert!(passes.is_empty(), "a pass without data: {passes:?}");
+    for check in CheckId::ALL {
+        let errors: Vec<&Finding> = failing.iter().filter(|f| f.check == check && f.status == Error).collect();
+        assert!(!errors.is_empty(), "{check:?} has no Error finding: {failing:#?}");
+        for e in errors {
+            assert!(!e.evidence.is_empty() && e.evidence.len() < 2000, "{e:#?}");
+            assert!(e.remediation.contains("run the assessment again later"), "{e:#?}");
+        }
+    }
+    println!("assessment with faults that never stop: {} Error findings, no pass but the session's own token checks", failing.iter().filter(|f| f.status == Error).count());
 }

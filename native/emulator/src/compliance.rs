@@ -75,6 +75,9 @@ pub struct UserDetail {
     /// `true` for accounts synchronised from on-premises AD.
     #[serde(default)]
     pub on_premises_sync_enabled: Option<bool>,
+    /// SKU part numbers assigned to the user (`assignedLicenses`, by the SKU's id).
+    #[serde(default)]
+    pub assigned_licenses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,6 +16,7 @@
 //! whose body is cut JSON), `slowBody` (the real response trickled over N seconds).
 //! Not among the default kinds, only when named: `http429` (Graph's `TooManyRequests`
 //! without a `Retry-After` header, so the client has to choose its own back-off),
+//! `http429RetryAfter` (the same with `Retry-After: 1`),
 //! `unauthorized` (the service's 401 with
 //! `WWW-Authenticate: Bearer error="invalid_token"`, as for a token revoked mid-flight or one
 //! the service's clock finds expired; the handler does not run).
@@ -56,6 +57,8 @@ pub enum FaultKind {
     SlowBody,
     Http429,
     Unauthorized,
+    /// `http429RetryAfter`: the same 429 with `Retry-After: 1`, as Graph sends it when it knows.
+    Http429RetryAfter,
     /// A token request refused during a token-service outage (not nameable: see `tokenOutage`).
     TokenOutage,
 }
@@ -73,7 +76,11 @@ impl FaultKind {
     ];
 
     /// Kinds a header or spec may name besides the defaults (never drawn unless named).
-    const ON_REQUEST: [FaultKind; 2] = [FaultKind::Http429, FaultKind::Unauthorized];
+    const ON_REQUEST: [FaultKind; 3] = [
+        FaultKind::Http429,
+        FaultKind::Unauthorized,
+        FaultKind::Http429RetryAfter,
+    ];
 
     /// Every kind a header or spec may name.
     fn named() -> impl Iterator<Item = FaultKind> {
@@ -92,6 +99,7 @@ impl FaultKind {
             FaultKind::SlowBody => "slowBody",
             FaultKind::Http429 => "http429",
             FaultKind::Unauthorized => "unauthorized",
+            FaultKind::Http429RetryAfter => "http429RetryAfter",
             FaultKind::TokenOutage => "tokenOutage",
         }
     }
@@ -282,6 +290,13 @@ pub async fn inject(State(st): State<AppState>, request: Request, next: Next) ->
         FaultKind::Reset => reset(),
         FaultKind::Unauthorized => unauthorized(&st, graph),
         FaultKind::Http429 => too_many_requests(&st, graph),
+        FaultKind::Http429RetryAfter => {
+            let mut response = too_many_requests(&st, graph);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         // Never drawn for a data request (not nameable, not a default kind).
         FaultKind::TokenOutage => next.run(request).await,
         FaultKind::Truncated | FaultKind::MalformedJson | FaultKind::SlowBody => {

@@ -1,8 +1,9 @@
 //! Check 6: admin agents — members of AdminAgents and of the groups GDAP access assignments map
-//! to are covered by Entra ID P2 seats, and their privileged roles are PIM-eligible rather than
-//! permanent.
+//! to each have the Entra ID P2 service plan assigned, and their privileged roles are
+//! PIM-eligible rather than permanent.
 
 use super::{CheckId, Finding, Severity, Sources, Status, roles};
+use crate::directory::{PLAN_ENTRA_P2, User};
 use std::collections::{BTreeMap, BTreeSet};
 
 const CHECK: CheckId = CheckId::AdminAgents;
@@ -88,19 +89,7 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             .unwrap_or_else(|| id.to_owned())
     };
     let mut findings = Vec::new();
-    match sources.licences().await {
-        Ok(tier) if tier.p2_seats as usize >= agents.len() => findings.push(Finding::pass(CHECK, "P2Licence", &tenant, format!("{} Entra ID P2 seat(s) for {} admin agent(s).", tier.p2_seats, agents.len()))),
-        Ok(tier) => findings.push(Finding::new(
-            CHECK,
-            "P2Licence",
-            Status::Fail,
-            Severity::High,
-            &tenant,
-            format!("{} Entra ID P2 seat(s) for {} admin agent(s) ({}).", tier.p2_seats, agents.len(), agents.keys().map(|id| upn(id)).collect::<Vec<_>>().join(", ")),
-            "License Entra ID P2 (or Microsoft 365 E5 / EMS E5) for every admin agent: Privileged Identity Management and risk-based Conditional Access need it.",
-        )),
-        Err(f) => findings.push(Finding::unavailable(CHECK, &f)),
-    }
+    findings.extend(p2_licences(sources, &agents, &users, &tenant).await);
     let active = match sources.role_assignments().await {
         Ok(a) => a,
         Err(f) => {
@@ -158,6 +147,47 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
                 "None of the {} admin agent(s) holds a privileged directory role permanently.",
                 agents.len()
             ),
+        ));
+    }
+    findings
+}
+
+/// Each admin agent needs the Entra ID P2 service plan on a licence of their own: seats bought
+/// but assigned to others do not cover them.
+async fn p2_licences(
+    sources: &Sources,
+    agents: &BTreeMap<String, BTreeSet<String>>,
+    users: &[User],
+    tenant: &str,
+) -> Vec<Finding> {
+    let skus = match sources.skus().await {
+        Ok(s) => s,
+        Err(f) => return vec![Finding::unavailable(CHECK, &f)],
+    };
+    let mut findings = Vec::new();
+    for (id, groups) in agents {
+        let user = users.iter().find(|u| u.id.eq_ignore_ascii_case(id));
+        if user.is_some_and(|u| u.has_plan(&skus, PLAN_ENTRA_P2)) {
+            continue;
+        }
+        let upn = user.map_or(id.as_str(), |u| u.user_principal_name.as_str());
+        let via = groups.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+        findings.push(Finding::new(
+            CHECK,
+            "P2Licence",
+            Status::Fail,
+            Severity::High,
+            upn,
+            format!("Admin agent {upn} (member of {via}) has no licence with the Entra ID P2 service plan assigned."),
+            "Assign Entra ID P2 (or Microsoft 365 E5 / EMS E5, with the AAD_PREMIUM_P2 plan enabled) to the user: Privileged Identity Management and risk-based Conditional Access need it for every admin agent.",
+        ));
+    }
+    if findings.is_empty() {
+        findings.push(Finding::pass(
+            CHECK,
+            "P2Licence",
+            tenant,
+            format!("Each of the {} admin agent(s) has the Entra ID P2 service plan assigned.", agents.len()),
         ));
     }
     findings

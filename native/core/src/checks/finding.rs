@@ -135,6 +135,7 @@ pub fn fix(endpoint: Option<&Endpoint>, error: &Error) -> String {
             Some(e) => format!("Grant the application the Microsoft Graph permission {} (application permission for a service principal, delegated for a user session) and have an administrator consent, then run the check again.", e.permission),
             None => "Grant the application the missing permission named in the evidence and have an administrator consent, then run the check again.".into(),
         },
+        (_, Some(429 | 500 | 502 | 503 | 504)) | (_, None) if matches!(error, Error::Service { .. } | Error::Network { .. } | Error::InvalidResponse { .. }) => "The service kept failing after every retry (throttling, server errors or broken answers); run the assessment again later.".into(),
         (_, Some(401)) => "Reconnect with Connect-PartnerCenter (the token was refused; for Partner Center the sign-in must have used MFA), then run the check again.".into(),
         _ => "Resolve the error in the evidence, then run the check again.".into(),
     }

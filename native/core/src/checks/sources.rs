@@ -5,7 +5,7 @@ use super::Options;
 use super::coverage::{self, CoverageReport};
 use crate::directory::{
     self, AccessAssignment, ConditionalAccessPolicy, Domain, Endpoint, FederationConfiguration,
-    GdapRelationship, Graph, LicenceTier, RegistrationDetail, RoleAssignment, User,
+    GdapRelationship, Graph, LicenceTier, RegistrationDetail, RoleAssignment, SubscribedSku, User,
 };
 use crate::error::Error;
 use crate::partner_reports::{self, AppMfaAdoption, FraudEvent, NonMfaPrincipal};
@@ -95,7 +95,7 @@ pub struct Sources {
     security_defaults: Lazy<bool>,
     policies: Lazy<Vec<ConditionalAccessPolicy>>,
     registration: Lazy<HashMap<String, RegistrationDetail>>,
-    licences: Lazy<LicenceTier>,
+    skus: Lazy<Vec<SubscribedSku>>,
     assignments: Lazy<Vec<RoleAssignment>>,
     eligibilities: Lazy<Vec<RoleAssignment>>,
     group_names: Lazy<Vec<directory::Group>>,
@@ -119,7 +119,7 @@ impl Sources {
             security_defaults: Lazy::default(),
             policies: Lazy::default(),
             registration: Lazy::default(),
-            licences: Lazy::default(),
+            skus: Lazy::default(),
             assignments: Lazy::default(),
             eligibilities: Lazy::default(),
             group_names: Lazy::default(),
@@ -188,16 +188,20 @@ impl Sources {
             .await
     }
 
-    pub async fn licences(&self) -> Fetched<LicenceTier> {
-        self.licences
+    /// The tenant's subscriptions with their service plans.
+    pub async fn skus(&self) -> Fetched<Vec<SubscribedSku>> {
+        self.skus
             .get(|| async {
                 self.graph
                     .subscribed_skus()
                     .await
-                    .map(|s| LicenceTier::of(&s))
                     .map_err(failed(&directory::SKUS))
             })
             .await
+    }
+
+    pub async fn licences(&self) -> Fetched<LicenceTier> {
+        self.skus().await.map(|s| Arc::new(LicenceTier::of(&s)))
     }
 
     /// Active (permanent or activated) directory role assignments.

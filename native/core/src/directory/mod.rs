@@ -100,7 +100,7 @@ impl Graph {
                 .as_deref(),
         )?;
         let secret = &token.access_token;
-        let answer = http::send(url, &[secret], || {
+        let answer = http::get_json(url, &[secret], || {
             client
                 .get(url.clone())
                 .bearer_auth(secret.expose())

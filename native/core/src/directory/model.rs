@@ -119,9 +119,30 @@ pub struct User {
     pub user_type: Option<String>,
     #[serde(default)]
     pub on_premises_sync_enabled: Option<bool>,
+    #[serde(default)]
+    pub assigned_licenses: Vec<AssignedLicense>,
+}
+
+/// A licence assigned to a user: the SKU, minus the service plans switched off for them.
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedLicense {
+    #[serde(default)]
+    pub sku_id: String,
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
 }
 
 impl User {
+    /// `true` when one of the user's licences, as the tenant subscribes it, carries `plan`
+    /// (enabled, provisioned, and not disabled for this user).
+    pub fn has_plan(&self, skus: &[SubscribedSku], plan: &str) -> bool {
+        self.assigned_licenses.iter().any(|l| {
+            !l.disabled_plans.iter().any(|d| d.eq_ignore_ascii_case(plan))
+                && skus.iter().any(|s| s.sku_id.eq_ignore_ascii_case(&l.sku_id) && s.grants(plan))
+        })
+    }
+
     pub fn is_guest(&self) -> bool {
         self.user_type
             .as_deref()
@@ -312,6 +333,8 @@ pub struct RegistrationDetail {
 #[serde(rename_all = "camelCase")]
 pub struct SubscribedSku {
     #[serde(default)]
+    pub sku_id: String,
+    #[serde(default)]
     pub sku_part_number: String,
     #[serde(default)]
     pub capability_status: String,
@@ -344,16 +367,21 @@ pub struct LicenceTier {
     pub p2_seats: u32,
 }
 
+impl SubscribedSku {
+    /// `true` when the subscription is enabled and carries `plan`, provisioned.
+    pub fn grants(&self, plan: &str) -> bool {
+        self.capability_status == "Enabled"
+            && self.service_plans.iter().any(|p| {
+                p.service_plan_id.eq_ignore_ascii_case(plan) && p.provisioning_status == "Success"
+            })
+    }
+}
+
 impl LicenceTier {
     pub fn of(skus: &[SubscribedSku]) -> Self {
         let mut tier = LicenceTier::default();
-        for sku in skus.iter().filter(|s| s.capability_status == "Enabled") {
-            let has = |plan: &str| {
-                sku.service_plans.iter().any(|p| {
-                    p.service_plan_id.eq_ignore_ascii_case(plan)
-                        && p.provisioning_status == "Success"
-                })
-            };
+        for sku in skus.iter() {
+            let has = |plan: &str| sku.grants(plan);
             if has(PLAN_ENTRA_P1) {
                 tier.p1 = true;
             }
@@ -494,7 +522,7 @@ pub struct AccessContainer {
 
 impl Graph {
     pub async fn users(&self) -> Result<Vec<User>> {
-        self.collection(&USERS, "?$select=id,displayName,userPrincipalName,accountEnabled,userType,onPremisesSyncEnabled&$top=999").await
+        self.collection(&USERS, "?$select=id,displayName,userPrincipalName,accountEnabled,userType,onPremisesSyncEnabled,assignedLicenses&$top=999").await
     }
 
     pub async fn groups(&self) -> Result<Vec<Group>> {

@@ -163,8 +163,26 @@ fn user_type(u: &User) -> &'static str {
     }
 }
 
+/// A SKU's id: the real one for known part numbers, a stable made-up one for the rest.
+fn sku_id(part: &str) -> String {
+    SKUS_KNOWN
+        .iter()
+        .find(|(p, _, _)| p.eq_ignore_ascii_case(part))
+        .map_or_else(
+            || uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, part.as_bytes()).to_string(),
+            |k| k.1.to_owned(),
+        )
+}
+
 fn user_json(tenant: &Tenant, u: &User) -> Value {
-    let sync = compliance::detail(tenant, &u.id).and_then(|d| d.on_premises_sync_enabled);
+    let detail = compliance::detail(tenant, &u.id);
+    let sync = detail.and_then(|d| d.on_premises_sync_enabled);
+    let licences: Vec<Value> = detail
+        .map(|d| d.assigned_licenses.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|part| json!({"skuId": sku_id(part), "disabledPlans": []}))
+        .collect();
     json!({
         "@odata.type": "#microsoft.graph.user",
         "id": u.id,
@@ -181,6 +199,7 @@ fn user_json(tenant: &Tenant, u: &User) -> Value {
         "accountEnabled": u.account_enabled,
         "userType": user_type(u),
         "onPremisesSyncEnabled": sync,
+        "assignedLicenses": licences,
     })
 }
 
@@ -385,10 +404,7 @@ pub async fn subscribed_skus(
         .iter()
         .map(|part| {
             let known = SKUS_KNOWN.iter().find(|(p, _, _)| p.eq_ignore_ascii_case(part));
-            let sku_id = known.map_or_else(
-                || uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, part.as_bytes()).to_string(),
-                |k| k.1.to_owned(),
-            );
+            let sku_id = sku_id(part);
             let plans: Vec<Value> = known
                 .map(|k| k.2)
                 .unwrap_or_default()
