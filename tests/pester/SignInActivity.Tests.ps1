@@ -524,9 +524,11 @@ Import-Module $ModulePath
 Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority $Base -GraphEndpoint "$Base/graph" -PartnerCenterEndpoint "$Base/partnercenter" -TrustedCertificatePath $Certificate | Out-Null
 $credential = [pscredential]::new($App, (ConvertTo-SecureString $Secret -AsPlainText -Force))
 Connect-PartnerCenter -ApplicationId $App -Credential $credential -RefreshToken $RefreshToken -Tenant $Tenant -Environment Emulator | Out-Null
-Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $null, 'RoundtripKind')) -EndDate ([datetime]::Parse($End, $null, 'RoundtripKind')) -Interactive -NonInteractive
+Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $null, 'RoundtripKind')) -EndDate ([datetime]::Parse($End, $null, 'RoundtripKind')) -Interactive -NonInteractive -ThrottleBudget 1
 } *> $Log
 '@
+        # One request per 10 s: the export's second window waits ~10 s for its slot, so the kill
+        # below lands mid-export however fast the first page comes (the resume uses the default).
         Set-GraphSettings @{ pageLatencyMs = 700 }
         $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
         if (-not $pwsh) { $pwsh = Join-Path $PSHOME 'pwsh' }
@@ -581,7 +583,7 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
             $null = $ps.AddScript({
                     param($ModulePath, $Path, $Start, $End)
                     Import-Module $ModulePath
-                    Export-PartnerSignInActivity -Path $Path -StartDate $Start -EndDate $End
+                    Export-PartnerSignInActivity -Path $Path -StartDate $Start -EndDate $End -ThrottleBudget 1
                 }).AddArgument($modulePsd1).AddArgument($path).AddArgument($exportStart).AddArgument($exportEnd)
             $handle = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
