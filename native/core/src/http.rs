@@ -120,8 +120,8 @@ where
 }
 
 /// [`send`] for idempotent reads whose successful answer must be whole JSON: a body that breaks
-/// off (connection reset, fewer bytes than `Content-Length`) or a 2xx body that is not JSON (cut
-/// by a proxy) is one more transient failure, retried within the same attempts. After the last
+/// off (connection reset, fewer bytes than `Content-Length`) or a 2xx or 4xx body that is not JSON
+/// (cut by a proxy) is one more transient failure, retried within the same attempts. After the last
 /// attempt the caller gets what came, and its own parse error says what was wrong.
 pub async fn get_json<F>(url: &Url, secrets: &[&Secret], make: F) -> Result<Answer>
 where
@@ -152,7 +152,10 @@ where
                 } else {
                     let retry = whole_json && attempt < MAX_ATTEMPTS;
                     match response.bytes().await {
-                        Ok(body) if retry && (200..300).contains(&status) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() => backoff(attempt),
+                        // A body cut short or garbled on the way is read again: a success's, and a
+                        // client error's too (Graph and Partner Center explain those in JSON; garbled,
+                        // a 400 would pass for "not available here").
+                        Ok(body) if retry && ((200..300).contains(&status) || ((400..500).contains(&status) && !body.is_empty())) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() => backoff(attempt),
                         Ok(body) => return Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge }),
                         Err(_) if retry => backoff(attempt),
                         Err(e) => {

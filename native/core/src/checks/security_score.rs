@@ -50,8 +50,11 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             "The security score answer had no score.",
             "",
         )],
+        // Graph's own "no such resource" answer (an error code in a readable body); a 400 whose
+        // body could not be read says nothing about the API and stays an Error below.
         Err(Error::Service {
             status: 400 | 404,
+            code: Some(_),
             message,
             ..
         }) => vec![Finding::new(
