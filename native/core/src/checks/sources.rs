@@ -318,14 +318,14 @@ impl Sources {
             ..Default::default()
         }
         .validated()?;
-        let plans = fetch::fresh_plans(&query, chrono::Utc::now());
-        let mut run = fetch::start(self.graph.context().clone(), Arc::new(query), plans);
+        let plans = fetch::fresh_plans(&query);
+        let mut run = fetch::start(self.graph.context().clone(), Arc::new(query), plans, fetch::Order::Arrival);
         let mut records = Vec::new();
         while let Some(event) = run.events.recv().await {
             match event {
                 Event::Page(page) => records.extend(page.records.iter().map(fields)),
                 Event::Failed { error, .. } => return Err(error),
-                Event::TenantDone { .. } => {}
+                Event::TenantDone { .. } | Event::Planned { .. } => {}
             }
         }
         Ok(records)

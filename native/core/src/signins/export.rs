@@ -306,10 +306,8 @@ fn prepare(request: &ExportRequest, query: &SignInQuery, now: DateTime<Utc>) -> 
     // A range without an end is pinned to now, so a resume reads the same sign-ins.
     let range = query.filter.range();
     let pinned = TimeRange { from: range.from, to: range.to.or(Some(Upper::Before(now.trunc_subsecs(0) + Span::seconds(1)))) };
-    let windows: Vec<WindowCheckpoint> = fetch::plan_windows(pinned, query.options.windows, now)
-        .into_iter()
-        .map(|range| WindowCheckpoint { window: WindowPlan { range, position: Position::Start }, records: 0, pages: 0 })
-        .collect();
+    // One window per tenant; its first page cuts it further (`Event::Planned`).
+    let windows = vec![WindowCheckpoint { window: WindowPlan { range: pinned, position: Position::Start }, records: 0, pages: 0 }];
     let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
     let checkpoint = Checkpoint {
         version: CHECKPOINT_VERSION,
@@ -389,7 +387,7 @@ impl ExportJob {
         let started = Instant::now();
         let Prepared { mut file, mut checkpoint, checkpoint_path, resumed } = prepared;
         let plans: Vec<TenantPlan> = checkpoint.tenants.iter().map(|t| TenantPlan { tenant: t.tenant.clone(), windows: t.windows.iter().map(|w| w.window.clone()).collect() }).collect();
-        let mut run = fetch::start(ctx, Arc::new(query), plans);
+        let mut run = fetch::start(ctx, Arc::new(query), plans, fetch::Order::Arrival);
         let mut failures: Vec<TenantFailure> = Vec::new();
         let mut records_this_run = 0u64;
         let path = request.path.clone();
@@ -416,6 +414,10 @@ impl ExportJob {
                     records_this_run += n;
                     self.records.fetch_add(n, Ordering::Relaxed);
                     self.pages.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(Event::Planned { tenant_index, windows }) => {
+                    checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
+                    save_checkpoint(&checkpoint_path, &checkpoint)?;
                 }
                 Some(Event::TenantDone { .. }) => {
                     self.tenants_done.fetch_add(1, Ordering::Relaxed);

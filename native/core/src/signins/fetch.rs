@@ -1,8 +1,11 @@
-//! Retrieval: the query's time range is cut into windows that are paged concurrently, every
-//! request paced by the (tenant, application) throttle budget, and pages come out through
-//! bounded channels in a fixed order: per tenant, windows newest first and each window's pages
-//! in Graph's order (newest first), so the output is newest first overall and the same on every
-//! run. Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
+//! Retrieval: a tenant's query starts as one window over the whole time range; its first page
+//! shows how densely sign-ins lie in time and how long a page takes, and the rest of the range
+//! is then cut into as many windows as keep the throttle budget busy (one for a small tenant,
+//! up to `windows` for a large one: every window ends with a short page that costs a request).
+//! Windows are paged concurrently, every request paced by the (tenant, application) throttle
+//! budget. Pages come out per tenant either newest first (windows in order, each window's pages
+//! in Graph's order: the same output on every run) or as they arrive (nothing waits; exports).
+//! Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
 //!
 //! Failures that pass (5xx, a reset connection, a body cut short, broken JSON) are retried, each
 //! attempt inside the budget; a 429 pauses the tenant's requests for its `Retry-After`. What does
@@ -19,7 +22,7 @@ use crate::session::Session;
 use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
@@ -40,7 +43,7 @@ const RETENTION_DAYS: i64 = 30;
 pub struct FetchOptions {
     /// `$top`: 1..=1000.
     pub page_size: u32,
-    /// Time windows the range is cut into (each adds at most one short page).
+    /// Most time windows a tenant's range is cut into (each adds at most one short page).
     pub windows: u32,
     /// Windows of one tenant paged at the same time.
     pub concurrency: u32,
@@ -163,26 +166,52 @@ pub struct TenantPlan {
     pub windows: Vec<WindowPlan>,
 }
 
-/// Cuts the query's range into at most `count` windows (one per started day: every window costs
-/// a request of the budget, so short ranges stay whole), newest first, on whole seconds. A range without
-/// a start begins at the retention limit (the oldest window stays open downwards); one without
-/// an end reaches `now` (the newest window stays open upwards), so no sign-in falls outside.
-pub fn plan_windows(range: TimeRange, count: u32, now: DateTime<Utc>) -> Vec<TimeRange> {
-    let now = now.trunc_subsecs(0) + Span::seconds(1);
+/// The plan of a fresh query: every tenant, one window over the whole range (cut further once
+/// its first page is in, see [`split`]).
+pub fn fresh_plans(query: &SignInQuery) -> Vec<TenantPlan> {
+    let window = WindowPlan { range: query.filter.range(), position: Position::Start };
+    let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
+    tenants.into_iter().map(|tenant| TenantPlan { tenant, windows: vec![window.clone()] }).collect()
+}
+
+/// What a window's first page showed, for [`split`].
+#[derive(Debug, Clone, Copy)]
+pub struct FirstPage {
+    /// Records on it (a full page: it had a nextLink).
+    pub records: usize,
+    /// The oldest record's `createdDateTime` (pages are newest first: the last record).
+    pub oldest: DateTime<Utc>,
+    /// How long the request took.
+    pub latency: Duration,
+}
+
+/// Cuts what is left of `range` after its first page into windows, newest first: the first keeps
+/// the page's nextLink and reads down to the first cut (records older than that are left to the
+/// next window), the others start fresh. As many windows as keep the budget busy while pages take
+/// `latency`, but never more than `options.windows`, nor more than half the pages left (each
+/// window ends with a short page that costs a request). Cuts fall on whole seconds, as filters do.
+pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
+    let newest = range.to.map(Upper::time).unwrap_or(now).max(first.oldest);
     let low = range.from.unwrap_or(now - Span::days(RETENTION_DAYS));
-    let high = range.to.map(Upper::time).unwrap_or(now);
-    let span = (high - low).num_seconds();
-    let days = (span + 86_399) / 86_400;
-    let count = i64::from(count.max(1)).min(days);
+    let covered = ((newest - first.oldest).num_milliseconds() as f64 / 1000.0).max(1.0);
+    let remaining = (first.oldest - low).num_seconds();
+    if remaining < 2 {
+        return vec![range];
+    }
+    let pages_left = first.records as f64 / covered * remaining as f64 / f64::from(options.page_size.max(1));
+    let budget = options.budget;
+    // A window sends one request per page time; the budget allows `requests` per `window`. Half
+    // as many again as that, for pages slower than the first.
+    let in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
+    let count = in_flight.min(f64::from(options.windows)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
         return vec![range];
     }
-    let step = span / count;
-    // Boundaries from newest to oldest: high - step, high - 2 step, ...
-    let cuts: Vec<DateTime<Utc>> = (1..count).map(|k| high - Span::seconds(step * k)).collect();
+    let step = remaining / count;
     let mut windows = Vec::with_capacity(count as usize);
     let mut upper = range.to;
-    for cut in cuts {
+    for k in 1..count {
+        let cut = (first.oldest - Span::seconds(step * k)).trunc_subsecs(0);
         windows.push(TimeRange { from: Some(cut), to: upper });
         upper = Some(Upper::Before(cut));
     }
@@ -190,16 +219,22 @@ pub fn plan_windows(range: TimeRange, count: u32, now: DateTime<Utc>) -> Vec<Tim
     windows
 }
 
-/// The plan of a fresh query: every tenant, every window from the start.
-pub fn fresh_plans(query: &SignInQuery, now: DateTime<Utc>) -> Vec<TenantPlan> {
-    let windows: Vec<WindowPlan> = plan_windows(query.filter.range(), query.options.windows, now).into_iter().map(|range| WindowPlan { range, position: Position::Start }).collect();
-    let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
-    tenants.into_iter().map(|tenant| TenantPlan { tenant, windows: windows.clone() }).collect()
+/// How a run hands out each tenant's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first overall: windows in order, later windows reading ahead only a few pages.
+    /// What a person reading the cmdlet's output expects.
+    NewestFirst,
+    /// As pages arrive: no window waits for an earlier one (exports, assessments).
+    Arrival,
 }
 
 /// What a run hands out, in order per tenant.
 #[derive(Debug)]
 pub enum Event {
+    /// A tenant's windows were cut anew (after the first page of a fresh window): these replace
+    /// its windows, all at their start; the page events that follow index into them.
+    Planned { tenant_index: usize, windows: Vec<WindowPlan> },
     Page(PageEvent),
     /// A tenant ended early; its earlier pages stand.
     Failed { tenant_index: usize, tenant: String, error: Error },
@@ -240,7 +275,7 @@ impl Drop for Run {
 }
 
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
-pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>) -> Run {
+pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
     // Memory: per tenant, `concurrency` windows hold `buffer_pages` each plus the page being
     // fetched; this channel holds `buffer_pages` more. A page is compact JSON (~4 MB at 1,000 beta
     // sign-ins).
@@ -253,7 +288,7 @@ pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>) -> R
             tenants.spawn(async move {
                 let Ok(_slot) = slots.acquire_owned().await else { return };
                 let label = plan.tenant.clone().unwrap_or_else(|| ctx.session.tenant().to_owned());
-                let event = match run_tenant(&ctx, &query, index, &label, plan, &tx).await {
+                let event = match run_tenant(&ctx, &query, index, &label, plan, order, &tx).await {
                     Ok(()) => Event::TenantDone { tenant_index: index, tenant: label },
                     Err(error) => Event::Failed { tenant_index: index, tenant: label, error },
                 };
@@ -399,11 +434,12 @@ fn encode(value: &str) -> String {
 
 /// A window's page on its way to the tenant's merger.
 struct WindowPage {
+    window: usize,
     records: Vec<Record>,
     position: Position,
 }
 
-async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label: &str, plan: TenantPlan, out: &mpsc::Sender<Event>) -> Result<()> {
+async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label: &str, plan: TenantPlan, order: Order, out: &mpsc::Sender<Event>) -> Result<()> {
     if plan.windows.iter().all(|w| w.position == Position::Done) {
         // A resumed export whose tenant was finished before: nothing to ask for.
         return Ok(());
@@ -433,47 +469,103 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     tenant.limiter = ctx.limiters.get(&key, query.options.budget);
     let tenant = Arc::new(tenant);
 
+    let mut windows = plan.windows;
+    if let [only] = windows.as_slice()
+        && only.position == Position::Start
+    {
+        windows = first_page_then_split(&tenant, query, index, only.range, out).await?;
+    }
+    let send = |page: WindowPage| {
+        let event = PageEvent { tenant_index: index, tenant: label.to_owned(), tenant_id: tenant.tenant_id.clone(), window: page.window, records: page.records, position: page.position };
+        out.send(Event::Page(event))
+    };
     let concurrency = query.options.concurrency.max(1) as usize;
     let buffer = query.options.buffer_pages.max(1) as usize;
-    let (queue_tx, mut queue_rx) = mpsc::channel::<(usize, mpsc::Receiver<Result<WindowPage>>)>(concurrency.saturating_sub(1).max(1));
-
-    let launcher = {
-        let (tenant, query) = (tenant.clone(), query.clone());
-        async move {
-            let mut windows = JoinSet::new();
-            for (w, plan) in plan.windows.into_iter().enumerate() {
-                if plan.position == Position::Done {
-                    continue;
+    // The launcher runs beside the merger; dropping `background` (the merger failed, or this
+    // tenant's task was aborted) aborts it and, with its own set, every window task.
+    let mut background = JoinSet::new();
+    match order {
+        Order::NewestFirst => {
+            let (queue_tx, mut queue_rx) = mpsc::channel::<mpsc::Receiver<Result<WindowPage>>>(concurrency.saturating_sub(1).max(1));
+            let (tenant, query) = (tenant.clone(), query.clone());
+            background.spawn(async move {
+                let mut running = JoinSet::new();
+                for (w, plan) in windows.into_iter().enumerate().filter(|(_, p)| p.position != Position::Done) {
+                    let (tx, rx) = mpsc::channel(buffer);
+                    if queue_tx.send(rx).await.is_err() {
+                        break;
+                    }
+                    running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx));
                 }
-                let (tx, rx) = mpsc::channel(buffer);
-                if queue_tx.send((w, rx)).await.is_err() {
-                    break;
+                drop(queue_tx);
+                while running.join_next().await.is_some() {}
+            });
+            while let Some(mut rx) = queue_rx.recv().await {
+                while let Some(page) = rx.recv().await {
+                    send(page?).await.map_err(|_| Error::Cancelled)?;
                 }
-                windows.spawn(run_window(tenant.clone(), query.clone(), plan, tx));
             }
-            drop(queue_tx);
-            while windows.join_next().await.is_some() {}
         }
-    };
-    let merger = async move {
-        while let Some((w, mut rx)) = queue_rx.recv().await {
+        Order::Arrival => {
+            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(buffer * concurrency);
+            let (tenant, query) = (tenant.clone(), query.clone());
+            background.spawn(async move {
+                let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
+                let mut running = JoinSet::new();
+                for (w, plan) in windows.into_iter().enumerate().filter(|(_, p)| p.position != Position::Done) {
+                    let Ok(slot) = slots.clone().acquire_owned().await else { break };
+                    if tx.is_closed() {
+                        break;
+                    }
+                    let (tenant, query, tx) = (tenant.clone(), query.clone(), tx.clone());
+                    running.spawn(async move {
+                        let _slot = slot;
+                        run_window(tenant, query, w, plan, tx).await;
+                    });
+                }
+                drop(tx);
+                while running.join_next().await.is_some() {}
+            });
             while let Some(page) = rx.recv().await {
-                let page = page?;
-                let event = PageEvent { tenant_index: index, tenant: label.to_owned(), tenant_id: tenant.tenant_id.clone(), window: w, records: page.records, position: page.position };
-                if out.send(Event::Page(event)).await.is_err() {
-                    return Err(Error::Cancelled);
-                }
+                send(page?).await.map_err(|_| Error::Cancelled)?;
             }
         }
-        Ok(())
-    };
-    // The merger ends first on an error; dropping its queue ends the launcher, whose window
-    // tasks are aborted with it.
-    let (_, outcome) = tokio::join!(launcher, merger);
-    outcome
+    }
+    Ok(())
 }
 
-async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>) {
+/// Reads the first page of a fresh window over `range`, then cuts the rest of the range (see
+/// [`split`]). Hands out the new plan, then the page; returns the windows still to read (the
+/// first continuing from the page's nextLink), none when the page was the last.
+async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
+    let (url, filter) = tenant.first_url(query, &range)?;
+    let started = Instant::now();
+    let (records, next) = tenant.fetch(&url, filter.as_deref()).await?;
+    let latency = started.elapsed();
+    let page_event = |records: Vec<Record>, position: Position| {
+        Event::Page(PageEvent { tenant_index: index, tenant: tenant.label.clone(), tenant_id: tenant.tenant_id.clone(), window: 0, records, position })
+    };
+    let Some(next) = next else {
+        out.send(page_event(records, Position::Done)).await.map_err(|_| Error::Cancelled)?;
+        return Ok(Vec::new());
+    };
+    let ranges = match records.last().and_then(page::created) {
+        Some(oldest) => split(range, FirstPage { records: records.len(), oldest, latency }, &query.options, Utc::now()),
+        None => vec![range],
+    };
+    let mut windows: Vec<WindowPlan> = ranges.into_iter().map(|range| WindowPlan { range, position: Position::Start }).collect();
+    // The plan first, every window at its start: stopped between the two, a resume reads the
+    // first window again from its start, and nothing is lost.
+    out.send(Event::Planned { tenant_index: index, windows: windows.clone() }).await.map_err(|_| Error::Cancelled)?;
+    let position = Position::After { next: next.clone() };
+    out.send(page_event(records, position.clone())).await.map_err(|_| Error::Cancelled)?;
+    // The page's records stand; a link to another host ends the tenant with an error.
+    page::follow(&next, &url)?;
+    windows[0].position = position;
+    Ok(windows)
+}
+
+async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>) {
     let filter = match query.filter_for(&plan.range) {
         Ok(f) => f,
         Err(e) => {
@@ -494,18 +586,26 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, plan: WindowPl
         }
     };
     loop {
-        let (records, next) = match tenant.fetch(&url, filter.as_deref()).await {
+        let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref()).await {
             Ok(p) => p,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
                 return;
             }
         };
+        // A first window continuing its first page's link reads a wider range than its own:
+        // it ends at its lower bound, where the next window begins.
+        if let Some(from) = plan.range.from
+            && records.last().and_then(page::created).is_some_and(|oldest| oldest < from)
+        {
+            records.retain(|r| page::created(r).is_none_or(|t| t >= from));
+            next = None;
+        }
         let position = match &next {
             Some(next) => Position::After { next: next.clone() },
             None => Position::Done,
         };
-        if tx.send(Ok(WindowPage { records, position })).await.is_err() {
+        if tx.send(Ok(WindowPage { window, records, position })).await.is_err() {
             return;
         }
         // The page's records stand; a link to another host ends the window with an error (and
@@ -524,7 +624,7 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, plan: WindowPl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Timelike};
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 5, 10, h, 0, 0).unwrap()
@@ -534,32 +634,72 @@ mod tests {
         Utc.with_ymd_and_hms(2024, 5, d, 0, 0, 0).unwrap()
     }
 
+    fn first(records: usize, oldest: DateTime<Utc>, latency_ms: u64) -> FirstPage {
+        FirstPage { records, oldest, latency: Duration::from_millis(latency_ms) }
+    }
+
+    fn graph_options() -> FetchOptions {
+        FetchOptions::default()
+    }
+
+    fn assert_contiguous(range: TimeRange, windows: &[TimeRange]) {
+        assert_eq!(windows[0].to, range.to, "the first window keeps the range's upper end");
+        assert_eq!(windows.last().unwrap().from, range.from, "the last window keeps the range's lower end");
+        for pair in windows.windows(2) {
+            let cut = pair[0].from.expect("every window but the last has a lower end");
+            assert_eq!(pair[1].to, Some(Upper::Before(cut)), "windows meet without gap or overlap: {windows:?}");
+            assert_eq!(cut.nanosecond(), 0, "cuts fall on whole seconds");
+        }
+    }
+
     #[test]
-    fn windows_cover_the_range_exactly_newest_first() {
+    fn fast_pages_keep_one_window() {
+        // Seven pages left, but at 100 ms a page one window outruns 5 requests per 10 s: more
+        // windows would only add short pages.
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
-        let w = plan_windows(range, 4, day(20));
-        assert_eq!(w.len(), 4);
-        assert_eq!(w[0], TimeRange { from: Some(day(7)), to: Some(Upper::AtOrBefore(day(9))) });
-        assert_eq!(w[1], TimeRange { from: Some(day(5)), to: Some(Upper::Before(day(7))) });
-        assert_eq!(w[3], TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(3))) });
-        // Two and a half days: three windows; a day or less: one.
-        let short = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(3) + Span::hours(12))) };
-        assert_eq!(plan_windows(short, 4, day(20)).len(), 3);
-        let one = TimeRange { from: Some(t(0)), to: Some(Upper::AtOrBefore(t(12))) };
-        assert_eq!(plan_windows(one, 4, t(23)), vec![one]);
+        assert_eq!(split(range, first(1000, day(8), 100), &graph_options(), day(20)), vec![range]);
+        // Slow pages, but about one page left: one window.
+        let w = split(range, first(1000, day(1) + Span::hours(1), 5000), &graph_options(), day(20));
+        assert_eq!(w, vec![range]);
+        // Slow pages and seven left: more.
+        let w = split(range, first(1000, day(8), 5000), &graph_options(), day(20));
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert_contiguous(range, &w);
+    }
+
+    #[test]
+    fn slow_pages_get_enough_windows_to_fill_the_budget() {
+        // 3 s pages, 5 requests per 10 s: 1.5 pages in flight on average, half again: 3 windows.
+        let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
+        let w = split(range, first(1000, day(21) - Span::hours(1), 3000), &graph_options(), day(22));
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert_contiguous(range, &w);
+        // A generous budget and fast pages: as many windows as allowed.
+        let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
+        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &generous, day(22));
+        assert_eq!(w.len(), generous.windows as usize);
+        assert_contiguous(range, &w);
     }
 
     #[test]
     fn open_ends_stay_open() {
-        let w = plan_windows(TimeRange::default(), 3, t(12));
-        assert_eq!(w.len(), 3);
+        let generous = FetchOptions::for_budget(Budget { requests: 1000, window: Duration::from_secs(10) });
+        let w = split(TimeRange::default(), first(1000, t(12) - Span::minutes(5), 200), &generous, t(12));
+        assert!(w.len() > 2, "{w:?}");
         assert_eq!(w[0].to, None, "the newest window has no upper bound");
-        assert_eq!(w[2].from, None, "the oldest window has no lower bound");
-        assert_eq!(w[1].to, Some(Upper::Before(w[0].from.unwrap())));
-        assert_eq!(w[2].to, Some(Upper::Before(w[1].from.unwrap())));
-        // A short range is one window.
-        let short = TimeRange { from: Some(t(1)), to: Some(Upper::Before(t(1) + Span::seconds(100))) };
-        assert_eq!(plan_windows(short, 4, t(2)), vec![short]);
+        assert_eq!(w.last().unwrap().from, None, "the oldest window has no lower bound");
+        assert_contiguous(TimeRange::default(), &w);
+        // Nothing older than the page within the range: one window.
+        let short = TimeRange { from: Some(t(1)), to: Some(Upper::Before(t(2))) };
+        assert_eq!(split(short, first(1000, t(1), 200), &generous, t(3)), vec![short]);
+    }
+
+    #[test]
+    fn fresh_plans_are_one_window_per_tenant() {
+        let query = SignInQuery { tenants: vec!["a.example".into(), "b.example".into()], ..Default::default() };
+        let plans = fresh_plans(&query);
+        assert_eq!(plans.len(), 2);
+        assert!(plans.iter().all(|p| p.windows.len() == 1 && p.windows[0].position == Position::Start));
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Cursor {
                 Some(Event::TenantDone { .. }) => {
                     self.tenants_done.fetch_add(1, Ordering::Relaxed);
                 }
+                Some(Event::Planned { .. }) => {}
                 None => {
                     *guard = None;
                     return batch(None, None, Vec::new(), None, true);
@@ -116,8 +117,8 @@ impl SignInLogs {
     /// Starts a query; its pages are read with [`SignInLogs::next`]. Needs a tokio runtime.
     pub fn open(&self, ctx: Context, query: SignInQuery) -> Result<String> {
         let query = query.validated()?;
-        let plans = fetch::fresh_plans(&query, chrono::Utc::now());
-        let run = fetch::start(ctx, Arc::new(query), plans);
+        let plans = fetch::fresh_plans(&query);
+        let run = fetch::start(ctx, Arc::new(query), plans, fetch::Order::NewestFirst);
         let id = uuid::Uuid::new_v4().to_string();
         let opened = self.opened.fetch_add(1, Ordering::Relaxed);
         let cursor = Arc::new(Cursor { run: tokio::sync::Mutex::new(Some(run)), fetched: AtomicU64::new(0), pages: AtomicU64::new(0), tenants_done: AtomicU64::new(0), opened });

@@ -21,6 +21,16 @@ pub fn fields(record: &Record) -> Map<String, Value> {
     serde_json::from_str(record.get()).unwrap_or_default()
 }
 
+/// A record's `CreatedDateTime`, read without parsing the rest of it.
+pub fn created(record: &Record) -> Option<chrono::DateTime<chrono::Utc>> {
+    #[derive(Deserialize)]
+    struct Created {
+        #[serde(rename = "CreatedDateTime")]
+        created: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    serde_json::from_str::<Created>(record.get()).ok()?.created
+}
+
 #[derive(Debug)]
 pub struct Page {
     pub records: Vec<Record>,
