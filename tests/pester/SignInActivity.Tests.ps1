@@ -232,12 +232,14 @@ Describe 'Paging and throttling' {
     }
 
     It 'survives injected faults with nothing lost or repeated' {
-        $start = (Get-Date).AddDays(-2)
-        $reference = @(Get-PartnerUserSignInActivity -StartDate $start).Id
+        # More than a page (about 1,800 sign-ins), so several requests draw from the seeded faults.
+        $start = (Get-Date).AddDays(-27)
+        $reference = @(Get-PartnerUserSignInActivity -StartDate $start -Interactive -NonInteractive).Id
+        $reference.Count | Should -BeGreaterThan 1000
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/faults' -Body @{ seed = 42; rate = 0.3; slowBodySeconds = 0.5 } | Out-Null
         try {
-            $faulty = @(Get-PartnerUserSignInActivity -StartDate $start).Id
+            $faulty = @(Get-PartnerUserSignInActivity -StartDate $start -Interactive -NonInteractive).Id
         } finally {
             Invoke-RestMethod -Uri "$($emu.BaseUrl)/_emulator/faults" -Method Post -Body 'null' -ContentType 'application/json' -SkipCertificateCheck | Out-Null
         }
@@ -466,7 +468,11 @@ Describe 'Export-PartnerSignInActivity' {
         $script:exportStart = [DateTime]::UtcNow.AddDays(-5)
         $script:exportEnd = [DateTime]::UtcNow.AddMinutes(-1)
         $script:exportFilter = "createdDateTime ge $(Format-Utc $exportStart) and createdDateTime lt $(Format-Utc $exportEnd.AddSeconds(1))"
-        $script:exportEventsFilter = "$exportFilter and (signInEventTypes/any(t: t eq 'interactiveUser') or signInEventTypes/any(t: t eq 'nonInteractiveUser'))"
+        # The interrupted exports read more than a page (about 1,800 interactive and non-interactive
+        # sign-ins over 27 days), so there is a second request to be stopped before.
+        $script:longStart = [DateTime]::UtcNow.AddDays(-27)
+        $script:longFilter = "createdDateTime ge $(Format-Utc $longStart) and createdDateTime lt $(Format-Utc $exportEnd.AddSeconds(1))"
+        $script:longEventsFilter = "$longFilter and (signInEventTypes/any(t: t eq 'interactiveUser') or signInEventTypes/any(t: t eq 'nonInteractiveUser'))"
     }
 
     It 'writes JSONL: one sign-in per line, each once' {
@@ -527,12 +533,12 @@ Connect-PartnerCenter -ApplicationId $App -Credential $credential -RefreshToken 
 Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $null, 'RoundtripKind')) -EndDate ([datetime]::Parse($End, $null, 'RoundtripKind')) -Interactive -NonInteractive -ThrottleBudget 1
 } *> $Log
 '@
-        # One request per 10 s: the export's second window waits ~10 s for its slot, so the kill
+        # One request per 10 s: the export's second page waits ~10 s for its slot, so the kill
         # below lands mid-export however fast the first page comes (the resume uses the default).
         Set-GraphSettings @{ pageLatencyMs = 700 }
         $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
         if (-not $pwsh) { $pwsh = Join-Path $PSHOME 'pwsh' }
-        $arguments = @('-NoProfile', '-NonInteractive', '-File', $script, $modulePsd1, $emu.BaseUrl, $emu.CertificatePath, $reporter, $reporterSecret, $refreshToken, $tenantId, $path, $exportStart.ToString('o'), $exportEnd.ToString('o'), (Join-Path $TestDrive 'child.log'), (Join-Path $TestDrive 'child.pid'))
+        $arguments = @('-NoProfile', '-NonInteractive', '-File', $script, $modulePsd1, $emu.BaseUrl, $emu.CertificatePath, $reporter, $reporterSecret, $refreshToken, $tenantId, $path, $longStart.ToString('o'), $exportEnd.ToString('o'), (Join-Path $TestDrive 'child.log'), (Join-Path $TestDrive 'child.pid'))
         # The child writes its own streams to child.log (Start-Process's redirection can crash the
         # parent when the child is killed while writing).
         $child = Start-Process -FilePath $pwsh -ArgumentList ($arguments | ForEach-Object { '"' + $_ + '"' }) -PassThru
@@ -557,7 +563,8 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
             Set-GraphSettings @{ pageLatencyMs = 0 }
         }
         $checkpoint | Should -Exist
-        $expected = Get-SignInCount -Filter $exportEventsFilter
+        $expected = Get-SignInCount -Filter $longEventsFilter
+        $expected | Should -BeGreaterThan 1000 -Because 'the export must need a second page'
         $written | Should -BeLessThan $expected
         $secrets = Get-EmulatorIssuedSecrets -Emulator $emu
         $contents = (Get-Content -LiteralPath $path, $checkpoint -Raw) -join "`n"
@@ -565,7 +572,7 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
         # Whatever the process had begun to write after its last checkpoint is cut off by the resume.
         Add-Content -LiteralPath $path -Value '{"Id":"half-written' -NoNewline
 
-        $summary = Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd -Interactive -NonInteractive -Resume
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $longStart -EndDate $exportEnd -Interactive -NonInteractive -Resume
         $summary.Resumed | Should -BeTrue
         $summary.Records | Should -Be $expected
         $summary.RecordsThisRun | Should -BeLessThan $expected
@@ -583,8 +590,8 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
             $null = $ps.AddScript({
                     param($ModulePath, $Path, $Start, $End)
                     Import-Module $ModulePath
-                    Export-PartnerSignInActivity -Path $Path -StartDate $Start -EndDate $End -ThrottleBudget 1
-                }).AddArgument($modulePsd1).AddArgument($path).AddArgument($exportStart).AddArgument($exportEnd)
+                    Export-PartnerSignInActivity -Path $Path -StartDate $Start -EndDate $End -Interactive -NonInteractive -ThrottleBudget 1
+                }).AddArgument($modulePsd1).AddArgument($path).AddArgument($longStart).AddArgument($exportEnd)
             $handle = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ([DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) {
@@ -600,9 +607,9 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
             Set-GraphSettings @{ pageLatencyMs = 0 }
         }
         "$path.checkpoint.json" | Should -Exist
-        $summary = Export-PartnerSignInActivity -Path $path -StartDate $exportStart -EndDate $exportEnd -Resume
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $longStart -EndDate $exportEnd -Interactive -NonInteractive -Resume
         $summary.Resumed | Should -BeTrue
-        $expected = Get-SignInCount -Filter $exportFilter
+        $expected = Get-SignInCount -Filter $longEventsFilter
         $summary.Records | Should -Be $expected
         $ids = Get-Content -LiteralPath $path | ForEach-Object { ($_ | ConvertFrom-Json).Id }
         ($ids | Sort-Object -Unique).Count | Should -Be $expected
