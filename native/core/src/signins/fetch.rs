@@ -69,10 +69,14 @@ impl FetchOptions {
     /// Every window ends with a short page that costs a request: a tight budget gets no more
     /// windows than it keeps in flight, a generous one twice as many, so that windows holding
     /// fewer sign-ins than others do not leave the rest idle.
+    /// Windows waiting their turn in newest-first output read ahead up to 16 pages of a tenant in
+    /// all: a tight budget's few windows read further ahead (their requests are what fills the
+    /// budget while the newest window pages alone), a generous budget's many windows one page each.
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
         let windows = if budget.requests > 16 { concurrency * 2 } else { concurrency };
-        Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages: 1 }
+        let buffer_pages = (16 / concurrency).clamp(1, 4);
+        Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages }
     }
 
     pub fn validated(self) -> Result<Self> {
