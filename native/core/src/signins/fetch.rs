@@ -207,7 +207,10 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, now: Da
     // A window sends one request per page time; the budget allows `requests` per `window`. Half
     // as many again as that, for pages slower than the first.
     let in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
-    let count = in_flight.min(f64::from(options.windows)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
+    // One sample of the page time can mislead (a fast first page, slow ones after): a large
+    // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
+    let wanted = in_flight.max((pages_left / 20.0).floor());
+    let count = wanted.min(f64::from(options.windows)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
         return vec![range];
     }
@@ -673,11 +676,19 @@ mod tests {
 
     #[test]
     fn slow_pages_get_enough_windows_to_fill_the_budget() {
-        // 3 s pages, 5 requests per 10 s: 1.5 pages in flight on average, half again: 3 windows.
+        // 3 s pages, 5 requests per 10 s: 1.5 pages in flight on average, half again: 3 windows
+        // (about 47 pages left).
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
-        let w = split(range, first(1000, day(21) - Span::hours(1), 3000), &graph_options(), day(22));
+        let w = split(range, first(1000, day(21) - Span::hours(10), 3000), &graph_options(), day(22));
         assert_eq!(w.len(), 3, "{w:?}");
         assert_contiguous(range, &w);
+        // A fast first page of a large range (about 470 pages left): the most windows allowed,
+        // in case later pages are slower.
+        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &graph_options(), day(22));
+        assert_eq!(w.len(), graph_options().windows as usize, "{w:?}");
+        // About 79 pages: three windows, though one would keep up with the first page's pace.
+        let w = split(range, first(1000, day(21) - Span::hours(6), 100), &graph_options(), day(22));
+        assert_eq!(w.len(), 3, "{w:?}");
         // A generous budget and fast pages: as many windows as allowed.
         let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
         let w = split(range, first(1000, day(21) - Span::hours(1), 100), &generous, day(22));
