@@ -194,7 +194,7 @@ pub struct FirstPage {
 /// next window), the others start fresh. As many windows as keep the budget busy while pages take
 /// `latency`, but never more than `options.windows`, nor more than half the pages left (each
 /// window ends with a short page that costs a request). Cuts fall on whole seconds, as filters do.
-pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
+pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: Order, now: DateTime<Utc>) -> Vec<TimeRange> {
     let newest = range.to.map(Upper::time).unwrap_or(now).max(first.oldest);
     let low = range.from.unwrap_or(now - Span::days(RETENTION_DAYS));
     let covered = ((newest - first.oldest).num_milliseconds() as f64 / 1000.0).max(1.0);
@@ -209,7 +209,13 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, now: Da
     let in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
     // One sample of the page time can mislead (a fast first page, slow ones after): a large
     // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
-    let wanted = in_flight.max((pages_left / 20.0).floor());
+    let mut wanted = in_flight.max((pages_left / 20.0).floor());
+    if order == Order::NewestFirst && in_flight > 1.0 {
+        // Pages too slow for one window to fill the budget: later windows wait for the newest,
+        // and only what they read ahead fills the budget meanwhile, so windows small enough to be
+        // read ahead whole.
+        wanted = wanted.max((pages_left / f64::from(options.buffer_pages + 1)).ceil());
+    }
     let count = wanted.min(f64::from(options.windows)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
         return vec![range];
@@ -480,7 +486,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     if let [only] = windows.as_slice()
         && only.position == Position::Start
     {
-        windows = first_page_then_split(&tenant, query, index, only.range, out).await?;
+        windows = first_page_then_split(&tenant, query, index, only.range, order, out).await?;
     }
     let send = |page: WindowPage| {
         let event = PageEvent { tenant_index: index, tenant: label.to_owned(), tenant_id: tenant.tenant_id.clone(), window: page.window, records: page.records, position: page.position };
@@ -544,7 +550,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
 /// Reads the first page of a fresh window over `range`, then cuts the rest of the range (see
 /// [`split`]). Hands out the new plan, then the page; returns the windows still to read (the
 /// first continuing from the page's nextLink), none when the page was the last.
-async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
+async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, order: Order, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
     let (url, filter) = tenant.first_url(query, &range)?;
     let started = Instant::now();
     let (records, next) = tenant.fetch(&url, filter.as_deref()).await?;
@@ -557,7 +563,7 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
         return Ok(Vec::new());
     };
     let ranges = match records.last().and_then(page::created) {
-        Some(oldest) => split(range, FirstPage { records: records.len(), oldest, latency }, &query.options, Utc::now()),
+        Some(oldest) => split(range, FirstPage { records: records.len(), oldest, latency }, &query.options, order, Utc::now()),
         None => vec![range],
     };
     let mut windows: Vec<WindowPlan> = ranges.into_iter().map(|range| WindowPlan { range, position: Position::Start }).collect();
@@ -664,12 +670,12 @@ mod tests {
         // Seven pages left, but at 100 ms a page one window outruns 5 requests per 10 s: more
         // windows would only add short pages.
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
-        assert_eq!(split(range, first(1000, day(8), 100), &graph_options(), day(20)), vec![range]);
+        assert_eq!(split(range, first(1000, day(8), 100), &graph_options(), Order::Arrival, day(20)), vec![range]);
         // Slow pages, but about one page left: one window.
-        let w = split(range, first(1000, day(1) + Span::hours(1), 5000), &graph_options(), day(20));
+        let w = split(range, first(1000, day(1) + Span::hours(1), 5000), &graph_options(), Order::Arrival, day(20));
         assert_eq!(w, vec![range]);
         // Slow pages and seven left: more.
-        let w = split(range, first(1000, day(8), 5000), &graph_options(), day(20));
+        let w = split(range, first(1000, day(8), 5000), &graph_options(), Order::Arrival, day(20));
         assert_eq!(w.len(), 4, "{w:?}");
         assert_contiguous(range, &w);
     }
@@ -679,34 +685,47 @@ mod tests {
         // 3 s pages, 5 requests per 10 s: 1.5 pages in flight on average, half again: 3 windows
         // (about 47 pages left).
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
-        let w = split(range, first(1000, day(21) - Span::hours(10), 3000), &graph_options(), day(22));
+        let w = split(range, first(1000, day(21) - Span::hours(10), 3000), &graph_options(), Order::Arrival, day(22));
         assert_eq!(w.len(), 3, "{w:?}");
         assert_contiguous(range, &w);
         // A fast first page of a large range (about 470 pages left): the most windows allowed,
         // in case later pages are slower.
-        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &graph_options(), day(22));
+        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &graph_options(), Order::Arrival, day(22));
         assert_eq!(w.len(), graph_options().windows as usize, "{w:?}");
         // About 79 pages: three windows, though one would keep up with the first page's pace.
-        let w = split(range, first(1000, day(21) - Span::hours(6), 100), &graph_options(), day(22));
+        let w = split(range, first(1000, day(21) - Span::hours(6), 100), &graph_options(), Order::Arrival, day(22));
         assert_eq!(w.len(), 3, "{w:?}");
         // A generous budget and fast pages: as many windows as allowed.
         let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
-        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &generous, day(22));
+        let w = split(range, first(1000, day(21) - Span::hours(1), 100), &generous, Order::Arrival, day(22));
         assert_eq!(w.len(), generous.windows as usize);
         assert_contiguous(range, &w);
     }
 
     #[test]
+    fn newest_first_output_gets_windows_small_enough_to_read_ahead() {
+        let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
+        let options = graph_options();
+        // Slow pages, about 47 left: windows of at most buffer + 1 pages, up to the limit.
+        let slow = first(1000, day(21) - Span::hours(10), 3000);
+        assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
+        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), options.windows as usize);
+        // Fast pages: the newest window alone outruns the budget; no extra short pages.
+        let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
+        assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
+    }
+
+    #[test]
     fn open_ends_stay_open() {
         let generous = FetchOptions::for_budget(Budget { requests: 1000, window: Duration::from_secs(10) });
-        let w = split(TimeRange::default(), first(1000, t(12) - Span::minutes(5), 200), &generous, t(12));
+        let w = split(TimeRange::default(), first(1000, t(12) - Span::minutes(5), 200), &generous, Order::Arrival, t(12));
         assert!(w.len() > 2, "{w:?}");
         assert_eq!(w[0].to, None, "the newest window has no upper bound");
         assert_eq!(w.last().unwrap().from, None, "the oldest window has no lower bound");
         assert_contiguous(TimeRange::default(), &w);
         // Nothing older than the page within the range: one window.
         let short = TimeRange { from: Some(t(1)), to: Some(Upper::Before(t(2))) };
-        assert_eq!(split(short, first(1000, t(1), 200), &generous, t(3)), vec![short]);
+        assert_eq!(split(short, first(1000, t(1), 200), &generous, Order::Arrival, t(3)), vec![short]);
     }
 
     #[test]
