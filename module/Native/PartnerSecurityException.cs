@@ -15,6 +15,8 @@ namespace PartnerSecurity.Native
         InvalidResponse,
         NotConnected,
         Cancelled,
+        /// <summary>A local file could not be written or read (disk full, permissions).</summary>
+        Storage,
         Internal,
     }
 
@@ -48,6 +50,7 @@ namespace PartnerSecurity.Native
             FailureKind.InvalidResponse => ErrorCategory.InvalidResult,
             FailureKind.NotConnected => ErrorCategory.InvalidOperation,
             FailureKind.Cancelled => ErrorCategory.OperationStopped,
+            FailureKind.Storage => ErrorCategory.WriteError,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -62,6 +65,7 @@ namespace PartnerSecurity.Native
             if (status.IsInvalidResponse) return FailureKind.InvalidResponse;
             if (status.IsNotConnected) return FailureKind.NotConnected;
             if (status.IsCancelled) return FailureKind.Cancelled;
+            if (status.IsStorage) return FailureKind.Storage;
             return FailureKind.Internal;
         }
     }

@@ -582,6 +582,56 @@ Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $
         ($ids | Sort-Object -Unique).Count | Should -Be $expected
     }
 
+    It 'stops with a write error naming the file when the disk fills, and -Resume completes once there is room' -Skip:(-not $IsLinux) {
+        # The child exports under a 256 KiB file-size limit (ulimit -f, SIGXFSZ ignored so writes
+        # fail with EFBIG as on a full disk): the first page (~200 KB) fits, the second does not.
+        $path = Join-Path $TestDrive 'full.jsonl'
+        $checkpoint = "$path.checkpoint.json"
+        $script = Join-Path $TestDrive 'export-full.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param($ModulePath, $Base, $Certificate, $App, $Secret, $RefreshToken, $Tenant, $Path, $Start, $End, $Log)
+Import-Module $ModulePath
+Add-PartnerEnvironment -Name Emulator -ActiveDirectoryAuthority $Base -GraphEndpoint "$Base/graph" -PartnerCenterEndpoint "$Base/partnercenter" -TrustedCertificatePath $Certificate | Out-Null
+$credential = [pscredential]::new($App, (ConvertTo-SecureString $Secret -AsPlainText -Force))
+Connect-PartnerCenter -ApplicationId $App -Credential $credential -RefreshToken $RefreshToken -Tenant $Tenant -Environment Emulator | Out-Null
+try {
+    Export-PartnerSignInActivity -Path $Path -StartDate ([datetime]::Parse($Start, $null, 'RoundtripKind')) -EndDate ([datetime]::Parse($End, $null, 'RoundtripKind')) -Interactive -NonInteractive -Property Id, CreatedDateTime, UserPrincipalName -ErrorAction Stop | Out-Null
+    $outcome = @{ Completed = $true }
+} catch {
+    $outcome = @{ Completed = $false; Category = "$($_.CategoryInfo.Category)"; ErrorId = $_.FullyQualifiedErrorId; Message = $_.Exception.Message }
+}
+$outcome | ConvertTo-Json -Compress | Set-Content -LiteralPath $Log
+'@
+        $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+        if (-not $pwsh) { $pwsh = Join-Path $PSHOME 'pwsh' }
+        $log = Join-Path $TestDrive 'full.log'
+        $arguments = @($script, $modulePsd1, $emu.BaseUrl, $emu.CertificatePath, $reporter, $reporterSecret, $refreshToken, $tenantId, $path, $longStart.ToString('o'), $exportEnd.ToString('o'), $log)
+        # .NET's W^X double mapping sizes an in-memory file beyond any small limit: off for the child.
+        $env:DOTNET_EnableWriteXorExecute = '0'
+        try {
+            & bash -c 'trap "" XFSZ; ulimit -f 256; exec "$0" -NoProfile -NonInteractive -File "$@"' $pwsh @arguments
+        } finally {
+            Remove-Item Env:DOTNET_EnableWriteXorExecute
+        }
+        $outcome = Get-Content -LiteralPath $log -Raw | ConvertFrom-Json
+        $outcome.Completed | Should -BeFalse -Because 'the export cannot fit under the limit'
+        $outcome.Category | Should -Be 'WriteError'
+        $outcome.ErrorId | Should -BeLike 'StorageError*'
+        $outcome.Message | Should -BeLike "*$path*"
+        $outcome.Message | Should -BeLike '*-Resume*'
+        $checkpoint | Should -Exist
+        $written = (Get-Content -LiteralPath $checkpoint -Raw | ConvertFrom-Json).records
+        $written | Should -BeGreaterThan 0 -Because 'the first page fitted'
+
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate $longStart -EndDate $exportEnd -Interactive -NonInteractive -Property Id, CreatedDateTime, UserPrincipalName -Resume
+        $expected = Get-SignInCount -Filter $longEventsFilter
+        $summary.Records | Should -Be $expected
+        $summary.RecordsThisRun | Should -Be ($expected - $written)
+        $ids = Get-Content -LiteralPath $path | ForEach-Object { ($_ | ConvertFrom-Json).Id }
+        $ids.Count | Should -Be $expected
+        ($ids | Sort-Object -Unique).Count | Should -Be $expected
+    }
+
     It 'stops on Ctrl+C with a checkpoint that -Resume completes' {
         $path = Join-Path $TestDrive 'stopped.jsonl'
         Set-GraphSettings @{ pageLatencyMs = 700 }

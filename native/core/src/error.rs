@@ -21,6 +21,8 @@ pub enum ErrorKind {
     InvalidResponse,
     NotConnected,
     Cancelled,
+    /// A local file could not be written or read (disk full, permissions, a file too large).
+    Storage,
     Internal,
 }
 
@@ -70,6 +72,10 @@ pub enum Error {
     #[error("The operation was cancelled.")]
     Cancelled,
 
+    /// A local file operation failed; `advice` says what to do (e.g. resume once there is room).
+    #[error("{action} '{path}' failed: {reason}. {advice}")]
+    Storage { path: String, action: String, reason: String, advice: String },
+
     #[error("Internal error in PartnerSecurity: {0}. This is a bug; please report it.")]
     Internal(String),
 
@@ -102,6 +108,7 @@ impl Error {
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::NotConnected => ErrorKind::NotConnected,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::Storage { .. } => ErrorKind::Storage,
             Error::Internal(_) => ErrorKind::Internal,
             Error::Profile { kind, .. } => *kind,
         }
@@ -124,6 +131,7 @@ impl Error {
             Error::UserCredentialsNotSupported => Some("UserCredentialsNotSupported".into()),
             Error::UnknownEnvironment { .. } => Some("UnknownEnvironment".into()),
             Error::Cancelled => Some("Cancelled".into()),
+            Error::Storage { .. } => Some("StorageError".into()),
             Error::Internal(_) => Some("InternalError".into()),
             Error::Profile { code, .. } => Some(code.clone()),
         }

@@ -19,6 +19,7 @@ pub enum Status {
     InvalidResponse,
     NotConnected,
     Cancelled,
+    Storage,
     Internal,
 }
 
@@ -76,6 +77,7 @@ pub fn status_of(kind: ErrorKind) -> Status {
         ErrorKind::InvalidResponse => Status::InvalidResponse,
         ErrorKind::NotConnected => Status::NotConnected,
         ErrorKind::Cancelled => Status::Cancelled,
+        ErrorKind::Storage => Status::Storage,
         ErrorKind::Internal => Status::Internal,
     }
 }

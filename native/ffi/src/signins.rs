@@ -31,6 +31,7 @@ fn status_name(status: Status) -> &'static str {
         Status::InvalidResponse => "InvalidResponse",
         Status::NotConnected => "NotConnected",
         Status::Cancelled => "Cancelled",
+        Status::Storage => "Storage",
         Status::Internal => "Internal",
     }
 }

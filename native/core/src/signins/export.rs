@@ -152,8 +152,32 @@ fn fingerprint(query: &SignInQuery, format: ExportFormat) -> String {
     hex::encode(Sha256::digest(&bytes))
 }
 
+/// A file operation that failed: what, where, the system's reason, and what to do.
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
-    Error::invalid_input("Path", format!("{what} '{}' failed: {e}", path.display()))
+    let mut action = what.to_owned();
+    if let Some(first) = action.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    Error::Storage {
+        path: path.display().to_string(),
+        action,
+        reason: e.to_string(),
+        advice: "Check the -Path folder, its permissions and its free space, then run the command again.".into(),
+    }
+}
+
+/// A write that failed once pages were being exported: the checkpoint still describes what
+/// reached the disk, so the export continues from there.
+fn resumable(error: Error) -> Error {
+    match error {
+        Error::Storage { path, action, reason, .. } => Error::Storage {
+            path,
+            action,
+            reason,
+            advice: "Make room (or fix the permissions), then run the same command with -Resume: the checkpoint keeps every page written so far, and nothing is lost or written twice.".into(),
+        },
+        other => other,
+    }
 }
 
 /// Writes `checkpoint` atomically: a temporary file, flushed, renamed over the old one.
@@ -400,8 +424,8 @@ impl ExportJob {
             match event {
                 Some(Event::Page(page)) => {
                     let bytes = encode_page(request.format, &page.records, &page.tenant_id)?;
-                    file.write_all(&bytes).map_err(|e| io_error(&path, "writing the output", e))?;
-                    file.sync_data().map_err(|e| io_error(&path, "writing the output", e))?;
+                    file.write_all(&bytes).map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
+                    file.sync_data().map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
                     let n = page.records.len() as u64;
                     checkpoint.file_length += bytes.len() as u64;
                     checkpoint.records += n;
@@ -410,14 +434,14 @@ impl ExportJob {
                     window.window.position = page.position;
                     window.records += n;
                     window.pages += 1;
-                    save_checkpoint(&checkpoint_path, &checkpoint)?;
+                    save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
                     records_this_run += n;
                     self.records.fetch_add(n, Ordering::Relaxed);
                     self.pages.fetch_add(1, Ordering::Relaxed);
                 }
                 Some(Event::Planned { tenant_index, windows }) => {
                     checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
-                    save_checkpoint(&checkpoint_path, &checkpoint)?;
+                    save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
                 }
                 Some(Event::TenantDone { .. }) => {
                     self.tenants_done.fetch_add(1, Ordering::Relaxed);
