@@ -212,6 +212,28 @@ Describe 'Secret stores round-trip' {
         (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
     }
 
+    It 'a corrupted secret-store entry is refused naming its file; the profile works again once consent is repeated' {
+        $home_ = Use-NewHome
+        New-TestProfile -Default | Out-Null
+        $file = Get-ChildItem -LiteralPath (Join-Path $home_ 'secrets') -Filter '*.pssecret' | Select-Object -First 1
+        $file | Should -Not -BeNullOrEmpty
+        # Half the file survives (a disk error, a bad copy): the rest is zeros.
+        $bytes = [IO.File]::ReadAllBytes($file.FullName)
+        [Array]::Clear($bytes, [int]($bytes.Length / 2), $bytes.Length - [int]($bytes.Length / 2))
+        [IO.File]::WriteAllBytes($file.FullName, $bytes)
+        foreach ($attempt in 1..2) {
+            $err = { New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'SecretFile*,*'
+            $err.Exception.Message | Should -BeLike "*$($file.Name)*"
+            $err.Exception.Message.Length | Should -BeLessThan 2000
+        }
+        (Test-PartnerSecureAppProfile -Name contoso -WarningAction SilentlyContinue).Healthy | Should -BeFalse
+        # Consent again under the same name: a new entry, and the session works.
+        Remove-PartnerSecureAppProfile -Name contoso -Confirm:$false
+        New-TestProfile -Default | Out-Null
+        (New-PartnerAccessToken -Scopes "$base/graph/.default" -WarningAction SilentlyContinue).AccessToken | Should -Not -BeNullOrEmpty
+    }
+
     It 'Azure Key Vault: the refresh token lives in the vault, and moves to the file store and back' {
         $home_ = Use-NewHome
         $profile = New-TestProfile -Name contoso-kv -Store KeyVault -Default
