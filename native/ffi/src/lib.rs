@@ -6,7 +6,7 @@
 //! unwinds into the .NET host.
 
 use interoptopus::inventory::RustInventory;
-use interoptopus::{builtins_string, guard, service};
+use interoptopus::{guard, service};
 
 pub mod assessment;
 mod guarded;
@@ -15,11 +15,12 @@ pub mod requests;
 pub mod sam;
 pub mod service;
 pub mod signins;
+pub mod strings;
 
 /// Everything the C# bindings are generated from.
 pub fn ffi_inventory() -> RustInventory {
     RustInventory::new()
-        .register(builtins_string!())
+        .register(strings::register)
         .register(guard!(ffi_inventory))
         .register(service!(service::PartnerSecurityNative))
         .validate()
