@@ -680,3 +680,86 @@ async fn transient_faults_change_no_finding_and_endless_ones_are_errors_never_pa
     }
     println!("assessment with faults that never stop: {} Error findings, no pass but the session's own token checks", failing.iter().filter(|f| f.status == Error).count());
 }
+
+
+/// A log entry's arrival time on the emulator clock.
+fn arrival(entry: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    entry["time"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| panic!("no time in {entry}"))
+}
+
+#[tokio::test]
+async fn throttled_directory_reads_wait_as_graph_asks_and_change_no_finding() {
+    let (emulator, core) = emulator().await;
+    let base = emulator.base_url.clone();
+    let control = support::control_client(emulator.certificate_pem.as_deref().expect("TLS"));
+    // Three directory reads per second per (tenant, app): every assessment runs into it.
+    let budget = serde_json::json!({"directoryThrottle": {"requests": 3, "windowSeconds": 1}});
+    support::control(&control, &base, "POST", "graph/settings", budget).await;
+    for t in [3u8, 5] {
+        connect_sam(&core, t).await;
+        injected(&control, &base).await;
+        let findings = assess(&core, Vec::new()).await;
+        assert_eq!(summary(&findings), expected(t), "tenant {t} under throttling");
+
+        let log = support::control(&control, &base, "GET", "requests", serde_json::Value::Null).await;
+        let log = log.as_array().expect("request log");
+        let throttled: Vec<&serde_json::Value> = log.iter().filter(|e| e["status"] == 429).collect();
+        assert!(throttled.len() >= 4, "tenant {t}: too few 429s to prove anything ({})", throttled.len());
+        for e in &throttled {
+            let wait = e["retryAfter"].as_i64().unwrap_or_else(|| panic!("429 without Retry-After: {e}"));
+            // The same read again (every resource is read once per assessment): not before
+            // Graph said, and then admitted or throttled again, never given up.
+            let again = log
+                .iter()
+                .find(|n| n["seq"].as_u64() > e["seq"].as_u64() && n["path"] == e["path"])
+                .unwrap_or_else(|| panic!("tenant {t}: {} was not retried", e["path"]));
+            let waited = arrival(again) - arrival(e);
+            assert!(
+                waited >= chrono::Duration::seconds(wait),
+                "tenant {t}: {} retried after {waited} though Graph asked for {wait} s",
+                e["path"]
+            );
+        }
+        println!("tenant {t}: {} directory reads throttled (429 + Retry-After), each retried after the wait; findings exact", throttled.len());
+    }
+}
+
+#[tokio::test]
+async fn a_throttle_longer_than_the_client_waits_is_an_error_finding_saying_to_run_again() {
+    let (emulator, core) = emulator().await;
+    let base = emulator.base_url.clone();
+    let control = support::control_client(emulator.certificate_pem.as_deref().expect("TLS"));
+    // One read an hour: the first read gets through, every later one is told to wait ~3600 s.
+    let budget = serde_json::json!({"directoryThrottle": {"requests": 1, "windowSeconds": 3600}});
+    support::control(&control, &base, "POST", "graph/settings", budget).await;
+    connect_sam(&core, 5).await;
+    let findings = assess(&core, Vec::new()).await;
+    let graph_checks = [
+        CheckId::MfaCoverage,
+        CheckId::MfaConfiguration,
+        CheckId::LegacyAuthentication,
+        CheckId::AdminAgents,
+        CheckId::GdapLeastPrivilege,
+        CheckId::MfaReadiness,
+        CheckId::FederatedMfa,
+    ];
+    for check in graph_checks {
+        let mine: Vec<&Finding> = findings.iter().filter(|f| f.check == check).collect();
+        assert!(mine.iter().all(|f| f.status != Pass), "{check:?} passed without data: {mine:#?}");
+        let error = mine
+            .iter()
+            .find(|f| f.status == Error)
+            .unwrap_or_else(|| panic!("{check:?} has no Error finding: {mine:#?}"));
+        assert!(
+            error.evidence.contains("HTTP 429")
+                && error.evidence.contains("throttling")
+                && error.evidence.contains("asked to wait"),
+            "{error:#?}"
+        );
+        assert!(error.remediation.contains("run the assessment again later"), "{error:#?}");
+    }
+}
