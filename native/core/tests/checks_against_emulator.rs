@@ -486,6 +486,50 @@ async fn every_check_produces_the_exact_findings_for_five_partner_tenants() {
 }
 
 #[tokio::test]
+async fn a_federated_session_whose_token_shows_fed_without_mfa_fails_check_11_with_the_token_as_evidence() {
+    let (_emulator, core) = emulator().await;
+    // Tenant 3's federated user consented after MFA at its IdP, which sends no MFA claim.
+    let (app, secret) = sam_app(3);
+    core.connect(
+        "Emulator",
+        ConnectRequest::RefreshToken {
+            application_id: app,
+            credential: ClientCredential::Secret(Secret::new(secret)),
+            refresh_token: Secret::new(
+                "1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff",
+            ),
+            tenant: Some(tenant_id(3)),
+        },
+    )
+    .await
+    .expect("connect");
+    let findings = assess(&core, vec![CheckId::SecureApplicationModel, CheckId::FederatedMfa]).await;
+    let user = "fedworker@tailspin-fed.example";
+    let rows = summary(&findings);
+    assert!(rows.contains(&row("SecureApplicationModel.TokenWithoutMfa", Fail, user)), "{rows:#?}");
+    let federated: Vec<_> = rows.iter().filter(|r| r.0.starts_with("FederatedMfa.")).cloned().collect();
+    assert_eq!(
+        federated,
+        vec![
+            row("FederatedMfa.TokenWithoutMfa", Fail, user),
+            row("FederatedMfa.MfaNotVisible", Fail, "tailspin-fed.example"),
+        ]
+    );
+    let token = &findings.iter().find(|f| f.id == "FederatedMfa.TokenWithoutMfa").unwrap();
+    assert!(token.evidence.contains("amr [fed]") && token.remediation.contains("multipleauthn"), "{token:#?}");
+    let domain = &findings.iter().find(|f| f.id == "FederatedMfa.MfaNotVisible").unwrap();
+    assert!(
+        domain.evidence.contains(&format!("{user} (1)"))
+            && domain.evidence.contains("Token issuer of those sign-ins: ADFederationServices (1)"),
+        "{domain:#?}"
+    );
+    // A managed-domain session (tenant 3's admin): the token says nothing about federation.
+    connect_sam(&core, 3).await;
+    let findings = assess(&core, vec![CheckId::FederatedMfa]).await;
+    assert_eq!(summary(&findings), vec![row("FederatedMfa.MfaNotVisible", Fail, "tailspin-fed.example")]);
+}
+
+#[tokio::test]
 async fn licence_errors_are_error_findings_that_name_the_licence() {
     let (_emulator, core) = emulator().await;
     connect_sam(&core, 4).await;

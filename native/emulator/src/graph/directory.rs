@@ -428,7 +428,7 @@ pub async fn federation_configuration(read: GraphRead) -> Response {
                 "@odata.type": "#microsoft.graph.internalDomainFederation",
                 "id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, f.name.as_bytes()).to_string(),
                 "displayName": format!("{} federation", f.name),
-                "issuerUri": format!("http://{}/adfs/services/trust", f.name),
+                "issuerUri": f.issuer_uri(),
                 "preferredAuthenticationProtocol": "wsFed",
                 "federatedIdpMfaBehavior": f.federated_idp_mfa_behavior,
             })],

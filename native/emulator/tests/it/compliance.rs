@@ -548,3 +548,94 @@ async fn the_directory_budget_can_come_from_the_scenario_and_is_checked_there() 
     .await;
     assert!(refused.is_err(), "a zero window is refused at start-up");
 }
+
+/// Refresh-token redemption for tenant 3's federated user (MFA done at the IdP).
+async fn fedworker_token(env: &Env, scope: &str) -> String {
+    env.access_token(
+        &tenant(3),
+        "v2",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "5a300000-0000-4000-8000-000000000003"),
+            ("client_secret", "compliance-sam-secret-3-NOT-A-REAL-SECRET"),
+            (
+                "refresh_token",
+                "1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff",
+            ),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
+/// api-contracts §2.3: a federated user's tokens say `fed`, and `mfa` only when Entra ID sees
+/// the MFA; Partner Center then refuses the token; the user's sign-ins name the IdP as issuer.
+#[tokio::test]
+async fn federated_users_get_fed_in_amr_and_mfa_only_when_entra_sees_it() {
+    let amr = |claims: &Value| -> Vec<String> {
+        claims["amr"]
+            .as_array()
+            .expect("amr")
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let env = Env::start_with(scenario()).await;
+    let fed = env.verify(&fedworker_token(&env, GRAPH).await).await;
+    assert_eq!(amr(&fed), ["fed"], "the IdP sends no MFA claim");
+    let admin = env.verify(&user_token(&env, 3, GRAPH).await).await;
+    assert_eq!(amr(&admin), ["pwd", "mfa"], "a managed-domain user");
+    let pc = fedworker_token(&env, PC).await;
+    let (status, _, headers) = env
+        .get("/partnercenter/v1/profiles/organization", Some(&pc))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "Partner Center sees no MFA"
+    );
+    assert!(headers.contains_key("www-authenticate"));
+
+    let graph = app_token(&env, 3, true, GRAPH).await;
+    let (status, page, _) = env
+        .get(
+            "/graph/beta/auditLogs/signIns?$filter=userId%20eq%20'30000007-0000-4000-8000-000000000037'",
+            Some(&graph),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let sign_in = &page["value"][0];
+    assert_eq!(
+        sign_in["tokenIssuerType"], "ADFederationServices",
+        "{sign_in}"
+    );
+    assert_eq!(
+        sign_in["tokenIssuerName"],
+        "http://tailspin-fed.example/adfs/services/trust"
+    );
+    let (_, admin_page, _) = env
+        .get(
+            "/graph/beta/auditLogs/signIns?$filter=userId%20eq%20'30000001-0000-4000-8000-000000000031'",
+            Some(&graph),
+        )
+        .await;
+    assert_eq!(admin_page["value"][0]["tokenIssuerType"], "AzureAD");
+
+    // An IdP that asserts its MFA, or Entra ID doing MFA itself: `mfa` is there.
+    for (claim, behaviour) in [
+        (true, "acceptIfMfaDoneByFederatedIdp"),
+        (false, "rejectMfaByFederatedIdp"),
+    ] {
+        let mut v: Value = serde_json::from_str(&scenario()).unwrap();
+        v["tenants"][2]["compliance"]["federatedDomains"][0] = serde_json::json!({
+            "name": "tailspin-fed.example", "federatedIdpMfaBehavior": behaviour, "idpMfaClaim": claim
+        });
+        let env = Env::start_with(v.to_string()).await;
+        let fed = env.verify(&fedworker_token(&env, GRAPH).await).await;
+        assert_eq!(
+            amr(&fed),
+            ["fed", "mfa"],
+            "{behaviour}, idpMfaClaim {claim}"
+        );
+    }
+}
