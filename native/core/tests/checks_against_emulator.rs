@@ -530,6 +530,78 @@ async fn a_federated_session_whose_token_shows_fed_without_mfa_fails_check_11_wi
 }
 
 #[tokio::test]
+async fn on_a_sam_profile_check_5_reports_the_profile_refresh_token_health() {
+    use partnersecurity_core::sam::{
+        FileKeyKind, MemoryStore, ProfileCredential, SecretStore, SecureApp, SecureAppProfile,
+        StoreRef,
+    };
+    use std::sync::Arc;
+    let (_emulator, core) = emulator().await;
+    let environment = core.environments().get("Emulator").expect("environment");
+    let (app_id, secret) = sam_app(5);
+    let file = |name: &str| StoreRef::File {
+        directory: None,
+        name: name.into(),
+        key: FileKeyKind::Passphrase,
+    };
+    let profile = SecureAppProfile::new(
+        "litware",
+        &app_id,
+        &tenant_id(5),
+        "Emulator",
+        ProfileCredential::SecretRef { store: file("litware-app-secret") },
+        file("litware-refresh-token"),
+    )
+    .expect("profile");
+    let store = Arc::new(MemoryStore::new());
+    let refresh = "1.AcomplianceRefreshToken-5-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff";
+    store.write("litware-refresh-token", &Secret::new(refresh)).await.unwrap();
+    let http = Arc::new(partnersecurity_core::http::HttpClients::new());
+    let app = Arc::new(SecureApp::new(
+        profile,
+        environment.clone(),
+        http,
+        ClientCredential::Secret(Secret::new(secret)),
+        store.clone(),
+    ));
+    let scope = partnersecurity_core::session::partner_center_scope(&environment, false);
+    let first = app.exchange(std::slice::from_ref(&scope)).await.expect("exchange");
+    core.connect(
+        "Emulator",
+        ConnectRequest::Profile { app, response: first, tenant: tenant_id(5), scope },
+    )
+    .await
+    .expect("connect through the profile");
+
+    // The same findings as over a plain refresh token; the RefreshToken one is the profile's.
+    let findings = assess(&core, Vec::new()).await;
+    assert_eq!(summary(&findings), expected(5));
+    let health = findings.iter().find(|f| f.id == "SecureApplicationModel.RefreshToken").unwrap();
+    for part in [
+        "profile 'litware'",
+        "Last exchange ",
+        "(0 day(s) ago)",
+        "of Entra ID's 90 days left",
+        "Last token's amr [pwd, mfa]",
+        "Health: Healthy",
+    ] {
+        assert!(health.evidence.contains(part), "{part}: {health:#?}");
+    }
+
+    // The stored token is gone (someone removed it): the session still has its access tokens,
+    // but the next renewal would fail, and the check says so.
+    store.delete("litware-refresh-token").await.unwrap();
+    let findings = assess(&core, vec![CheckId::SecureApplicationModel]).await;
+    let health = findings.iter().find(|f| f.id == "SecureApplicationModel.RefreshToken").unwrap();
+    assert_eq!(health.status, Fail, "{health:#?}");
+    assert!(
+        health.evidence.contains("Health: Expired. No refresh token is stored")
+            && health.remediation.contains("Test-PartnerSecureAppProfile -Name litware"),
+        "{health:#?}"
+    );
+}
+
+#[tokio::test]
 async fn licence_errors_are_error_findings_that_name_the_licence() {
     let (_emulator, core) = emulator().await;
     connect_sam(&core, 4).await;

@@ -36,7 +36,9 @@ fn session_token(sources: &Sources) -> Option<Finding> {
             CHECK,
             "TokenShowsMfa",
             account,
-            format!("The session's own token carries amr [{methods}]: the federated identity provider's sign-in reached Entra ID with MFA, so Partner Center sees it."),
+            format!(
+                "The session's own token carries amr [{methods}]: the federated identity provider's sign-in reached Entra ID with MFA, so Partner Center sees it."
+            ),
         )
     } else {
         Finding::new(
@@ -45,7 +47,9 @@ fn session_token(sources: &Sources) -> Option<Finding> {
             Status::Fail,
             Severity::High,
             account,
-            format!("The session's own token carries amr [{methods}]: a federated identity provider signed the user in, but the token does not say MFA happened, so Partner Center refuses its App+User calls (401, MFA required) even when the IdP did MFA."),
+            format!(
+                "The session's own token carries amr [{methods}]: a federated identity provider signed the user in, but the token does not say MFA happened, so Partner Center refuses its App+User calls (401, MFA required) even when the IdP did MFA."
+            ),
             MAKE_VISIBLE,
         )
     })
