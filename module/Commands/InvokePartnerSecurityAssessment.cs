@@ -19,6 +19,7 @@ namespace PartnerSecurity.Commands
     public sealed class InvokePartnerSecurityAssessment : PartnerCmdlet
     {
         private const string Activity = "Partner security assessment";
+        private const int ProgressId = 1;
 
         [Parameter(Position = 0)]
         [ValidateSet("MfaCoverage", "SignInEvidence", "MfaConfiguration", "LegacyAuthentication", "SecureApplicationModel", "AdminAgents", "GdapLeastPrivilege", "FraudNotifications", "SecurityScore", "MfaReadiness", "FederatedMfa")]
@@ -59,15 +60,17 @@ namespace PartnerSecurity.Commands
             }
 
             var counts = new Dictionary<FindingStatus, int>();
-            var progress = new ProgressRecord(1, Activity, "Starting");
             try
             {
                 for (var i = 0; i < started.Checks.Length; i++)
                 {
                     var check = started.Checks[i];
-                    progress.StatusDescription = $"Check {i + 1} of {started.Checks.Length}: {check}";
-                    progress.PercentComplete = i * 100 / started.Checks.Length;
-                    WriteProgress(progress);
+                    // A new record each time: hosts that keep records (a PowerShell instance's
+                    // Streams.Progress, jobs, remoting) hold the object itself, not a copy.
+                    WriteProgress(new ProgressRecord(ProgressId, Activity, $"Check {i + 1} of {started.Checks.Length}: {check}")
+                    {
+                        PercentComplete = i * 100 / started.Checks.Length,
+                    });
                     SecurityFinding[] findings;
                     try
                     {
@@ -93,8 +96,8 @@ namespace PartnerSecurity.Commands
             {
                 // Ctrl+C ends up here too: the assessment and what it read are forgotten.
                 try { NativeClient.Call<bool>((n, id) => n.CloseAssessment(id), started.AssessmentId); } catch (PartnerSecurityException) { }
-                progress.RecordType = ProgressRecordType.Completed;
-                try { WriteProgress(progress); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+                var done = new ProgressRecord(ProgressId, Activity, "Done") { PercentComplete = 100, RecordType = ProgressRecordType.Completed };
+                try { WriteProgress(done); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
             }
             EnforceFailOn(counts);
         }

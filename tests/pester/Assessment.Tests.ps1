@@ -4,8 +4,8 @@
 #   - every permission and licence error becomes an Error finding that says what to grant or
 #     license, never a pass (an app that may only read users; tenants without P1 / P2; an
 #     app-only session on Partner Center's App+User reports);
-#   - -Check with tab completion, the default table view, -OutputPath (HTML + JSON + CSV),
-#     -FailOn for CI, no secret in findings or reports;
+#   - -Check with tab completion, the default table view, progress (one record per check),
+#     -OutputPath (HTML + JSON + CSV), -FailOn for CI, no secret in findings or reports;
 #   - Get-PartnerMfaCoverage, Get-PartnerLegacyAuthSignIn, Get-PartnerGdapRelationship,
 #     Get-PartnerFraudEvent.
 
@@ -283,6 +283,40 @@ Describe 'Invoke-PartnerSecurityAssessment: parameters, view, reports, CI' {
         Connect-Tenant 1
         { Invoke-PartnerSecurityAssessment -FailOn Warn | Out-Null } | Should -Not -Throw
         Connect-Tenant 3
+    }
+
+    It 'reports progress: one record per check, in order, with a rising percentage, then Completed' {
+        # The progress stream has no redirection operator; a PowerShell instance collects it in
+        # Streams.Progress (the session's connection is the process's, so it is shared).
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath)
+                    Import-Module $ModulePath
+                    $ProgressPreference = 'Continue'
+                    Invoke-PartnerSecurityAssessment
+                }).AddArgument((Join-Path (Get-Module PartnerSecurity).ModuleBase 'PartnerSecurity.psd1'))
+            $findings = $ps.Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $records = @($ps.Streams.Progress)
+        } finally {
+            $ps.Dispose()
+        }
+        $findings.Count | Should -BeGreaterThan 0
+        $checks = (Get-Command Invoke-PartnerSecurityAssessment).Parameters.Check.Attributes.ValidValues
+        $records.Count | Should -Be ($checks.Count + 1)
+        ($records.ActivityId | Select-Object -Unique) | Should -Be 1
+        ($records.Activity | Select-Object -Unique) | Should -Be 'Partner security assessment'
+        for ($i = 0; $i -lt $checks.Count; $i++) {
+            $records[$i].RecordType | Should -Be 'Processing'
+            $records[$i].StatusDescription | Should -Be "Check $($i + 1) of $($checks.Count): $($checks[$i])"
+            $records[$i].PercentComplete | Should -Be ([int][math]::Floor($i * 100 / $checks.Count))
+        }
+        $done = $records[-1]
+        $done.RecordType | Should -Be 'Completed'
+        $done.PercentComplete | Should -Be 100
+        # In the order the findings came: every check that wrote a finding had its record first.
+        ($findings.Check | Select-Object -Unique) | Should -Be ($checks | Where-Object { $_ -in $findings.Check })
     }
 
     It 'no token or secret reaches findings, streams or reports' {

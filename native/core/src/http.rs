@@ -14,9 +14,9 @@ use url::Url;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(100);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts for a request that fails transiently (5xx, 429, connection errors).
-const MAX_ATTEMPTS: u32 = 4;
+pub const MAX_ATTEMPTS: u32 = 4;
 /// A `Retry-After` longer than this is not waited for; the caller gets a throttling error.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// `true` for `localhost` and loopback IP addresses.
 pub fn is_loopback(url: &Url) -> bool {

@@ -344,6 +344,15 @@ impl Session {
         }
     }
 
+    /// The Secure Application Model profile the session renews through, when it was connected
+    /// with one (its refresh-token health is part of the assessment).
+    pub fn secure_app(&self) -> Option<Arc<SecureApp>> {
+        match &self.credential {
+            SessionCredential::Profile { app } => Some(app.clone()),
+            _ => None,
+        }
+    }
+
     /// `true` when `tenant` names the session's own tenant (its id, compared case-insensitively).
     pub fn is_own_tenant(&self, tenant: &str) -> bool {
         tenant.trim().eq_ignore_ascii_case(&self.tenant)

@@ -486,6 +486,122 @@ async fn every_check_produces_the_exact_findings_for_five_partner_tenants() {
 }
 
 #[tokio::test]
+async fn a_federated_session_whose_token_shows_fed_without_mfa_fails_check_11_with_the_token_as_evidence() {
+    let (_emulator, core) = emulator().await;
+    // Tenant 3's federated user consented after MFA at its IdP, which sends no MFA claim.
+    let (app, secret) = sam_app(3);
+    core.connect(
+        "Emulator",
+        ConnectRequest::RefreshToken {
+            application_id: app,
+            credential: ClientCredential::Secret(Secret::new(secret)),
+            refresh_token: Secret::new(
+                "1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff",
+            ),
+            tenant: Some(tenant_id(3)),
+        },
+    )
+    .await
+    .expect("connect");
+    let findings = assess(&core, vec![CheckId::SecureApplicationModel, CheckId::FederatedMfa]).await;
+    let user = "fedworker@tailspin-fed.example";
+    let rows = summary(&findings);
+    assert!(rows.contains(&row("SecureApplicationModel.TokenWithoutMfa", Fail, user)), "{rows:#?}");
+    let federated: Vec<_> = rows.iter().filter(|r| r.0.starts_with("FederatedMfa.")).cloned().collect();
+    assert_eq!(
+        federated,
+        vec![
+            row("FederatedMfa.TokenWithoutMfa", Fail, user),
+            row("FederatedMfa.MfaNotVisible", Fail, "tailspin-fed.example"),
+        ]
+    );
+    let token = &findings.iter().find(|f| f.id == "FederatedMfa.TokenWithoutMfa").unwrap();
+    assert!(token.evidence.contains("amr [fed]") && token.remediation.contains("multipleauthn"), "{token:#?}");
+    let domain = &findings.iter().find(|f| f.id == "FederatedMfa.MfaNotVisible").unwrap();
+    assert!(
+        domain.evidence.contains(&format!("{user} (1)"))
+            && domain.evidence.contains("Token issuer of those sign-ins: ADFederationServices (1)"),
+        "{domain:#?}"
+    );
+    // A managed-domain session (tenant 3's admin): the token says nothing about federation.
+    connect_sam(&core, 3).await;
+    let findings = assess(&core, vec![CheckId::FederatedMfa]).await;
+    assert_eq!(summary(&findings), vec![row("FederatedMfa.MfaNotVisible", Fail, "tailspin-fed.example")]);
+}
+
+#[tokio::test]
+async fn on_a_sam_profile_check_5_reports_the_profile_refresh_token_health() {
+    use partnersecurity_core::sam::{
+        FileKeyKind, MemoryStore, ProfileCredential, SecretStore, SecureApp, SecureAppProfile,
+        StoreRef,
+    };
+    use std::sync::Arc;
+    let (_emulator, core) = emulator().await;
+    let environment = core.environments().get("Emulator").expect("environment");
+    let (app_id, secret) = sam_app(5);
+    let file = |name: &str| StoreRef::File {
+        directory: None,
+        name: name.into(),
+        key: FileKeyKind::Passphrase,
+    };
+    let profile = SecureAppProfile::new(
+        "litware",
+        &app_id,
+        &tenant_id(5),
+        "Emulator",
+        ProfileCredential::SecretRef { store: file("litware-app-secret") },
+        file("litware-refresh-token"),
+    )
+    .expect("profile");
+    let store = Arc::new(MemoryStore::new());
+    let refresh = "1.AcomplianceRefreshToken-5-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff";
+    store.write("litware-refresh-token", &Secret::new(refresh)).await.unwrap();
+    let http = Arc::new(partnersecurity_core::http::HttpClients::new());
+    let app = Arc::new(SecureApp::new(
+        profile,
+        environment.clone(),
+        http,
+        ClientCredential::Secret(Secret::new(secret)),
+        store.clone(),
+    ));
+    let scope = partnersecurity_core::session::partner_center_scope(&environment, false);
+    let first = app.exchange(std::slice::from_ref(&scope)).await.expect("exchange");
+    core.connect(
+        "Emulator",
+        ConnectRequest::Profile { app, response: first, tenant: tenant_id(5), scope },
+    )
+    .await
+    .expect("connect through the profile");
+
+    // The same findings as over a plain refresh token; the RefreshToken one is the profile's.
+    let findings = assess(&core, Vec::new()).await;
+    assert_eq!(summary(&findings), expected(5));
+    let health = findings.iter().find(|f| f.id == "SecureApplicationModel.RefreshToken").unwrap();
+    for part in [
+        "profile 'litware'",
+        "Last exchange ",
+        "(0 day(s) ago)",
+        "of Entra ID's 90 days left",
+        "Last token's amr [pwd, mfa]",
+        "Health: Healthy",
+    ] {
+        assert!(health.evidence.contains(part), "{part}: {health:#?}");
+    }
+
+    // The stored token is gone (someone removed it): the session still has its access tokens,
+    // but the next renewal would fail, and the check says so.
+    store.delete("litware-refresh-token").await.unwrap();
+    let findings = assess(&core, vec![CheckId::SecureApplicationModel]).await;
+    let health = findings.iter().find(|f| f.id == "SecureApplicationModel.RefreshToken").unwrap();
+    assert_eq!(health.status, Fail, "{health:#?}");
+    assert!(
+        health.evidence.contains("Health: Expired. No refresh token is stored")
+            && health.remediation.contains("Test-PartnerSecureAppProfile -Name litware"),
+        "{health:#?}"
+    );
+}
+
+#[tokio::test]
 async fn licence_errors_are_error_findings_that_name_the_licence() {
     let (_emulator, core) = emulator().await;
     connect_sam(&core, 4).await;
@@ -679,4 +795,87 @@ async fn transient_faults_change_no_finding_and_endless_ones_are_errors_never_pa
         }
     }
     println!("assessment with faults that never stop: {} Error findings, no pass but the session's own token checks", failing.iter().filter(|f| f.status == Error).count());
+}
+
+
+/// A log entry's arrival time on the emulator clock.
+fn arrival(entry: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    entry["time"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| panic!("no time in {entry}"))
+}
+
+#[tokio::test]
+async fn throttled_directory_reads_wait_as_graph_asks_and_change_no_finding() {
+    let (emulator, core) = emulator().await;
+    let base = emulator.base_url.clone();
+    let control = support::control_client(emulator.certificate_pem.as_deref().expect("TLS"));
+    // Three directory reads per second per (tenant, app): every assessment runs into it.
+    let budget = serde_json::json!({"directoryThrottle": {"requests": 3, "windowSeconds": 1}});
+    support::control(&control, &base, "POST", "graph/settings", budget).await;
+    for t in [3u8, 5] {
+        connect_sam(&core, t).await;
+        injected(&control, &base).await;
+        let findings = assess(&core, Vec::new()).await;
+        assert_eq!(summary(&findings), expected(t), "tenant {t} under throttling");
+
+        let log = support::control(&control, &base, "GET", "requests", serde_json::Value::Null).await;
+        let log = log.as_array().expect("request log");
+        let throttled: Vec<&serde_json::Value> = log.iter().filter(|e| e["status"] == 429).collect();
+        assert!(throttled.len() >= 4, "tenant {t}: too few 429s to prove anything ({})", throttled.len());
+        for e in &throttled {
+            let wait = e["retryAfter"].as_i64().unwrap_or_else(|| panic!("429 without Retry-After: {e}"));
+            // The same read again (every resource is read once per assessment): not before
+            // Graph said, and then admitted or throttled again, never given up.
+            let again = log
+                .iter()
+                .find(|n| n["seq"].as_u64() > e["seq"].as_u64() && n["path"] == e["path"])
+                .unwrap_or_else(|| panic!("tenant {t}: {} was not retried", e["path"]));
+            let waited = arrival(again) - arrival(e);
+            assert!(
+                waited >= chrono::Duration::seconds(wait),
+                "tenant {t}: {} retried after {waited} though Graph asked for {wait} s",
+                e["path"]
+            );
+        }
+        println!("tenant {t}: {} directory reads throttled (429 + Retry-After), each retried after the wait; findings exact", throttled.len());
+    }
+}
+
+#[tokio::test]
+async fn a_throttle_longer_than_the_client_waits_is_an_error_finding_saying_to_run_again() {
+    let (emulator, core) = emulator().await;
+    let base = emulator.base_url.clone();
+    let control = support::control_client(emulator.certificate_pem.as_deref().expect("TLS"));
+    // One read an hour: the first read gets through, every later one is told to wait ~3600 s.
+    let budget = serde_json::json!({"directoryThrottle": {"requests": 1, "windowSeconds": 3600}});
+    support::control(&control, &base, "POST", "graph/settings", budget).await;
+    connect_sam(&core, 5).await;
+    let findings = assess(&core, Vec::new()).await;
+    let graph_checks = [
+        CheckId::MfaCoverage,
+        CheckId::MfaConfiguration,
+        CheckId::LegacyAuthentication,
+        CheckId::AdminAgents,
+        CheckId::GdapLeastPrivilege,
+        CheckId::MfaReadiness,
+        CheckId::FederatedMfa,
+    ];
+    for check in graph_checks {
+        let mine: Vec<&Finding> = findings.iter().filter(|f| f.check == check).collect();
+        assert!(mine.iter().all(|f| f.status != Pass), "{check:?} passed without data: {mine:#?}");
+        let error = mine
+            .iter()
+            .find(|f| f.status == Error)
+            .unwrap_or_else(|| panic!("{check:?} has no Error finding: {mine:#?}"));
+        assert!(
+            error.evidence.contains("HTTP 429")
+                && error.evidence.contains("throttling")
+                && error.evidence.contains("asked to wait"),
+            "{error:#?}"
+        );
+        assert!(error.remediation.contains("run the assessment again later"), "{error:#?}");
+    }
 }

@@ -48,6 +48,13 @@ impl ValidatedToken {
         self.str_claim("oid").unwrap_or_default()
     }
 
+    /// The calling application: `appid` (v1 tokens) or `azp` (v2).
+    pub fn app_id(&self) -> &str {
+        self.str_claim("appid")
+            .or_else(|| self.str_claim("azp"))
+            .unwrap_or_default()
+    }
+
     /// App-only tokens have `idtyp: app` and no `scp` (api-contracts §2.2).
     pub fn is_app_only(&self) -> bool {
         self.str_claim("idtyp") == Some("app") || !self.claims.contains_key("scp")

@@ -93,6 +93,48 @@ pub struct FederatedDomain {
     pub name: String,
     /// `acceptIfMfaDoneByFederatedIdp` | `enforceMfaByFederatedIdp` | `rejectMfaByFederatedIdp`.
     pub federated_idp_mfa_behavior: String,
+    /// Whether the identity provider tells Entra ID that it did MFA (AD FS: the `multipleauthn`
+    /// authnmethodsreferences claim). Without it, MFA done at the IdP is invisible: tokens of the
+    /// domain's users carry `fed` without `mfa` (unless Entra ID does MFA itself,
+    /// `rejectMfaByFederatedIdp`). Default `true`.
+    #[serde(default = "yes")]
+    pub idp_mfa_claim: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl FederatedDomain {
+    /// The `amr` of a sign-in of one of the domain's users (api-contracts §2.3: `fed`, plus
+    /// `mfa` only when Entra ID sees MFA). `mfa`: the sign-in did MFA where policy put it.
+    pub fn amr(&self, mfa: bool) -> Vec<&'static str> {
+        let visible = self.idp_mfa_claim
+            || self
+                .federated_idp_mfa_behavior
+                .eq_ignore_ascii_case("rejectMfaByFederatedIdp");
+        if mfa && visible {
+            vec!["fed", "mfa"]
+        } else {
+            vec!["fed"]
+        }
+    }
+
+    /// Issuer of the IdP's tokens, as `federationConfiguration` reports it.
+    pub fn issuer_uri(&self) -> String {
+        format!("http://{}/adfs/services/trust", self.name)
+    }
+}
+
+/// The federated domain of `tenant` that `user_principal_name` belongs to, if any.
+pub fn federation_of<'t>(tenant: &'t Tenant, user_principal_name: &str) -> Option<&'t FederatedDomain> {
+    let domain = user_principal_name.rsplit_once('@')?.1;
+    tenant
+        .compliance
+        .as_ref()?
+        .federated_domains
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(domain))
 }
 
 /// Methods a user has registered: listed, or one authenticator method when `mfaRegistered`.

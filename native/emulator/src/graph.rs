@@ -76,7 +76,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/{version}/tenantRelationships/delegatedAdminRelationships",
-            get(gdap::list),
+            get(gdap::relationships_list),
         )
         .route(
             "/{version}/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
@@ -164,6 +164,20 @@ impl GraphCall {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, bearer::challenge(st, err));
+        response
+    }
+
+    /// Graph's throttled answer (api-contracts §3.8): 429 `TooManyRequests` with `Retry-After`.
+    fn too_many_requests(&self, st: &AppState, retry_after: u64) -> Response {
+        let mut response = self.error(
+            st,
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests.",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         response
     }
 

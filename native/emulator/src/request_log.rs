@@ -1,8 +1,8 @@
 //! A bounded log of recent client requests, served by `GET /_emulator/requests` so tests can
 //! count calls (e.g. prove a cached token caused no token request).
 //!
-//! Entries hold the method, path, grant type, client id and status only: never a query
-//! string, header or body value, because those can carry secrets.
+//! Entries hold the method, path, grant type, client id, status and `Retry-After` only: never a
+//! query string, other header or body value, because those can carry secrets.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +33,10 @@ pub struct RequestEntry {
     /// The injected fault, if any (`faults`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
+    /// Seconds of the answer's `Retry-After` (a throttled or unavailable service), so tests can
+    /// prove the client waited that long before the next attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// What the token endpoint reports about a request; it travels to the logging middleware as a
@@ -91,6 +95,11 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .extensions()
         .get::<crate::faults::FaultMarker>()
         .map(|m| m.0);
+    let retry_after = response
+        .headers()
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let status = match fault {
         Some(crate::faults::FaultKind::Reset) => 0,
         _ => response.status().as_u16(),
@@ -105,6 +114,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         client_id: summary.client_id,
         status,
         fault: fault.map(crate::faults::FaultKind::name),
+        retry_after,
     });
     response
 }

@@ -29,7 +29,8 @@ pub struct Emulator {
     pub interactive: InteractiveStore,
     /// Certificate credentials (scenario and run time) and used assertion `jti`s.
     pub certificates: CertificateStore,
-    /// Sign-in logs, the reports throttle and page latency (`signins`).
+    /// Sign-in logs and the Graph run-time settings: the reports and directory throttles, page
+    /// latency (`signins`).
     pub signins: crate::signins::SignInService,
     /// Fault injection on the data endpoints.
     pub faults: crate::faults::FaultInjector,

@@ -117,11 +117,14 @@ impl UserTokenSubject<'_> {
             .map_or(self.user.roles.as_slice(), |f| f.roles.as_slice())
     }
 
+    /// `pwd` (+ `mfa`), or for a user of a federated domain of their home tenant `fed` with
+    /// `mfa` only when Entra ID can see the MFA ([`crate::compliance::FederatedDomain::amr`]).
     pub fn amr(&self) -> Value {
-        if self.mfa {
-            json!(["pwd", "mfa"])
-        } else {
-            json!(["pwd"])
+        let home = self.home_tenant();
+        match crate::compliance::federation_of(home, &self.user.user_principal_name) {
+            Some(federation) => json!(federation.amr(self.mfa)),
+            None if self.mfa => json!(["pwd", "mfa"]),
+            None => json!(["pwd"]),
         }
     }
 

@@ -3,7 +3,9 @@
 //! every application's Partner Center calls are MFA-compliant.
 
 use super::{CheckId, Finding, Severity, Sources, Status};
+use crate::sam::health::{HealthStatus, INACTIVITY_LIMIT_DAYS, ProfileHealth};
 use crate::session::AccountType;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 const CHECK: CheckId = CheckId::SecureApplicationModel;
@@ -45,7 +47,10 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             "Redo the SAM consent with a sign-in that performs MFA and replace the stored refresh token.",
         )
     });
-    if !app_only {
+    let profile = sources.graph.context().session.secure_app();
+    if let Some(app) = profile {
+        findings.push(profile_health(&account, &app.health(Utc::now()).await));
+    } else if !app_only {
         findings.push(if context.has_refresh_token {
             Finding::pass(CHECK, "RefreshToken", &account, "The session renews its tokens from a refresh token (rotated on every exchange).")
         } else {
@@ -138,4 +143,65 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
         Err(f) => findings.push(Finding::unavailable(CHECK, &f)),
     }
     findings
+}
+
+/// The session's Secure Application Model profile: its refresh token's health (age since the
+/// last exchange against Entra ID's 90-day inactivity limit, MFA of the last token, whether the
+/// store still holds it), as `Test-PartnerSecureAppProfile` reports it.
+fn profile_health(account: &str, health: &ProfileHealth) -> Finding {
+    let date = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut facts = vec![format!(
+        "The session renews through Secure Application Model profile '{}' (refresh token in the {}).",
+        health.profile, health.refresh_token_store
+    )];
+    if let (Some(last), Some(age)) = (health.last_exchange_on, health.age_days) {
+        facts.push(format!("Last exchange {} ({age} day(s) ago).", date(last)));
+    }
+    if let (Some(expires), Some(left)) = (health.expires_on, health.days_left) {
+        facts.push(format!(
+            "Unused, it expires {} ({left} of Entra ID's {INACTIVITY_LIMIT_DAYS} days left).",
+            date(expires)
+        ));
+    }
+    if let Some(on) = health.consented_on {
+        let by = health
+            .consented_by
+            .as_deref()
+            .map(|b| format!(" by {b}"))
+            .unwrap_or_default();
+        facts.push(format!("Consented {}{by}.", date(on)));
+    }
+    if !health.last_amr.is_empty() {
+        facts.push(format!(
+            "Last token's amr [{}].",
+            health.last_amr.join(", ")
+        ));
+    }
+    facts.push(format!("Health: {:?}. {}", health.status, health.advice));
+    let evidence = facts.join(" ");
+    let remediation = format!(
+        "{} Test-PartnerSecureAppProfile -Name {} shows the profile's health.",
+        health.advice, health.profile
+    );
+    match health.status {
+        HealthStatus::Healthy => Finding::pass(CHECK, "RefreshToken", account, evidence),
+        HealthStatus::Warning => Finding::new(
+            CHECK,
+            "RefreshToken",
+            Status::Warn,
+            Severity::Medium,
+            account,
+            evidence,
+            remediation,
+        ),
+        HealthStatus::Expired => Finding::new(
+            CHECK,
+            "RefreshToken",
+            Status::Fail,
+            Severity::High,
+            account,
+            evidence,
+            remediation,
+        ),
+    }
 }

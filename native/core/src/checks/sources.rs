@@ -312,6 +312,7 @@ impl Sources {
                 "userAgent",
                 "signInEventTypes",
                 "status",
+                "tokenIssuerType",
             ]
             .map(String::from)
             .to_vec(),

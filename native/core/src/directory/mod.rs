@@ -113,6 +113,7 @@ impl Graph {
                 &answer.body,
                 endpoint,
                 self.ctx.session.tenant(),
+                answer.retry_after,
             ));
         }
         Ok(answer.body)
@@ -197,8 +198,15 @@ fn unreadable(url: &Url, endpoint: &Endpoint, e: serde_json::Error) -> Error {
     }
 }
 
-/// A Graph error answer as an error that says what to grant or license.
-pub fn error(status: u16, body: &[u8], endpoint: &Endpoint, tenant: &str) -> Error {
+/// A Graph error answer as an error that says what to grant or license, or, for throttling,
+/// how long Graph asked to wait (`retry_after`).
+pub fn error(
+    status: u16,
+    body: &[u8],
+    endpoint: &Endpoint,
+    tenant: &str,
+    retry_after: Option<std::time::Duration>,
+) -> Error {
     let fault = serde_json::from_slice::<Envelope>(body)
         .ok()
         .and_then(|e| e.error)
@@ -221,6 +229,17 @@ pub fn error(status: u16, body: &[u8], endpoint: &Endpoint, tenant: &str) -> Err
             "The application may not read the {what} of tenant '{tenant}': grant it the Microsoft Graph permission {} (application permission for a service principal, delegated for a user session; an administrator must consent). Graph said: {said}",
             endpoint.permission
         ),
+        _ if status == 429 => match retry_after {
+            Some(wait) if wait > http::MAX_RETRY_AFTER => format!(
+                "Microsoft Graph is throttling reads of tenant '{tenant}' and asked to wait {} s before reading the {what}, longer than the {} s this module waits; run the assessment again later. Graph said: {said}",
+                wait.as_secs(),
+                http::MAX_RETRY_AFTER.as_secs()
+            ),
+            _ => format!(
+                "Microsoft Graph kept throttling reads of the {what} of tenant '{tenant}' through {} attempts, each after the wait it asked for; run the assessment again later. Graph said: {said}",
+                http::MAX_ATTEMPTS
+            ),
+        },
         _ if status == 401 => format!(
             "Microsoft Graph did not accept the access token for tenant '{tenant}'. Reconnect with Connect-PartnerCenter. Graph said: {said}"
         ),

@@ -1,9 +1,14 @@
-//! What the compliance endpoints share: the permission and licence gate, and Graph's
-//! collection paging (`$top`, `@odata.nextLink` with an opaque `$skiptoken` that keeps the other
-//! query options, `$select`).
+//! What the compliance endpoints share: admission ([`admit`]: token, permission, the directory
+//! throttle, licence), Graph's collection paging (`$top`, `@odata.nextLink` with an opaque
+//! `$skiptoken` that keeps the other query options, `$select`), and [`GraphRead`], the request
+//! every compliance handler takes, which does both so a handler only makes its data.
 
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -32,12 +37,26 @@ pub struct Gate {
     pub licence: Licence,
 }
 
-/// Authentication, permission, then licence. Errors are Graph's: 403
-/// `Authentication_MSGraphPermissionMissing` naming the permission, 403
-/// `Authentication_RequestFromNonPremiumTenantOrB2CTenant` without P1, 400
-/// `AadPremiumLicenseRequired` for PIM without P2 (api-contracts §3.6; the PIM body as observed
-/// in maester365/maester#1421).
-pub(super) fn admit<'s>(
+/// `$top` of a collection: the default page and the largest allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub default_top: usize,
+    pub max_top: usize,
+}
+
+/// Directory collections (`/users`, `/groups`…): 100 by default, at most 999 (api-contracts §4).
+pub const DIRECTORY: Paging = Paging {
+    default_top: 100,
+    max_top: 999,
+};
+
+/// Authentication, permission, the directory throttle, then licence. Errors are Graph's: 403
+/// `Authentication_MSGraphPermissionMissing` naming the permission, 429 `TooManyRequests` with
+/// `Retry-After` over the per-(tenant, app) budget `graph.directoryThrottle` (off unless set;
+/// refused requests use no budget), 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+/// without P1, 400 `AadPremiumLicenseRequired` for PIM without P2 (api-contracts §3.6, §3.8; the
+/// PIM body as observed in maester365/maester#1421).
+fn admit<'s>(
     st: &'s AppState,
     call: &GraphCall,
     version: &str,
@@ -62,6 +81,15 @@ pub(super) fn admit<'s>(
             ),
         )));
     }
+    let now = st.clock.now().timestamp_millis();
+    if let Err(retry_after) = st
+        .signins
+        .directory_throttle
+        .admit(&tenant.id, token.app_id(), now)
+    {
+        tracing::info!(tenant = %tenant.id, app = %token.app_id(), retry_after, "directory read throttled");
+        return Err(Box::new(call.too_many_requests(st, retry_after)));
+    }
     let premium = crate::signins::premium_of(&tenant.licenses);
     match (gate.licence, premium) {
         (Licence::P1, Premium::None) => Err(Box::new(call.error(
@@ -80,6 +108,78 @@ pub(super) fn admit<'s>(
     }
 }
 
+/// What a compliance handler gets: the state, the request's headers, its path parameters
+/// (`version` and, under a parent, `id`) and raw query. [`GraphRead::answer`] and
+/// [`GraphRead::list`] do everything but the data.
+pub struct GraphRead {
+    pub st: AppState,
+    pub headers: HeaderMap,
+    pub version: String,
+    /// The `{id}` path parameter (a group, relationship, domain or user), if the route has one.
+    pub id: String,
+    pub query: Option<String>,
+}
+
+impl FromRequestParts<AppState> for GraphRead {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            st: st.clone(),
+            headers: parts.headers.clone(),
+            version: params.remove("version").unwrap_or_default(),
+            id: params.remove("id").unwrap_or_default(),
+            query: parts.uri.query().map(str::to_owned),
+        })
+    }
+}
+
+impl GraphRead {
+    /// Admission ([`admit`]), then `respond` with the caller's tenant.
+    pub(super) fn answer(
+        &self,
+        gate: &Gate,
+        respond: impl FnOnce(&Tenant, &GraphCall) -> Response,
+    ) -> Response {
+        let call = GraphCall::new(&self.headers);
+        match admit(&self.st, &call, &self.version, &self.headers, gate) {
+            Ok((_, tenant)) => respond(tenant, &call),
+            Err(response) => *response,
+        }
+    }
+
+    /// A collection: admission, then the items `build` makes from the caller's tenant (or the
+    /// error response it returns, e.g. for an unknown parent id), paged as `path`.
+    pub(super) fn list(
+        &self,
+        gate: &Gate,
+        paging: Paging,
+        path: &str,
+        build: impl FnOnce(&Tenant, &GraphCall) -> Result<Vec<Value>, Response>,
+    ) -> Response {
+        self.answer(gate, |tenant, call| match build(tenant, call) {
+            Ok(items) => page(
+                &self.st,
+                call,
+                &self.version,
+                path,
+                self.query.as_deref(),
+                items,
+                paging,
+            ),
+            Err(response) => response,
+        })
+    }
+
+    /// The `$select` option, when given.
+    pub fn has_select(&self) -> bool {
+        parse_query(self.query.as_deref()).is_ok_and(|q| q.select.is_some())
+    }
+}
+
 /// The query options a collection understands.
 #[derive(Debug, Default)]
 pub struct Query {
@@ -90,7 +190,7 @@ pub struct Query {
 
 /// Parses `raw`; options other than `$top`, `$skiptoken`, `$select` (and `$count`, accepted and
 /// ignored) are refused as Graph refuses what a resource does not support.
-pub(super) fn parse_query(raw: Option<&str>) -> Result<Query, String> {
+fn parse_query(raw: Option<&str>) -> Result<Query, String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
         .map_err(|_| "The query string is not valid.".to_owned())?;
     let mut q = Query::default();
@@ -111,19 +211,20 @@ pub(super) fn parse_query(raw: Option<&str>) -> Result<Query, String> {
     Ok(q)
 }
 
-/// One page of `items` as a Graph collection at `path` (e.g. `users`), `$top` between 1 and
-/// `max_top` (default `default_top`).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn page(
+/// One page of `items` as a Graph collection at `path` (e.g. `users`), `$top` as `paging` allows.
+fn page(
     st: &AppState,
     call: &GraphCall,
     version: &str,
     path: &str,
     raw_query: Option<&str>,
     items: Vec<Value>,
-    default_top: usize,
-    max_top: usize,
+    paging: Paging,
 ) -> Response {
+    let Paging {
+        default_top,
+        max_top,
+    } = paging;
     let bad = |message: String| call.error(st, StatusCode::BAD_REQUEST, "BadRequest", &message);
     let query = match parse_query(raw_query) {
         Ok(q) => q,

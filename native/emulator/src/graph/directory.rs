@@ -4,13 +4,12 @@
 //! and their federation settings, and beta per-user MFA state. Data comes from the tenant's
 //! users and its `compliance` section ([`crate::compliance`]).
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::GraphCall;
-use super::collection::{self, Gate, Licence, admit};
+use super::collection::{DIRECTORY, Gate, GraphRead, Licence};
 use crate::compliance::{self, ComplianceSpec};
 use crate::scenario::{Tenant, User, UserType};
 use crate::state::AppState;
@@ -203,412 +202,278 @@ fn user_json(tenant: &Tenant, u: &User) -> Value {
     })
 }
 
-fn has_select(query: Option<&str>) -> bool {
-    collection::parse_query(query).is_ok_and(|q| q.select.is_some())
-}
-
-macro_rules! admitted {
-    ($st:expr, $call:expr, $version:expr, $headers:expr, $gate:expr) => {
-        match admit(&$st, &$call, &$version, &$headers, &$gate) {
-            Ok(v) => v,
-            Err(response) => return *response,
-        }
-    };
-}
-
-pub async fn users(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, USERS);
-    let full = has_select(query.as_deref());
-    let items = tenant
-        .users
-        .iter()
-        .map(|u| {
-            let mut item = user_json(tenant, u);
-            if !full && let Some(map) = item.as_object_mut() {
-                map.retain(|k, _| USER_DEFAULT_PROPERTIES.contains(&k.as_str()));
-            }
-            item
-        })
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "users",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn groups(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, GROUPS);
-    let items = spec(tenant)
-        .groups
-        .iter()
-        .map(|g| json!({"id": g.id, "displayName": g.display_name, "securityEnabled": true, "mailEnabled": false, "groupTypes": []}))
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "groups",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn group_members(
-    State(st): State<AppState>,
-    Path((version, group_id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, GROUPS);
-    let spec = spec(tenant);
-    let Some(group) = spec
-        .groups
-        .iter()
-        .find(|g| g.id.eq_ignore_ascii_case(&group_id))
-    else {
-        return not_found(&st, &call, &group_id);
-    };
-    let items = group
-        .members
-        .iter()
-        .filter_map(|m| tenant.user(m))
-        .map(|u| user_json(tenant, u))
-        .collect();
-    let path = format!("groups/{}/members", group.id);
-    collection::page(
-        &st,
-        &call,
-        &version,
-        &path,
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn security_defaults(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, SECURITY_DEFAULTS);
-    call.ok(json!({
-        "@odata.context": format!("{}/graph/{version}/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity", st.base_url),
-        "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
-        "displayName": "Security Defaults",
-        "id": "00000000-0000-0000-0000-000000000005",
-        "isEnabled": spec(tenant).security_defaults
-    }))
-}
-
-pub async fn conditional_access_policies(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, CONDITIONAL_ACCESS);
-    let items = spec(tenant).conditional_access_policies;
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "identity/conditionalAccess/policies",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn registration_details(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, REGISTRATION);
-    let items = tenant
-        .users
-        .iter()
-        .map(|u| {
-            let methods = compliance::methods_of(tenant, &u.id);
-            let mfa = methods.iter().any(|m| m != "email" && m != "securityQuestion");
-            json!({
-                "id": u.id,
-                "userPrincipalName": u.user_principal_name,
-                "userDisplayName": u.display_name,
-                "userType": user_type(u).to_ascii_lowercase(),
-                "isAdmin": !u.roles.is_empty(),
-                "isSsprRegistered": mfa,
-                "isSsprEnabled": false,
-                "isSsprCapable": false,
-                "isMfaRegistered": mfa,
-                "isMfaCapable": mfa,
-                "isPasswordlessCapable": methods.iter().any(|m| m == "fido2" || m == "windowsHelloForBusiness" || m == "microsoftAuthenticatorPasswordless"),
-                "lastUpdatedDateTime": st.scenario.loaded_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "methodsRegistered": methods,
-                "isSystemPreferredAuthenticationMethodEnabled": true,
-                "systemPreferredAuthenticationMethods": if mfa { json!(["push"]) } else { json!([]) },
-                "userPreferredMethodForSecondaryAuthentication": if mfa { "push" } else { "" },
+pub async fn users(read: GraphRead) -> Response {
+    let full = read.has_select();
+    read.list(&USERS, DIRECTORY, "users", |tenant, _| {
+        Ok(tenant
+            .users
+            .iter()
+            .map(|u| {
+                let mut item = user_json(tenant, u);
+                if !full && let Some(map) = item.as_object_mut() {
+                    map.retain(|k, _| USER_DEFAULT_PROPERTIES.contains(&k.as_str()));
+                }
+                item
             })
-        })
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "reports/authenticationMethods/userRegistrationDetails",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
+            .collect())
+    })
 }
 
-pub async fn subscribed_skus(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, SKUS);
-    let units = spec(tenant).license_units;
-    let value: Vec<Value> = tenant
-        .licenses
-        .iter()
-        .map(|part| {
-            let known = SKUS_KNOWN.iter().find(|(p, _, _)| p.eq_ignore_ascii_case(part));
-            let sku_id = sku_id(part);
-            let plans: Vec<Value> = known
-                .map(|k| k.2)
-                .unwrap_or_default()
-                .iter()
-                .map(|(id, name)| json!({"servicePlanId": id, "servicePlanName": name, "provisioningStatus": "Success", "appliesTo": "User"}))
-                .collect();
-            let enabled = units.get(part).copied().unwrap_or(25);
-            json!({
-                "accountName": tenant.display_name,
-                "accountId": tenant.id,
-                "appliesTo": "User",
-                "capabilityStatus": "Enabled",
-                "consumedUnits": tenant.users.len().min(enabled as usize),
-                "id": format!("{}_{sku_id}", tenant.id),
-                "prepaidUnits": {"enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0},
-                "servicePlans": plans,
-                "skuId": sku_id,
-                "skuPartNumber": part,
-                "subscriptionIds": [uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}{part}", tenant.id).as_bytes()).to_string()]
-            })
-        })
-        .collect();
-    call.ok(json!({
-        "@odata.context": format!("{}/graph/{version}/$metadata#subscribedSkus", st.base_url),
-        "value": value
-    }))
+pub async fn groups(read: GraphRead) -> Response {
+    read.list(&GROUPS, DIRECTORY, "groups", |tenant, _| {
+        Ok(spec(tenant)
+            .groups
+            .iter()
+            .map(|g| json!({"id": g.id, "displayName": g.display_name, "securityEnabled": true, "mailEnabled": false, "groupTypes": []}))
+            .collect())
+    })
 }
 
-pub async fn role_assignments(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, ROLES);
-    let items = tenant
-        .users
-        .iter()
-        .flat_map(|u| {
-            u.roles.iter().map(move |role| {
-                json!({
-                    "id": format!("{role}-{}-1", u.id),
-                    "principalId": u.id,
-                    "resourceScope": "/",
-                    "directoryScopeId": "/",
-                    "roleDefinitionId": role,
-                })
-            })
-        })
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "roleManagement/directory/roleAssignments",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
+/// `groups/{id}/members` and `transitiveMembers` (groups in the scenario have no nested groups).
+pub async fn group_members(read: GraphRead) -> Response {
+    let path = format!("groups/{}/members", read.id);
+    read.list(&GROUPS, DIRECTORY, &path, |tenant, call| {
+        let spec = spec(tenant);
+        let Some(group) = spec
+            .groups
+            .iter()
+            .find(|g| g.id.eq_ignore_ascii_case(&read.id))
+        else {
+            return Err(not_found(&read.st, call, &read.id));
+        };
+        Ok(group
+            .members
+            .iter()
+            .filter_map(|m| tenant.user(m))
+            .map(|u| user_json(tenant, u))
+            .collect())
+    })
 }
 
-pub async fn role_eligibility_schedules(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, ELIGIBILITY);
-    let created = st
+pub async fn security_defaults(read: GraphRead) -> Response {
+    let (st, version) = (&read.st, &read.version);
+    read.answer(&SECURITY_DEFAULTS, |tenant, call| {
+        call.ok(json!({
+            "@odata.context": format!("{}/graph/{version}/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity", st.base_url),
+            "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
+            "displayName": "Security Defaults",
+            "id": "00000000-0000-0000-0000-000000000005",
+            "isEnabled": spec(tenant).security_defaults
+        }))
+    })
+}
+
+pub async fn conditional_access_policies(read: GraphRead) -> Response {
+    let path = "identity/conditionalAccess/policies";
+    read.list(&CONDITIONAL_ACCESS, DIRECTORY, path, |tenant, _| {
+        Ok(spec(tenant).conditional_access_policies)
+    })
+}
+
+pub async fn registration_details(read: GraphRead) -> Response {
+    let path = "reports/authenticationMethods/userRegistrationDetails";
+    let updated = read
+        .st
         .scenario
         .loaded_at
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let items = spec(tenant)
-        .role_eligibilities
-        .iter()
-        .map(|e| {
-            json!({
-                "id": format!("{}-{}", e.role_definition_id, e.principal_id),
-                "principalId": e.principal_id,
-                "roleDefinitionId": e.role_definition_id,
-                "directoryScopeId": "/",
-                "memberType": "Direct",
-                "status": "Provisioned",
-                "createdDateTime": created,
-                "scheduleInfo": {"startDateTime": created, "expiration": {"type": "noExpiration", "endDateTime": null, "duration": null}}
-            })
-        })
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "roleManagement/directory/roleEligibilitySchedules",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn domains(
-    State(st): State<AppState>,
-    Path(version): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, DOMAINS);
-    let federated = spec(tenant).federated_domains;
-    let managed = tenant.domains.iter().map(|d| (d.as_str(), "Managed"));
-    let items = managed
-        .chain(federated.iter().map(|f| (f.name.as_str(), "Federated")))
-        .enumerate()
-        .map(|(i, (name, kind))| {
-            json!({
-                "id": name,
-                "authenticationType": kind,
-                "isDefault": i == 0,
-                "isInitial": name.to_ascii_lowercase().ends_with(".onmicrosoft.com"),
-                "isVerified": true,
-                "supportedServices": ["Email", "OfficeCommunicationsOnline"]
-            })
-        })
-        .collect();
-    collection::page(
-        &st,
-        &call,
-        &version,
-        "domains",
-        query.as_deref(),
-        items,
-        100,
-        999,
-    )
-}
-
-pub async fn federation_configuration(
-    State(st): State<AppState>,
-    Path((version, domain)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    let (_, tenant) = admitted!(st, call, version, headers, DOMAINS);
-    let spec = spec(tenant);
-    let federated = spec
-        .federated_domains
-        .iter()
-        .find(|f| f.name.eq_ignore_ascii_case(&domain));
-    let value = match federated {
-        Some(f) => vec![json!({
-            "@odata.type": "#microsoft.graph.internalDomainFederation",
-            "id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, f.name.as_bytes()).to_string(),
-            "displayName": format!("{} federation", f.name),
-            "issuerUri": format!("http://{}/adfs/services/trust", f.name),
-            "preferredAuthenticationProtocol": "wsFed",
-            "federatedIdpMfaBehavior": f.federated_idp_mfa_behavior,
-        })],
-        None if tenant
-            .domains
+    read.list(&REGISTRATION, DIRECTORY, path, |tenant, _| {
+        Ok(tenant
+            .users
             .iter()
-            .any(|d| d.eq_ignore_ascii_case(&domain)) =>
-        {
-            Vec::new()
-        }
-        None => return not_found(&st, &call, &domain),
-    };
-    call.ok(json!({
-        "@odata.context": format!("{}/graph/{version}/$metadata#domains('{domain}')/federationConfiguration", st.base_url),
-        "value": value
-    }))
+            .map(|u| {
+                let methods = compliance::methods_of(tenant, &u.id);
+                let mfa = methods.iter().any(|m| m != "email" && m != "securityQuestion");
+                json!({
+                    "id": u.id,
+                    "userPrincipalName": u.user_principal_name,
+                    "userDisplayName": u.display_name,
+                    "userType": user_type(u).to_ascii_lowercase(),
+                    "isAdmin": !u.roles.is_empty(),
+                    "isSsprRegistered": mfa,
+                    "isSsprEnabled": false,
+                    "isSsprCapable": false,
+                    "isMfaRegistered": mfa,
+                    "isMfaCapable": mfa,
+                    "isPasswordlessCapable": methods.iter().any(|m| m == "fido2" || m == "windowsHelloForBusiness" || m == "microsoftAuthenticatorPasswordless"),
+                    "lastUpdatedDateTime": updated,
+                    "methodsRegistered": methods,
+                    "isSystemPreferredAuthenticationMethodEnabled": true,
+                    "systemPreferredAuthenticationMethods": if mfa { json!(["push"]) } else { json!([]) },
+                    "userPreferredMethodForSecondaryAuthentication": if mfa { "push" } else { "" },
+                })
+            })
+            .collect())
+    })
+}
+
+pub async fn subscribed_skus(read: GraphRead) -> Response {
+    let (st, version) = (&read.st, &read.version);
+    read.answer(&SKUS, |tenant, call| {
+        let units = spec(tenant).license_units;
+        let value: Vec<Value> = tenant
+            .licenses
+            .iter()
+            .map(|part| {
+                let known = SKUS_KNOWN.iter().find(|(p, _, _)| p.eq_ignore_ascii_case(part));
+                let sku_id = sku_id(part);
+                let plans: Vec<Value> = known
+                    .map(|k| k.2)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(id, name)| json!({"servicePlanId": id, "servicePlanName": name, "provisioningStatus": "Success", "appliesTo": "User"}))
+                    .collect();
+                let enabled = units.get(part).copied().unwrap_or(25);
+                json!({
+                    "accountName": tenant.display_name,
+                    "accountId": tenant.id,
+                    "appliesTo": "User",
+                    "capabilityStatus": "Enabled",
+                    "consumedUnits": tenant.users.len().min(enabled as usize),
+                    "id": format!("{}_{sku_id}", tenant.id),
+                    "prepaidUnits": {"enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0},
+                    "servicePlans": plans,
+                    "skuId": sku_id,
+                    "skuPartNumber": part,
+                    "subscriptionIds": [uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}{part}", tenant.id).as_bytes()).to_string()]
+                })
+            })
+            .collect();
+        call.ok(json!({
+            "@odata.context": format!("{}/graph/{version}/$metadata#subscribedSkus", st.base_url),
+            "value": value
+        }))
+    })
+}
+
+pub async fn role_assignments(read: GraphRead) -> Response {
+    let path = "roleManagement/directory/roleAssignments";
+    read.list(&ROLES, DIRECTORY, path, |tenant, _| {
+        Ok(tenant
+            .users
+            .iter()
+            .flat_map(|u| {
+                u.roles.iter().map(move |role| {
+                    json!({
+                        "id": format!("{role}-{}-1", u.id),
+                        "principalId": u.id,
+                        "resourceScope": "/",
+                        "directoryScopeId": "/",
+                        "roleDefinitionId": role,
+                    })
+                })
+            })
+            .collect())
+    })
+}
+
+pub async fn role_eligibility_schedules(read: GraphRead) -> Response {
+    let path = "roleManagement/directory/roleEligibilitySchedules";
+    let created = read
+        .st
+        .scenario
+        .loaded_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    read.list(&ELIGIBILITY, DIRECTORY, path, |tenant, _| {
+        Ok(spec(tenant)
+            .role_eligibilities
+            .iter()
+            .map(|e| {
+                json!({
+                    "id": format!("{}-{}", e.role_definition_id, e.principal_id),
+                    "principalId": e.principal_id,
+                    "roleDefinitionId": e.role_definition_id,
+                    "directoryScopeId": "/",
+                    "memberType": "Direct",
+                    "status": "Provisioned",
+                    "createdDateTime": created,
+                    "scheduleInfo": {"startDateTime": created, "expiration": {"type": "noExpiration", "endDateTime": null, "duration": null}}
+                })
+            })
+            .collect())
+    })
+}
+
+pub async fn domains(read: GraphRead) -> Response {
+    read.list(&DOMAINS, DIRECTORY, "domains", |tenant, _| {
+        let federated = spec(tenant).federated_domains;
+        let managed = tenant.domains.iter().map(|d| (d.as_str(), "Managed"));
+        Ok(managed
+            .chain(federated.iter().map(|f| (f.name.as_str(), "Federated")))
+            .enumerate()
+            .map(|(i, (name, kind))| {
+                json!({
+                    "id": name,
+                    "authenticationType": kind,
+                    "isDefault": i == 0,
+                    "isInitial": name.to_ascii_lowercase().ends_with(".onmicrosoft.com"),
+                    "isVerified": true,
+                    "supportedServices": ["Email", "OfficeCommunicationsOnline"]
+                })
+            })
+            .collect())
+    })
+}
+
+pub async fn federation_configuration(read: GraphRead) -> Response {
+    let (st, version, domain) = (&read.st, &read.version, &read.id);
+    read.answer(&DOMAINS, |tenant, call| {
+        let spec = spec(tenant);
+        let federated = spec
+            .federated_domains
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(domain));
+        let value = match federated {
+            Some(f) => vec![json!({
+                "@odata.type": "#microsoft.graph.internalDomainFederation",
+                "id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, f.name.as_bytes()).to_string(),
+                "displayName": format!("{} federation", f.name),
+                "issuerUri": f.issuer_uri(),
+                "preferredAuthenticationProtocol": "wsFed",
+                "federatedIdpMfaBehavior": f.federated_idp_mfa_behavior,
+            })],
+            None if tenant
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain)) =>
+            {
+                Vec::new()
+            }
+            None => return not_found(st, call, domain),
+        };
+        call.ok(json!({
+            "@odata.context": format!("{}/graph/{version}/$metadata#domains('{domain}')/federationConfiguration", st.base_url),
+            "value": value
+        }))
+    })
 }
 
 /// Beta `GET /users/{id}/authentication/requirements` → `{perUserMfaState}`.
-pub async fn per_user_mfa(
-    State(st): State<AppState>,
-    Path((version, user_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let call = GraphCall::new(&headers);
-    if version != "beta" {
-        return call.error(
-            &st,
+pub async fn per_user_mfa(read: GraphRead) -> Response {
+    let (st, user_id) = (&read.st, &read.id);
+    if read.version != "beta" {
+        return GraphCall::new(&read.headers).error(
+            st,
             StatusCode::BAD_REQUEST,
             "BadRequest",
             "Resource not found for the segment 'requirements'.",
         );
     }
-    let (_, tenant) = admitted!(st, call, version, headers, PER_USER_MFA);
-    let Some(user) = tenant
-        .user(&user_id)
-        .or_else(|| tenant.user_by_upn(&user_id))
-    else {
-        return not_found(&st, &call, &user_id);
-    };
-    let state = compliance::detail(tenant, &user.id)
-        .and_then(|d| d.per_user_mfa_state.clone())
-        .unwrap_or_else(|| "disabled".to_owned());
-    call.ok(json!({
-        "@odata.context": format!("{}/graph/beta/$metadata#users('{}')/authentication/requirements/$entity", st.base_url, user.id),
-        "perUserMfaState": state
-    }))
+    read.answer(&PER_USER_MFA, |tenant, call| {
+        let Some(user) = tenant
+            .user(user_id)
+            .or_else(|| tenant.user_by_upn(user_id))
+        else {
+            return not_found(st, call, user_id);
+        };
+        let state = compliance::detail(tenant, &user.id)
+            .and_then(|d| d.per_user_mfa_state.clone())
+            .unwrap_or_else(|| "disabled".to_owned());
+        call.ok(json!({
+            "@odata.context": format!("{}/graph/beta/$metadata#users('{}')/authentication/requirements/$entity", st.base_url, user.id),
+            "perUserMfaState": state
+        }))
+    })
 }
 
 fn not_found(st: &AppState, call: &GraphCall, id: &str) -> Response {

@@ -9,13 +9,12 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::filter::Filter;
 use super::{GraphCall, authorize};
-use crate::bearer::ValidatedToken;
 use crate::request_log::TokenRequestSummary;
 use crate::signins::catalog::{Cursor, Order, Plan, Premium};
 use crate::signins::props::{self, PropId};
@@ -154,16 +153,6 @@ fn encode(value: &str) -> String {
     out
 }
 
-fn app_id(token: &ValidatedToken) -> String {
-    token
-        .claims
-        .get("appid")
-        .or_else(|| token.claims.get("azp"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Everything a sign-in request shares before it reads data: authentication, permission,
 /// throttle, licence.
 fn admit(
@@ -177,7 +166,7 @@ fn admit(
     if !token.has_any_permission(DELEGATED, APPLICATION) {
         return Err(Box::new(call.forbidden(st)));
     }
-    let app = app_id(&token);
+    let app = token.app_id().to_owned();
     let now = st.clock.now();
     if let Err(retry_after) = st
         .signins
@@ -185,15 +174,7 @@ fn admit(
         .admit(&tenant.id, &app, now.timestamp_millis())
     {
         tracing::info!(tenant = %tenant.id, app = %app, retry_after, "sign-in report throttled");
-        let mut response = call.error(
-            st,
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Too many requests.",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        let response = call.too_many_requests(st, retry_after);
         return Err(Box::new(with_client(response, &app)));
     }
     let premium = st

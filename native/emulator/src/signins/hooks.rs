@@ -4,9 +4,9 @@
 //! - `GET /_emulator/signins/count?tenant=<id|domain>&filter=<odata>&version=<v1.0|beta>`:
 //!   how many records the same query through Graph would return over all its pages (same
 //!   retention window, same v1.0/beta event-type rule; `version` defaults to `beta`);
-//! - `GET|POST /_emulator/graph/settings`: `{signInsThrottle, pageLatencyMs, signInsScanLimit}`;
-//!   a POST changes only the keys it names (`signInsThrottle: null` turns throttling off) and
-//!   forgets past requests;
+//! - `GET|POST /_emulator/graph/settings`: `{signInsThrottle, directoryThrottle, pageLatencyMs,
+//!   signInsScanLimit}`; a POST changes only the keys it names (`signInsThrottle: null` turns
+//!   throttling off) and a throttle it names forgets past requests;
 //! - `GET|POST /_emulator/faults`: the random-fault spec (`null` turns it off); a POST
 //!   restarts the fault sequence.
 
@@ -106,6 +106,7 @@ async fn count(
 fn settings_json(st: &AppState) -> Value {
     json!({
         "signInsThrottle": st.signins.throttle.spec(),
+        "directoryThrottle": st.signins.directory_throttle.spec(),
         "pageLatencyMs": st.signins.latency(),
         "signInsScanLimit": st.signins.scan_limit(),
     })
@@ -122,16 +123,17 @@ async fn set_settings(
     let Ok(Json(body)) = body else {
         return error(
             StatusCode::BAD_REQUEST,
-            "expected a JSON object {signInsThrottle?, pageLatencyMs?, signInsScanLimit?}",
+            "expected a JSON object {signInsThrottle?, directoryThrottle?, pageLatencyMs?, signInsScanLimit?}",
         );
     };
     // Validate everything before changing anything.
     let mut throttle: Option<Option<ThrottleSpec>> = None;
+    let mut directory: Option<Option<ThrottleSpec>> = None;
     let mut latency: Option<Latency> = None;
     let mut scan_limit: Option<u64> = None;
     for (key, value) in body {
         match key.as_str() {
-            "signInsThrottle" | "throttle" => {
+            "signInsThrottle" | "throttle" | "directoryThrottle" => {
                 let spec: Option<ThrottleSpec> = match serde_json::from_value(value) {
                     Ok(s) => s,
                     Err(e) => return error(StatusCode::BAD_REQUEST, format!("{key}: {e}")),
@@ -139,9 +141,13 @@ async fn set_settings(
                 if let Some(s) = &spec
                     && let Err(e) = s.validate()
                 {
-                    return error(StatusCode::BAD_REQUEST, e);
+                    return error(StatusCode::BAD_REQUEST, format!("{key}: {e}"));
                 }
-                throttle = Some(spec);
+                if key == "directoryThrottle" {
+                    directory = Some(spec);
+                } else {
+                    throttle = Some(spec);
+                }
             }
             "pageLatencyMs" => {
                 let l: Latency = match serde_json::from_value(value) {
@@ -172,6 +178,9 @@ async fn set_settings(
     }
     if let Some(t) = throttle {
         st.signins.throttle.set(t);
+    }
+    if let Some(t) = directory {
+        st.signins.directory_throttle.set(t);
     }
     if let Some(l) = latency {
         st.signins.set_latency(l);

@@ -292,6 +292,13 @@ pub fn build(
     }
 
     let mut json = d.to_map(&props::all(ApiVersion::Beta));
+    // A user of a federated domain is signed in by the domain's IdP (api-contracts §3.4).
+    if let Some(federation) = user
+        .and_then(|u| crate::compliance::federation_of(tenant, &u.user_principal_name))
+    {
+        json.insert("tokenIssuerType".into(), "ADFederationServices".into());
+        json.insert("tokenIssuerName".into(), federation.issuer_uri().into());
+    }
     for (key, value) in raw {
         if key == "createdDateTime" {
             continue;

@@ -74,6 +74,11 @@ pub struct GraphSettings {
     /// with a next link (only selective filters over huge tenants get near it).
     #[serde(default = "default_scan_limit")]
     pub sign_ins_scan_limit: u64,
+    /// Budget per (tenant, app) for the directory and policy reads of the compliance endpoints
+    /// (users, groups, policies, roles, domains, GDAP…; [`crate::graph::collection`]); `null`,
+    /// the default, leaves them unthrottled.
+    #[serde(default)]
+    pub directory_throttle: Option<ThrottleSpec>,
 }
 
 impl Default for GraphSettings {
@@ -82,6 +87,7 @@ impl Default for GraphSettings {
             sign_ins_throttle: default_throttle(),
             page_latency_ms: Latency::default(),
             sign_ins_scan_limit: default_scan_limit(),
+            directory_throttle: None,
         }
     }
 }
@@ -211,7 +217,13 @@ fn build_tenant(
 
 /// Start-up checks for everything this module reads from a scenario.
 pub fn validate(scenario: &Scenario) -> Result<(), String> {
-    if let Some(t) = &scenario.graph.sign_ins_throttle {
+    for t in [
+        &scenario.graph.sign_ins_throttle,
+        &scenario.graph.directory_throttle,
+    ]
+    .into_iter()
+    .flatten()
+    {
         t.validate()?;
     }
     scenario.graph.page_latency_ms.validate()?;
@@ -229,6 +241,8 @@ pub fn validate(scenario: &Scenario) -> Result<(), String> {
 pub struct SignInService {
     tenants: Vec<TenantSignIns>,
     pub throttle: Throttle,
+    /// The compliance endpoints' directory-read budget (`graph.directoryThrottle`).
+    pub directory_throttle: Throttle,
     latency: Mutex<Latency>,
     scan_limit: AtomicU64,
 }
@@ -249,6 +263,7 @@ impl SignInService {
         Self {
             tenants,
             throttle: Throttle::new(scenario.graph.sign_ins_throttle),
+            directory_throttle: Throttle::new(scenario.graph.directory_throttle),
             latency: Mutex::new(scenario.graph.page_latency_ms),
             scan_limit: AtomicU64::new(scenario.graph.sign_ins_scan_limit),
         }

@@ -411,3 +411,231 @@ async fn scenario_cross_references_are_checked_at_start_up() {
         "{chain}"
     );
 }
+
+/// Graph's directory throttle (api-contracts §3.8): off by default; with
+/// `graph.directoryThrottle` (scenario or run time) every compliance read of a (tenant, app)
+/// counts against one sliding window, and a read over budget is 429 `TooManyRequests` with
+/// `Retry-After`, which the request log records.
+#[tokio::test]
+async fn a_directory_read_budget_answers_429_with_retry_after_like_graph() {
+    let env = Env::start_with(scenario()).await;
+    let token = app_token(&env, 3, true, GRAPH).await;
+    let (_, settings, _) = env.get("/_emulator/graph/settings", None).await;
+    assert!(
+        settings["directoryThrottle"].is_null(),
+        "off by default: {settings}"
+    );
+    for _ in 0..20 {
+        let (status, _, _) = env.get("/graph/v1.0/users", Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    let (status, settings) = env
+        .post_json(
+            "/_emulator/graph/settings",
+            serde_json::json!({"directoryThrottle": {"requests": 3, "windowSeconds": 60}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["directoryThrottle"]["requests"], 3);
+    assert!(
+        settings["signInsThrottle"].is_object(),
+        "the reports throttle is another setting: {settings}"
+    );
+    let _ = env.http.delete(env.url("/_emulator/requests")).send().await;
+    // Lists, single objects and children all count against the one budget.
+    for path in [
+        "/graph/v1.0/users",
+        "/graph/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+        "/graph/v1.0/groups",
+    ] {
+        let (status, body, _) = env.get(path, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    for path in [
+        "/graph/v1.0/subscribedSkus",
+        "/graph/v1.0/users",
+        "/graph/beta/users/admin@tailspin-csp.onmicrosoft.com/authentication/requirements",
+    ] {
+        let (status, body, headers) = env.get(path, Some(&token)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "TooManyRequests");
+        assert!(headers.contains_key("request-id"), "{path}");
+        let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{path}: Retry-After {wait}");
+    }
+    // A permission error is answered before the budget is looked at.
+    let limited = app_token(&env, 3, false, GRAPH).await;
+    let (status, _, _) = env.get("/graph/v1.0/domains", Some(&limited)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another app and another tenant have budgets of their own.
+    let (status, _, _) = env.get("/graph/v1.0/users", Some(&limited)).await;
+    assert_eq!(status, StatusCode::OK);
+    let other = app_token(&env, 1, true, GRAPH).await;
+    let (status, _, _) = env.get("/graph/v1.0/users", Some(&other)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Refused reads used no budget: once the window has passed, three more get through.
+    env.post_json(
+        "/_emulator/clock/advance",
+        serde_json::json!({"seconds": 60}),
+    )
+    .await;
+    let token = app_token(&env, 3, true, GRAPH).await;
+    for _ in 0..3 {
+        let (status, _, _) = env.get("/graph/v1.0/domains", Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, _) = env.get("/graph/v1.0/domains", Some(&token)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    let (_, log, _) = env.get("/_emulator/requests", None).await;
+    let throttled: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == 429)
+        .collect();
+    assert_eq!(throttled.len(), 4, "{log}");
+    assert!(
+        throttled
+            .iter()
+            .all(|e| e["retryAfter"].as_u64().is_some_and(|s| s >= 1))
+    );
+
+    // Bad settings change nothing; null turns the throttle off.
+    let (status, _) = env
+        .post_json(
+            "/_emulator/graph/settings",
+            serde_json::json!({"directoryThrottle": {"requests": 0, "windowSeconds": 1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, settings) = env
+        .post_json(
+            "/_emulator/graph/settings",
+            serde_json::json!({"directoryThrottle": null}),
+        )
+        .await;
+    assert!(settings["directoryThrottle"].is_null(), "{settings}");
+    let (status, _, _) = env.get("/graph/v1.0/domains", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_directory_budget_can_come_from_the_scenario_and_is_checked_there() {
+    let mut v: Value = serde_json::from_str(&scenario()).unwrap();
+    v["graph"] = serde_json::json!({"directoryThrottle": {"requests": 1, "windowSeconds": 3600}});
+    let env = Env::start_with(v.to_string()).await;
+    let token = app_token(&env, 5, true, GRAPH).await;
+    let (status, _, _) = env.get("/graph/v1.0/groups", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, headers) = env
+        .get(
+            "/graph/v1.0/tenantRelationships/delegatedAdminRelationships",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 3500, "Retry-After {wait}");
+
+    v["graph"] = serde_json::json!({"directoryThrottle": {"requests": 1, "windowSeconds": 0}});
+    let refused = partnersecurity_emulator::server::serve(
+        partnersecurity_emulator::config::EmulatorConfig::new(
+            partnersecurity_emulator::config::ScenarioSource::Json(v.to_string()),
+        ),
+    )
+    .await;
+    assert!(refused.is_err(), "a zero window is refused at start-up");
+}
+
+/// Refresh-token redemption for tenant 3's federated user (MFA done at the IdP).
+async fn fedworker_token(env: &Env, scope: &str) -> String {
+    env.access_token(
+        &tenant(3),
+        "v2",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "5a300000-0000-4000-8000-000000000003"),
+            ("client_secret", "compliance-sam-secret-3-NOT-A-REAL-SECRET"),
+            (
+                "refresh_token",
+                "1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff",
+            ),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
+/// api-contracts §2.3: a federated user's tokens say `fed`, and `mfa` only when Entra ID sees
+/// the MFA; Partner Center then refuses the token; the user's sign-ins name the IdP as issuer.
+#[tokio::test]
+async fn federated_users_get_fed_in_amr_and_mfa_only_when_entra_sees_it() {
+    let amr = |claims: &Value| -> Vec<String> {
+        claims["amr"]
+            .as_array()
+            .expect("amr")
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let env = Env::start_with(scenario()).await;
+    let fed = env.verify(&fedworker_token(&env, GRAPH).await).await;
+    assert_eq!(amr(&fed), ["fed"], "the IdP sends no MFA claim");
+    let admin = env.verify(&user_token(&env, 3, GRAPH).await).await;
+    assert_eq!(amr(&admin), ["pwd", "mfa"], "a managed-domain user");
+    let pc = fedworker_token(&env, PC).await;
+    let (status, _, headers) = env
+        .get("/partnercenter/v1/profiles/organization", Some(&pc))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "Partner Center sees no MFA"
+    );
+    assert!(headers.contains_key("www-authenticate"));
+
+    let graph = app_token(&env, 3, true, GRAPH).await;
+    let (status, page, _) = env
+        .get(
+            "/graph/beta/auditLogs/signIns?$filter=userId%20eq%20'30000007-0000-4000-8000-000000000037'",
+            Some(&graph),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let sign_in = &page["value"][0];
+    assert_eq!(
+        sign_in["tokenIssuerType"], "ADFederationServices",
+        "{sign_in}"
+    );
+    assert_eq!(
+        sign_in["tokenIssuerName"],
+        "http://tailspin-fed.example/adfs/services/trust"
+    );
+    let (_, admin_page, _) = env
+        .get(
+            "/graph/beta/auditLogs/signIns?$filter=userId%20eq%20'30000001-0000-4000-8000-000000000031'",
+            Some(&graph),
+        )
+        .await;
+    assert_eq!(admin_page["value"][0]["tokenIssuerType"], "AzureAD");
+
+    // An IdP that asserts its MFA, or Entra ID doing MFA itself: `mfa` is there.
+    for (claim, behaviour) in [
+        (true, "acceptIfMfaDoneByFederatedIdp"),
+        (false, "rejectMfaByFederatedIdp"),
+    ] {
+        let mut v: Value = serde_json::from_str(&scenario()).unwrap();
+        v["tenants"][2]["compliance"]["federatedDomains"][0] = serde_json::json!({
+            "name": "tailspin-fed.example", "federatedIdpMfaBehavior": behaviour, "idpMfaClaim": claim
+        });
+        let env = Env::start_with(v.to_string()).await;
+        let fed = env.verify(&fedworker_token(&env, GRAPH).await).await;
+        assert_eq!(
+            amr(&fed),
+            ["fed", "mfa"],
+            "{behaviour}, idpMfaClaim {claim}"
+        );
+    }
+}
