@@ -9,7 +9,8 @@
 BeforeDiscovery {
     # Rows: Case, Command, Parameters (a script block returning the splat, run in the test's
     # scope), then either ErrorId + Category + Parameter + Message, or Empty = $true.
-    # Prepare (optional) runs first. Every command runs with -ErrorAction Stop.
+    # Prepare (optional) runs first and Cleanup (optional) after, whatever happened. Every
+    # command runs with -ErrorAction Stop.
     $script:matrix = @(
         # --- Connect-PartnerCenter ---
         @{ Case = 'access token with two parts'; Command = 'Connect-PartnerCenter'; Parameters = { @{ AccessToken = 'abc.def'; Environment = 'Emulator' } }
@@ -124,6 +125,10 @@ BeforeDiscovery {
         @{ Case = 'tenant that climbs out of the URL path'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ Tenant = '../../common' } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'Tenant'; Message = '*neither a tenant id*' }
         # --- Export-PartnerSignInActivity ---
+        @{ Case = 'a nextLink that points at another host'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ StartDate = (Get-Date).AddDays(-6); Interactive = $true; NonInteractive = $true } }
+           Prepare = { Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ nextLinkBase = 'https://evil.example' } | Out-Null }
+           Cleanup = { Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ nextLinkBase = $null } | Out-Null }
+           ErrorId = 'InvalidResponse'; Category = 'InvalidResult'; Parameter = 'nextLink'; Message = '*points at https://evil.example*only sent to the host the request went to*' }
         @{ Case = 'export into a folder that does not exist'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = (Join-Path $TestDrive 'missing/out.jsonl') } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'Path'; Message = '*does not exist*' }
         @{ Case = 'export path that is a folder'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = $TestDrive } }
@@ -207,7 +212,12 @@ Describe 'Bad input gets a clear error naming it, and the session stays usable' 
         $splat = & $Parameters
         $splat.ErrorAction = 'Stop'
         $failure = $null
-        $output = try { @(& $Command @splat) } catch { $failure = $_ }
+        if ($Prepare) { & $Prepare }
+        try {
+            $output = try { @(& $Command @splat) } catch { $failure = $_ }
+        } finally {
+            if ($Cleanup) { & $Cleanup }
+        }
         if ($Empty) {
             $failure | Should -BeNullOrEmpty -Because 'a hostile value stays inside its literal; the query runs'
             $output.Count | Should -Be 0 -Because 'a hostile value must not widen the filter'

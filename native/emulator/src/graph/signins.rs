@@ -283,10 +283,11 @@ pub async fn list(
             state.base_url,
             version.segment()
         );
+        let origin = state.signins.next_link_base().unwrap_or_else(|| state.base_url.clone());
         let next_link = page.next.map(|next| {
             let mut link = format!(
                 "{}/graph/{}/auditLogs/signIns?",
-                state.base_url,
+                origin,
                 version.segment()
             );
             for (name, value) in [

@@ -5,7 +5,7 @@
 //!   how many records the same query through Graph would return over all its pages (same
 //!   retention window, same v1.0/beta event-type rule; `version` defaults to `beta`);
 //! - `GET|POST /_emulator/graph/settings`: `{signInsThrottle, directoryThrottle, pageLatencyMs,
-//!   signInsScanLimit}`; a POST changes only the keys it names (`signInsThrottle: null` turns
+//!   signInsScanLimit, nextLinkBase}`; a POST changes only the keys it names (`signInsThrottle: null` turns
 //!   throttling off) and a throttle it names forgets past requests;
 //! - `GET|POST /_emulator/faults`: the random-fault spec (`null` turns it off); a POST
 //!   restarts the fault sequence.
@@ -109,6 +109,7 @@ fn settings_json(st: &AppState) -> Value {
         "directoryThrottle": st.signins.directory_throttle.spec(),
         "pageLatencyMs": st.signins.latency(),
         "signInsScanLimit": st.signins.scan_limit(),
+        "nextLinkBase": st.signins.next_link_base(),
     })
 }
 
@@ -131,6 +132,7 @@ async fn set_settings(
     let mut directory: Option<Option<ThrottleSpec>> = None;
     let mut latency: Option<Latency> = None;
     let mut scan_limit: Option<u64> = None;
+    let mut next_link_base: Option<Option<String>> = None;
     for (key, value) in body {
         match key.as_str() {
             "signInsThrottle" | "throttle" | "directoryThrottle" => {
@@ -168,6 +170,18 @@ async fn set_settings(
                     );
                 }
             },
+            "nextLinkBase" => match value {
+                Value::Null => next_link_base = Some(None),
+                Value::String(base) if url::Url::parse(&base).is_ok_and(|u| u.has_host()) => {
+                    next_link_base = Some(Some(base.trim_end_matches('/').to_owned()));
+                }
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "nextLinkBase must be an absolute URL (scheme and host) or null",
+                    );
+                }
+            },
             other => {
                 return error(
                     StatusCode::BAD_REQUEST,
@@ -187,6 +201,9 @@ async fn set_settings(
     }
     if let Some(n) = scan_limit {
         st.signins.set_scan_limit(n);
+    }
+    if let Some(base) = next_link_base {
+        st.signins.set_next_link_base(base);
     }
     tracing::info!("graph settings changed");
     Json(settings_json(&st)).into_response()

@@ -79,6 +79,11 @@ pub struct GraphSettings {
     /// the default, leaves them unthrottled.
     #[serde(default)]
     pub directory_throttle: Option<ThrottleSpec>,
+    /// When set (e.g. `https://evil.example`), sign-in pages point their `@odata.nextLink` at
+    /// this origin instead of the emulator's: a misbehaving or compromised server, for the
+    /// clients' token-confinement tests. `null`, the default: the emulator's own address.
+    #[serde(default)]
+    pub next_link_base: Option<String>,
 }
 
 impl Default for GraphSettings {
@@ -88,6 +93,7 @@ impl Default for GraphSettings {
             page_latency_ms: Latency::default(),
             sign_ins_scan_limit: default_scan_limit(),
             directory_throttle: None,
+            next_link_base: None,
         }
     }
 }
@@ -245,6 +251,7 @@ pub struct SignInService {
     pub directory_throttle: Throttle,
     latency: Mutex<Latency>,
     scan_limit: AtomicU64,
+    next_link_base: Mutex<Option<String>>,
 }
 
 impl SignInService {
@@ -266,6 +273,7 @@ impl SignInService {
             directory_throttle: Throttle::new(scenario.graph.directory_throttle),
             latency: Mutex::new(scenario.graph.page_latency_ms),
             scan_limit: AtomicU64::new(scenario.graph.sign_ins_scan_limit),
+            next_link_base: Mutex::new(scenario.graph.next_link_base.clone()),
         }
     }
 
@@ -289,6 +297,15 @@ impl SignInService {
 
     pub fn set_scan_limit(&self, limit: u64) {
         self.scan_limit.store(limit.max(1), Ordering::Relaxed);
+    }
+
+    /// The origin sign-in pages' nextLinks point at, when not the emulator's own.
+    pub fn next_link_base(&self) -> Option<String> {
+        self.next_link_base.lock().clone()
+    }
+
+    pub fn set_next_link_base(&self, base: Option<String>) {
+        *self.next_link_base.lock() = base;
     }
 }
 

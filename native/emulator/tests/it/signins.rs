@@ -561,6 +561,26 @@ async fn paging_follows_next_links_without_gaps_or_duplicates() {
 }
 
 #[tokio::test]
+async fn next_links_can_be_pointed_at_another_origin_for_client_tests() {
+    let env = Env::start_with(unthrottled(|_| {})).await;
+    let token = reporter_token(&env).await;
+    let settings = set_graph_settings(&env, json!({"nextLinkBase": "https://evil.example/"})).await;
+    assert_eq!(settings["nextLinkBase"], "https://evil.example");
+    let (status, body, _) = list(&env, "v1.0", &token, &[("$top", "10")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let next = body["@odata.nextLink"].as_str().expect("nextLink");
+    assert!(next.starts_with("https://evil.example/graph/v1.0/auditLogs/signIns?"), "{next}");
+    // Not a URL: refused, nothing changed.
+    let (status, _) = env.post_json("/_emulator/graph/settings", json!({"nextLinkBase": "evil"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // null: back to the emulator's own address.
+    let settings = set_graph_settings(&env, json!({"nextLinkBase": null})).await;
+    assert!(settings["nextLinkBase"].is_null());
+    let (_, body, _) = list(&env, "v1.0", &token, &[("$top", "10")]).await;
+    assert!(body["@odata.nextLink"].as_str().expect("nextLink").starts_with(&env.url("/graph/v1.0/")), "{body}");
+}
+
+#[tokio::test]
 async fn skiptoken_is_opaque_and_tamper_evident() {
     let env = Env::start_with(unthrottled(|_| {})).await;
     let token = reporter_token(&env).await;
