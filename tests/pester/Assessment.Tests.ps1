@@ -166,6 +166,8 @@ Describe 'Invoke-PartnerSecurityAssessment: the exact findings of five partner t
                     'GdapLeastPrivilege.GroupMemberWithoutMfa | Fail | agent2@litware-csp.onmicrosoft.com via GDAP Helpdesk'
                     'GdapLeastPrivilege.Expired | Warn | Tailspin legacy (Tailspin Toys)'
                     'GdapLeastPrivilege.Relationship | Pass | Woodgrove readers (Woodgrove Bank)'
+                    'GdapLeastPrivilege.DapCustomer | Fail | Tailspin Toys (tailspintoys.onmicrosoft.com)'
+                    'GdapLeastPrivilege.DapCustomer | Fail | Adventure Works (adventureworks.onmicrosoft.com)'
                     'GdapLeastPrivilege.LeftoverDap | Warn | AdminAgents'
                     'FraudNotifications.OpenEvent | Fail | 5e000001-1e33-4007-974e-352cb3f2c801_2edeb5b1-766f-4209-9271-3ddf27755a01 (Contoso Inc)'
                     'FraudNotifications.SlowResponse | Warn | 5e000002-1e33-4007-974e-352cb3f2c802_2edeb5b1-766f-4209-9271-3ddf27755a02 (Fabrikam Ltd)'

@@ -28,12 +28,19 @@ fn sam_app(t: u8) -> (String, String) {
 }
 
 async fn emulator() -> (RunningEmulator, PartnerSecurity) {
+    emulator_with(|_| {}).await
+}
+
+/// The compliance scenario changed by `edit`.
+async fn emulator_with(edit: impl FnOnce(&mut serde_json::Value)) -> (RunningEmulator, PartnerSecurity) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../emulator/scenarios/compliance.json"
     );
-    let scenario = std::fs::read_to_string(path).expect("compliance scenario");
-    let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario)).with_tls(true))
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("compliance scenario")).expect("JSON");
+    edit(&mut scenario);
+    let emulator = serve(EmulatorConfig::new(ScenarioSource::Json(scenario.to_string())).with_tls(true))
         .await
         .expect("emulator starts");
     let core = PartnerSecurity::new();
@@ -432,6 +439,16 @@ fn expected(t: u8) -> Vec<(String, Status, String)> {
                     Pass,
                     "Woodgrove readers (Woodgrove Bank)",
                 ),
+                row(
+                    "GdapLeastPrivilege.DapCustomer",
+                    Fail,
+                    "Tailspin Toys (tailspintoys.onmicrosoft.com)",
+                ),
+                row(
+                    "GdapLeastPrivilege.DapCustomer",
+                    Fail,
+                    "Adventure Works (adventureworks.onmicrosoft.com)",
+                ),
                 row("GdapLeastPrivilege.LeftoverDap", Warn, "AdminAgents"),
                 row(
                     "FraudNotifications.OpenEvent",
@@ -598,6 +615,47 @@ async fn on_a_sam_profile_check_5_reports_the_profile_refresh_token_health() {
         health.evidence.contains("Health: Expired. No refresh token is stored")
             && health.remediation.contains("Test-PartnerSecureAppProfile -Name litware"),
         "{health:#?}"
+    );
+}
+
+#[tokio::test]
+async fn leftover_dap_comes_from_every_page_of_partner_center_customers() {
+    // 1,200 more customers (three pages of 500): DAP still on for one on each page.
+    let (_emulator, core) = emulator_with(|v| {
+        let customers = v["tenants"][4]["compliance"]["customers"].as_array_mut().unwrap();
+        for i in 0..1200u32 {
+            customers.push(serde_json::json!({
+                "tenantId": format!("c0000000-0000-4000-8000-{i:012}"),
+                "companyName": format!("Customer {i:04}"),
+                "allowDelegatedAccess": i == 10 || i == 700 || i == 1150,
+            }));
+        }
+    })
+    .await;
+    connect_sam(&core, 5).await;
+    let findings = assess(&core, vec![CheckId::GdapLeastPrivilege]).await;
+    let dap: Vec<String> = findings
+        .iter()
+        .filter(|f| f.id == "GdapLeastPrivilege.DapCustomer")
+        .map(|f| f.subject.clone())
+        .collect();
+    assert_eq!(
+        dap,
+        [
+            "Tailspin Toys (tailspintoys.onmicrosoft.com)",
+            "Adventure Works (adventureworks.onmicrosoft.com)",
+            "Customer 0010 (customer0010.onmicrosoft.com)",
+            "Customer 0700 (customer0700.onmicrosoft.com)",
+            "Customer 1150 (customer1150.onmicrosoft.com)",
+        ]
+    );
+    let leftover = findings.iter().find(|f| f.id == "GdapLeastPrivilege.LeftoverDap").unwrap();
+    assert!(leftover.evidence.contains("(Partner Center lists 5)"), "{leftover:#?}");
+    let customer = findings.iter().find(|f| f.id == "GdapLeastPrivilege.DapCustomer").unwrap();
+    assert!(
+        customer.evidence.contains("allowDelegatedAccess true")
+            && customer.remediation.contains("AllowDelegatedAccess\": false"),
+        "{customer:#?}"
     );
 }
 
