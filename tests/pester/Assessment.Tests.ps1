@@ -6,6 +6,8 @@
 #     app-only session on Partner Center's App+User reports);
 #   - -Check with tab completion, the default table view, progress (one record per check),
 #     -OutputPath (HTML + JSON + CSV), -FailOn for CI, no secret in findings or reports;
+#   - the session's own token (a federated user's amr [fed] fails FederatedMfa) and its SAM
+#     profile (SecureApplicationModel reports the profile's refresh-token health);
 #   - Get-PartnerMfaCoverage, Get-PartnerLegacyAuthSignIn, Get-PartnerGdapRelationship,
 #     Get-PartnerFraudEvent.
 
@@ -164,6 +166,8 @@ Describe 'Invoke-PartnerSecurityAssessment: the exact findings of five partner t
                     'GdapLeastPrivilege.GroupMemberWithoutMfa | Fail | agent2@litware-csp.onmicrosoft.com via GDAP Helpdesk'
                     'GdapLeastPrivilege.Expired | Warn | Tailspin legacy (Tailspin Toys)'
                     'GdapLeastPrivilege.Relationship | Pass | Woodgrove readers (Woodgrove Bank)'
+                    'GdapLeastPrivilege.DapCustomer | Fail | Tailspin Toys (tailspintoys.onmicrosoft.com)'
+                    'GdapLeastPrivilege.DapCustomer | Fail | Adventure Works (adventureworks.onmicrosoft.com)'
                     'GdapLeastPrivilege.LeftoverDap | Warn | AdminAgents'
                     'FraudNotifications.OpenEvent | Fail | 5e000001-1e33-4007-974e-352cb3f2c801_2edeb5b1-766f-4209-9271-3ddf27755a01 (Contoso Inc)'
                     'FraudNotifications.SlowResponse | Warn | 5e000002-1e33-4007-974e-352cb3f2c802_2edeb5b1-766f-4209-9271-3ddf27755a02 (Fabrikam Ltd)'
@@ -326,6 +330,51 @@ Describe 'Invoke-PartnerSecurityAssessment: parameters, view, reports, CI' {
         $all += (Get-ChildItem -LiteralPath $out | Get-Content -Raw) -join "`n"
         foreach ($secret in Get-EmulatorIssuedSecrets -Emulator $emu) {
             $all.Contains($secret) | Should -BeFalse
+        }
+    }
+}
+
+Describe 'The session''s own token and profile' {
+    It 'a federated user whose token carries amr [fed] without mfa fails FederatedMfa with the token as evidence' {
+        $app = '5a300000-0000-4000-8000-000000000003'
+        $credential = [pscredential]::new($app, (ConvertTo-SecureString 'compliance-sam-secret-3-NOT-A-REAL-SECRET' -AsPlainText -Force))
+        # Partner Center refuses the token (no mfa), so connecting warns about the organization profile.
+        Connect-PartnerCenter -ApplicationId $app -Credential $credential -RefreshToken '1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff' -Tenant (TenantId 3) -Environment Emulator -WarningAction SilentlyContinue | Out-Null
+        try {
+            $findings = Invoke-PartnerSecurityAssessment -Check FederatedMfa
+            Rows $findings | Should -Be @(
+                'FederatedMfa.TokenWithoutMfa | Fail | fedworker@tailspin-fed.example'
+                'FederatedMfa.MfaNotVisible | Fail | tailspin-fed.example'
+            )
+            $findings[0].Evidence | Should -Match 'amr \[fed\]'
+            $findings[1].Evidence | Should -Match 'Token issuer of those sign-ins: ADFederationServices \(1\)'
+        } finally {
+            Connect-Tenant 3
+        }
+    }
+
+    It 'on a Secure Application Model profile, SecureApplicationModel reports the profile''s refresh-token health' {
+        $saved = @{}
+        foreach ($name in 'PARTNERSECURITY_HOME', 'PARTNERSECURITY_PROFILE', 'PARTNERSECURITY_SECRET_PASSPHRASE') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+        $env:PARTNERSECURITY_HOME = Join-Path $TestDrive 'sam-home'
+        $env:PARTNERSECURITY_PROFILE = $null
+        $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator'
+        try {
+            $app = '5a500000-0000-4000-8000-000000000005'
+            $credential = [pscredential]::new($app, (ConvertTo-SecureString 'compliance-sam-secret-5-NOT-A-REAL-SECRET' -AsPlainText -Force))
+            New-PartnerSecureAppProfile -Name litware -Credential $credential -RefreshToken '1.AcomplianceRefreshToken-5-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff' -Tenant (TenantId 5) -Environment Emulator -Default | Out-Null
+            # Connect-PartnerCenter without credentials uses the default profile.
+            Connect-PartnerCenter -Environment Emulator -WarningAction SilentlyContinue | Out-Null
+            $findings = Invoke-PartnerSecurityAssessment -Check SecureApplicationModel
+            $health = $findings | Where-Object Id -EQ 'SecureApplicationModel.RefreshToken'
+            $health.Status | Should -Be 'Pass'
+            $health.Subject | Should -Be 'admin@litware-csp.onmicrosoft.com'
+            $health.Evidence | Should -Match "profile 'litware' \(refresh token in the encrypted file"
+            $health.Evidence | Should -Match 'of Entra ID''s 90 days left'
+            $health.Evidence | Should -Match 'Health: Healthy'
+        } finally {
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            Connect-Tenant 3
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Partner Center's security reports (api-contracts §5.5, §5.6): Azure fraud events, principals
 //! that called Partner Center without MFA, and application MFA adoption. All three are App+User
-//! only; an app-only session gets an error that says so.
+//! only; an app-only session gets an error that says so. And the customer list (§5.7) with each
+//! customer's DAP flag (§5.8), for App-only and App+User sessions alike.
 
 use crate::error::{Error, Result};
 use crate::http;
@@ -80,6 +81,77 @@ pub struct AppMfaAdoption {
     pub application_name: Option<String>,
 }
 
+/// A customer of the partner (`GET /v1/customers`), with its DAP flag.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub company_profile: CompanyProfile,
+    /// DAP: the partner still has delegated admin privileges (api-contracts §5.8); `None` when
+    /// Partner Center did not say.
+    #[serde(default)]
+    pub allow_delegated_access: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyProfile {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub company_name: Option<String>,
+}
+
+impl Customer {
+    /// `Company (domain)`, falling back to the tenant id.
+    pub fn label(&self) -> String {
+        let p = &self.company_profile;
+        let name = p.company_name.clone().filter(|n| !n.is_empty());
+        let tenant = p.tenant_id.clone().unwrap_or_else(|| self.id.clone());
+        match (name, p.domain.clone().filter(|d| !d.is_empty())) {
+            (Some(n), Some(d)) => format!("{n} ({d})"),
+            (Some(n), None) => format!("{n} ({tenant})"),
+            (None, _) => tenant,
+        }
+    }
+}
+
+/// A seek-paged collection: items and, while more follow, `links.next` with the headers to
+/// replay (`MS-ContinuationToken`).
+#[derive(Deserialize)]
+struct SeekPage<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+    #[serde(default)]
+    links: Option<SeekLinks>,
+}
+
+#[derive(Deserialize)]
+struct SeekLinks {
+    #[serde(default)]
+    next: Option<SeekLink>,
+}
+
+#[derive(Deserialize)]
+struct SeekLink {
+    uri: String,
+    #[serde(default)]
+    headers: Vec<LinkHeader>,
+}
+
+#[derive(Deserialize)]
+struct LinkHeader {
+    key: String,
+    value: String,
+}
+
+/// Most pages followed before the customer list counts as endless.
+const MAX_PAGES: usize = 1000;
+
 #[derive(Deserialize)]
 struct Items<T> {
     #[serde(default = "Vec::new")]
@@ -115,14 +187,15 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-async fn get<T: DeserializeOwned>(ctx: &Context, path: &str, what: &str) -> Result<T> {
-    let session = &ctx.session;
-    let environment = session.environment();
-    let app_only = matches!(
-        session.context().account.kind,
+fn is_app_only(ctx: &Context) -> bool {
+    matches!(
+        ctx.session.context().account.kind,
         AccountType::ServicePrincipal | AccountType::Certificate | AccountType::ManagedService
-    );
-    if app_only {
+    )
+}
+
+async fn get<T: DeserializeOwned>(ctx: &Context, path: &str, what: &str) -> Result<T> {
+    if is_app_only(ctx) {
         return Err(Error::Service {
             service: "Partner Center".into(),
             status: 401,
@@ -132,10 +205,24 @@ async fn get<T: DeserializeOwned>(ctx: &Context, path: &str, what: &str) -> Resu
             ),
         });
     }
+    let url = api_url(ctx.session.environment(), path)?;
+    fetch(ctx, &url, false, None, what).await
+}
+
+/// One GET of `url` with the session's Partner Center token (`app_only` picks the scope),
+/// replaying `continuation` as `MS-ContinuationToken`; the answer parsed as `T`.
+async fn fetch<T: DeserializeOwned>(
+    ctx: &Context,
+    url: &url::Url,
+    app_only: bool,
+    continuation: Option<&str>,
+    what: &str,
+) -> Result<T> {
+    let session = &ctx.session;
+    let environment = session.environment();
     let token = session
-        .access_token(&ctx.http, &[partner_center_scope(environment, false)])
+        .access_token(&ctx.http, &[partner_center_scope(environment, app_only)])
         .await?;
-    let url = api_url(environment, path)?;
     http::confine(
         &url,
         &environment.partner_center_endpoint,
@@ -145,20 +232,69 @@ async fn get<T: DeserializeOwned>(ctx: &Context, path: &str, what: &str) -> Resu
         .http
         .client(environment.trusted_certificate_pem.as_deref())?;
     let secret = &token.access_token;
-    let answer = http::get_json(&url, &[secret], || {
-        client
+    let answer = http::get_json(url, &[secret], || {
+        let request = client
             .get(url.clone())
             .bearer_auth(secret.expose())
             .header("Accept", "application/json")
-            .header("MS-Contract-Version", "v1")
+            .header("MS-Contract-Version", "v1");
+        match continuation {
+            Some(c) => request.header("MS-ContinuationToken", c),
+            None => request,
+        }
     })
     .await?;
     if !(200..300).contains(&answer.status) {
         return Err(service_error(answer.status, &answer.body));
     }
     serde_json::from_slice(&answer.body).map_err(|e| Error::InvalidResponse {
-        url: http::endpoint_label(&url),
+        url: http::endpoint_label(url),
         reason: format!("the {what} are not the expected JSON ({e})"),
+    })
+}
+
+/// The partner's customers (`GET /v1/customers`), every page: `links.next` is followed on the
+/// Partner Center endpoint only (relative URIs without `/v1` resolve under it, §5.7), replaying
+/// its `MS-ContinuationToken`.
+pub async fn customers(ctx: &Context) -> Result<Vec<Customer>> {
+    let what = "Partner Center customers";
+    let environment = ctx.session.environment();
+    let app_only = is_app_only(ctx);
+    let mut url = api_url(environment, "v1/customers?size=500")?;
+    let mut continuation: Option<String> = None;
+    let mut customers = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let page: SeekPage<Customer> =
+            fetch(ctx, &url, app_only, continuation.as_deref(), what).await?;
+        customers.extend(page.items);
+        let Some(next) = page.links.and_then(|l| l.next) else {
+            return Ok(customers);
+        };
+        let path = next.uri.trim_start_matches('/');
+        let path = if path.starts_with("v1/") {
+            path.to_owned()
+        } else {
+            format!("v1/{path}")
+        };
+        url = api_url(environment, &path)?;
+        let token = next
+            .headers
+            .into_iter()
+            .find(|h| h.key.eq_ignore_ascii_case("MS-ContinuationToken"))
+            .map(|h| h.value);
+        if token.is_none() || token == continuation {
+            return Err(Error::InvalidResponse {
+                url: http::endpoint_label(&url),
+                reason: format!(
+                    "the {what}' next page has no new MS-ContinuationToken, so paging stopped"
+                ),
+            });
+        }
+        continuation = token;
+    }
+    Err(Error::InvalidResponse {
+        url: http::endpoint_label(&url),
+        reason: format!("the {what} went on for more than {MAX_PAGES} pages, so paging stopped"),
     })
 }
 
@@ -188,6 +324,26 @@ pub async fn application_mfa_adoption(ctx: &Context) -> Result<Vec<AppMfaAdoptio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn customers_read_their_dap_flag_and_name_themselves() {
+        let page: SeekPage<Customer> = serde_json::from_str(
+            r#"{"totalCount": 2, "items": [
+                {"id": "t1", "companyProfile": {"tenantId": "t1", "domain": "a.example", "companyName": "A"}, "allowDelegatedAccess": true},
+                {"id": "t2", "companyProfile": {"tenantId": "t2"}}
+            ], "links": {"next": {"uri": "/customers?size=2&seekOperation=Next", "headers": [{"key": "MS-ContinuationToken", "value": "x"}]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.items[0].allow_delegated_access, Some(true));
+        assert_eq!(page.items[0].label(), "A (a.example)");
+        assert_eq!(
+            page.items[1].allow_delegated_access, None,
+            "not said, not assumed"
+        );
+        assert_eq!(page.items[1].label(), "t2");
+        let next = page.links.unwrap().next.unwrap();
+        assert_eq!(next.headers[0].key, "MS-ContinuationToken");
+    }
 
     #[test]
     fn partner_center_times_without_offset_are_utc() {

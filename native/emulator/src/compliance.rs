@@ -51,6 +51,25 @@ pub struct ComplianceSpec {
     /// `prepaidUnits.enabled` per SKU part number of `licenses` (default 25).
     #[serde(default)]
     pub license_units: BTreeMap<String, u32>,
+    /// Partner Center customers (`GET /v1/customers`) beyond those of the GDAP relationships,
+    /// or those customers with more detail (e.g. DAP still allowed).
+    #[serde(default)]
+    pub customers: Vec<CustomerSpec>,
+}
+
+/// A customer of the partner as Partner Center lists it (api-contracts §5.7).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerSpec {
+    pub tenant_id: String,
+    pub company_name: String,
+    /// Default: the customer tenant's first domain when the scenario has it, else
+    /// `<company name, letters and digits only>.onmicrosoft.com`.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// DAP: the partner still has delegated admin privileges in the customer (§5.8).
+    #[serde(default)]
+    pub allow_delegated_access: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,7 +146,10 @@ impl FederatedDomain {
 }
 
 /// The federated domain of `tenant` that `user_principal_name` belongs to, if any.
-pub fn federation_of<'t>(tenant: &'t Tenant, user_principal_name: &str) -> Option<&'t FederatedDomain> {
+pub fn federation_of<'t>(
+    tenant: &'t Tenant,
+    user_principal_name: &str,
+) -> Option<&'t FederatedDomain> {
     let domain = user_principal_name.rsplit_once('@')?.1;
     tenant
         .compliance
@@ -238,4 +260,62 @@ pub fn validate(tenant: &Tenant) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The partner `tenant`'s customers in Partner Center: its `compliance.customers`, then the
+/// customers of its GDAP relationships (`compliance.gdapRelationships` and
+/// `delegatedAdminRelationships`) not listed there, without DAP. Each once, by tenant id.
+pub fn customers(scenario: &crate::scenario::Scenario, tenant: &Tenant) -> Vec<CustomerSpec> {
+    let mut out: Vec<CustomerSpec> = tenant
+        .compliance
+        .as_ref()
+        .map(|c| c.customers.clone())
+        .unwrap_or_default();
+    let from_compliance = tenant
+        .compliance
+        .iter()
+        .flat_map(|c| c.gdap_relationships.iter())
+        .filter_map(|r| {
+            let customer = r.get("customer")?;
+            Some((
+                customer.get("tenantId")?.as_str()?.to_owned(),
+                customer.get("displayName")?.as_str()?.to_owned(),
+            ))
+        });
+    let from_gdap = tenant.delegated_admin_relationships.iter().map(|r| {
+        (
+            r.customer.tenant_id.clone(),
+            r.customer.display_name.clone(),
+        )
+    });
+    for (tenant_id, company_name) in from_compliance.chain(from_gdap) {
+        if !out
+            .iter()
+            .any(|c| c.tenant_id.eq_ignore_ascii_case(&tenant_id))
+        {
+            out.push(CustomerSpec {
+                tenant_id,
+                company_name,
+                domain: None,
+                allow_delegated_access: false,
+            });
+        }
+    }
+    for c in &mut out {
+        if c.domain.is_none() {
+            let slug: String = c
+                .company_name
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            c.domain = Some(
+                scenario
+                    .tenant(&c.tenant_id)
+                    .map(|t| t.default_domain().to_owned())
+                    .unwrap_or_else(|| format!("{slug}.onmicrosoft.com")),
+            );
+        }
+    }
+    out
 }

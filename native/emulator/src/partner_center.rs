@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/profiles/organization", get(organization_profile))
         .route("/v1/fraudEvents", get(compliance::fraud_events))
+        .route("/v1/customers", get(compliance::customers))
         .route(
             "/v1/nonMfaCompliantPartnerPrincipals",
             get(compliance::non_mfa_compliant_principals),

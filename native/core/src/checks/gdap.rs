@@ -1,6 +1,7 @@
 //! Check 7: GDAP least privilege — relationships granting Global Administrator, expired or
 //! ending soon without auto-extend, access assignments whose groups hold users without MFA, and
-//! a DAP-era AdminAgents group still in use.
+//! leftover DAP: customers Partner Center lists with delegated admin access still allowed
+//! (`allowDelegatedAccess`, api-contracts §5.8), and a DAP-era AdminAgents group still in use.
 
 use super::admin_agents::ADMIN_AGENTS;
 use super::coverage::AccountKind;
@@ -150,6 +151,31 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             ));
         }
     }
+    // Leftover DAP, customer by customer.
+    let dap_customers = match sources.customers().await {
+        Ok(customers) => {
+            let dap: Vec<_> = customers
+                .iter()
+                .filter(|c| c.allow_delegated_access == Some(true))
+                .collect();
+            for c in &dap {
+                findings.push(Finding::new(
+                    CHECK,
+                    "DapCustomer",
+                    Status::Fail,
+                    Severity::High,
+                    c.label(),
+                    format!("Partner Center lists customer {} (tenant {}) with allowDelegatedAccess true: DAP still gives the partner's AdminAgents Global Administrator there, beside any GDAP relationship.", c.label(), c.company_profile.tenant_id.as_deref().unwrap_or(&c.id)),
+                    "Make sure a least-privilege GDAP relationship covers the work for this customer, then remove DAP (Partner Center: PATCH /v1/customers/{customer tenant id} with {\"AllowDelegatedAccess\": false}).",
+                ));
+            }
+            Some(dap.len())
+        }
+        Err(f) => {
+            findings.push(Finding::unavailable(CHECK, &f));
+            None
+        }
+    };
     if let Some(groups) = &groups
         && let Some(g) = groups.iter().find(|g| {
             g.display_name
@@ -165,7 +191,15 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             Status::Warn,
             Severity::Medium,
             ADMIN_AGENTS,
-            format!("The DAP-era AdminAgents group still has {} member(s); under DAP it holds Global Administrator in every customer that kept delegated admin privileges.", members.len()),
+            format!(
+                "The DAP-era AdminAgents group still has {} member(s); under DAP it holds Global Administrator in every customer that kept delegated admin privileges{}.",
+                members.len(),
+                match dap_customers {
+                    Some(0) => " (Partner Center lists none now)".to_owned(),
+                    Some(n) => format!(" (Partner Center lists {n})"),
+                    None => String::new(),
+                }
+            ),
             "Move every customer to GDAP, remove DAP (allowDelegatedAccess false), then empty the AdminAgents group.",
         ));
     }

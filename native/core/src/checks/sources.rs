@@ -8,7 +8,7 @@ use crate::directory::{
     GdapRelationship, Graph, LicenceTier, RegistrationDetail, RoleAssignment, SubscribedSku, User,
 };
 use crate::error::Error;
-use crate::partner_reports::{self, AppMfaAdoption, FraudEvent, NonMfaPrincipal};
+use crate::partner_reports::{self, AppMfaAdoption, Customer, FraudEvent, NonMfaPrincipal};
 use crate::session::ContextInfo;
 use crate::signins::fetch::{self, Event};
 use crate::signins::page::fields;
@@ -108,6 +108,7 @@ pub struct Sources {
     fraud: Lazy<Vec<FraudEvent>>,
     non_mfa: Lazy<Vec<NonMfaPrincipal>>,
     adoption: Lazy<Vec<AppMfaAdoption>>,
+    customers: Lazy<Vec<Customer>>,
 }
 
 impl Sources {
@@ -132,6 +133,7 @@ impl Sources {
             fraud: Lazy::default(),
             non_mfa: Lazy::default(),
             adoption: Lazy::default(),
+            customers: Lazy::default(),
         }
     }
 
@@ -413,6 +415,17 @@ impl Sources {
                 partner_reports::application_mfa_adoption(self.graph.context())
                     .await
                     .map_err(failed_partner("application MFA adoption"))
+            })
+            .await
+    }
+
+    /// The partner's customers in Partner Center, with their DAP flag.
+    pub async fn customers(&self) -> Fetched<Vec<Customer>> {
+        self.customers
+            .get(|| async {
+                partner_reports::customers(self.graph.context())
+                    .await
+                    .map_err(failed_partner("Partner Center customers"))
             })
             .await
     }

@@ -14,13 +14,19 @@ use serde_json::Value;
 pub const TENANT: &str = "7c4e1b2a-5d3f-4a6b-9c8d-1e2f3a4b5c6d";
 pub const REPORTER: &str = "9f1e2d3c-4b5a-4c6d-8e7f-1a2b3c4d5e6f";
 pub const REPORTER_SECRET: &str = "signins-secret-reporter-0001-NOT-A-REAL-SECRET";
-pub const REFRESH_TOKEN: &str = "1.AsigninsRefreshToken-reporter-admin-0001-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffff";
+pub const REFRESH_TOKEN: &str =
+    "1.AsigninsRefreshToken-reporter-admin-0001-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffff";
 pub const ADMIN_UPN: &str = "admin@contoso-signins.onmicrosoft.com";
 
 /// `scenarios/signins.json` with the reports throttle off (tests that want it set it).
 pub fn signins_scenario() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../emulator/scenarios/signins.json");
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("signins scenario")).expect("JSON");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../emulator/scenarios/signins.json"
+    );
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("signins scenario"))
+            .expect("JSON");
     v["graph"]["signInsThrottle"] = Value::Null;
     v
 }
@@ -50,18 +56,29 @@ pub fn sam() -> ConnectRequest {
 /// A core with the emulator registered as "Emulator" and the reporter connected.
 pub async fn connected(base: &str, pem: &str) -> PartnerSecurity {
     let core = PartnerSecurity::new();
-    core.environments().add(environment("Emulator", base, Some(pem.to_owned()))).expect("environment");
+    core.environments()
+        .add(environment("Emulator", base, Some(pem.to_owned())))
+        .expect("environment");
     core.connect("Emulator", sam()).await.expect("connect");
     core
 }
 
 /// A client for `/_emulator/...` that trusts the emulator's certificate only.
 pub fn control_client(pem: &str) -> reqwest::Client {
-    reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem")]).build().expect("control client")
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem")])
+        .build()
+        .expect("control client")
 }
 
 /// `METHOD /_emulator/<path>` (GET, POST with `body`, DELETE); the answer's JSON.
-pub async fn control(client: &reqwest::Client, base: &str, method: &str, path: &str, body: Value) -> Value {
+pub async fn control(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> Value {
     let url = format!("{base}/_emulator/{path}");
     let request = match method {
         "POST" => client.post(url).json(&body),
@@ -69,6 +86,10 @@ pub async fn control(client: &reqwest::Client, base: &str, method: &str, path: &
         _ => client.get(url),
     };
     let response = request.send().await.expect("control call");
-    assert!(response.status().is_success(), "control {path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "control {path}: {}",
+        response.status()
+    );
     response.json().await.unwrap_or(Value::Null)
 }

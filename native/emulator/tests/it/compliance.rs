@@ -639,3 +639,77 @@ async fn federated_users_get_fed_in_amr_and_mfa_only_when_entra_sees_it() {
         );
     }
 }
+
+/// api-contracts §5.7/§5.8: `GET /v1/customers` with seek paging (`links.next` and its
+/// `MS-ContinuationToken` header) and each customer's DAP flag `allowDelegatedAccess`; App-only
+/// and App+User tokens are both accepted.
+#[tokio::test]
+async fn partner_center_lists_customers_with_their_dap_flag_in_seek_pages() {
+    let env = Env::start_with(scenario()).await;
+    let token = user_token(&env, 5, PC).await;
+    let mut url = env.url("/partnercenter/v1/customers?size=2");
+    let mut continuation: Option<String> = None;
+    let mut seen: Vec<(String, String, bool)> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let mut request = env.http.get(&url).bearer_auth(&token);
+        if let Some(c) = &continuation {
+            request = request.header("MS-ContinuationToken", c);
+        }
+        let (status, page, _) = split(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["attributes"]["objectType"], "Collection");
+        pages += 1;
+        for c in page["items"].as_array().unwrap() {
+            assert_eq!(c["id"], c["companyProfile"]["tenantId"]);
+            assert_eq!(c["attributes"]["objectType"], "Customer");
+            seen.push((
+                c["companyProfile"]["companyName"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                c["companyProfile"]["domain"].as_str().unwrap().to_owned(),
+                c["allowDelegatedAccess"].as_bool().unwrap(),
+            ));
+        }
+        let Some(next) = page["links"].get("next") else {
+            assert!(page.get("continuationToken").is_none());
+            break;
+        };
+        assert_eq!(next["uri"], "/v1/customers?size=2&seekOperation=Next");
+        assert_eq!(next["headers"][0]["key"], "MS-ContinuationToken");
+        assert_eq!(next["headers"][0]["value"], page["continuationToken"]);
+        continuation = next["headers"][0]["value"].as_str().map(str::to_owned);
+        url = env.url(&format!("/partnercenter{}", next["uri"].as_str().unwrap()));
+    }
+    assert_eq!(pages, 3, "6 customers in pages of 2");
+    let dap: Vec<&str> = seen.iter().filter(|c| c.2).map(|c| c.0.as_str()).collect();
+    assert_eq!(dap, ["Tailspin Toys", "Adventure Works"], "{seen:?}");
+    assert_eq!(
+        seen.len(),
+        6,
+        "the listed two, then the other GDAP customers once each"
+    );
+    assert!(seen.contains(&(
+        "Fabrikam Ltd".into(),
+        "fabrikamltd.onmicrosoft.com".into(),
+        false
+    )));
+
+    // App-only works too; tenant 1's one GDAP customer has no DAP.
+    let app = app_token(&env, 1, true, PC).await;
+    let (status, page, _) = env.get("/partnercenter/v1/customers", Some(&app)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["totalCount"], 1);
+    assert_eq!(page["items"][0]["allowDelegatedAccess"], false);
+
+    for bad in [
+        "/partnercenter/v1/customers?size=0",
+        "/partnercenter/v1/customers?size=501",
+        "/partnercenter/v1/customers?seekOperation=Next",
+        "/partnercenter/v1/customers?seekOperation=Previous",
+    ] {
+        let (status, body, _) = env.get(bad, Some(&token)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}
