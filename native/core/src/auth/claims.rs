@@ -15,6 +15,11 @@ use serde_json::Value;
 /// same assurance for advanced credential provisioning).
 const MFA_METHODS: &[&str] = &["mfa", "ngcmfa"];
 
+/// `true` when `amr` values prove a second factor (`mfa`, or `ngcmfa`); `fed` alone does not.
+pub fn amr_has_mfa(amr: &[String]) -> bool {
+    amr.iter().any(|m| MFA_METHODS.contains(&m.as_str()))
+}
+
 /// The claims PartnerSecurity reads, from an access token or an ID token.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -103,7 +108,7 @@ impl Claims {
 
     /// `true` when `amr` proves a second factor.
     pub fn has_mfa(&self) -> bool {
-        self.authentication_methods.iter().any(|m| MFA_METHODS.contains(&m.as_str()))
+        amr_has_mfa(&self.authentication_methods)
     }
 
     /// `true` for app-only tokens (client credentials).
@@ -123,6 +128,15 @@ mod tests {
     fn jwt(payload: &Value) -> String {
         let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
         format!("{}.{}.sig", enc(&serde_json::json!({"alg":"RS256","typ":"JWT"})), enc(payload))
+    }
+
+    #[test]
+    fn mfa_is_mfa_or_ngcmfa_never_fed_alone() {
+        let amr = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(amr_has_mfa(&amr(&["fed", "mfa"])));
+        assert!(amr_has_mfa(&amr(&["ngcmfa"])));
+        assert!(!amr_has_mfa(&amr(&["fed"])));
+        assert!(!amr_has_mfa(&amr(&["pwd", "wiaormfa"])));
     }
 
     #[test]

@@ -7,16 +7,12 @@
 
 use super::sign_in_evidence::{is_single_factor, text};
 use super::{CheckId, Finding, Severity, Sources, Status};
+use crate::auth::claims::amr_has_mfa;
 use std::collections::BTreeMap;
 
 const CHECK: CheckId = CheckId::FederatedMfa;
 
 const MAKE_VISIBLE: &str = "Make the identity provider send the MFA claim (AD FS: the multipleauthn authnmethodsreferences claim; other IdPs: their MFA assertion), or set federatedIdpMfaBehavior to enforceMfaByFederatedIdp / rejectMfaByFederatedIdp so MFA is visible to Entra ID and Partner Center.";
-
-/// `amr` values that say MFA happened (as check 5 reads them).
-fn shows_mfa(amr: &[String]) -> bool {
-    amr.iter().any(|m| m == "mfa" || m == "ngcmfa")
-}
 
 /// The session's own token, when a federated IdP signed its user in (`fed` in `amr`).
 fn session_token(sources: &Sources) -> Option<Finding> {
@@ -31,7 +27,7 @@ fn session_token(sources: &Sources) -> Option<Finding> {
         .clone()
         .unwrap_or_else(|| sources.tenant());
     let methods = amr.join(", ");
-    Some(if shows_mfa(amr) {
+    Some(if amr_has_mfa(amr) {
         Finding::pass(
             CHECK,
             "TokenShowsMfa",
@@ -131,18 +127,4 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
         findings.push(Finding::unavailable(CHECK, f));
     }
     findings
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shows_mfa;
-
-    #[test]
-    fn mfa_is_mfa_or_ngcmfa_never_fed_alone() {
-        let amr = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert!(shows_mfa(&amr(&["fed", "mfa"])));
-        assert!(shows_mfa(&amr(&["ngcmfa"])));
-        assert!(!shows_mfa(&amr(&["fed"])));
-        assert!(!shows_mfa(&amr(&["pwd", "wiaormfa"])));
-    }
 }

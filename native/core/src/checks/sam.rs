@@ -3,6 +3,7 @@
 //! every application's Partner Center calls are MFA-compliant.
 
 use super::{CheckId, Finding, Severity, Sources, Status};
+use crate::auth::claims::amr_has_mfa;
 use crate::sam::health::{HealthStatus, INACTIVITY_LIMIT_DAYS, ProfileHealth};
 use crate::session::AccountType;
 use chrono::{DateTime, Utc};
@@ -34,7 +35,7 @@ pub async fn run(sources: &Sources) -> Vec<Finding> {
             "The session is an application (app-only) sign-in: Partner Center's App+User APIs (fraud events, MFA reports, most customer operations) need a Secure Application Model token from an MFA sign-in.",
             "Consent the SAM application once with an MFA sign-in (New-PartnerAccessToken -UseAuthorizationCode), keep its refresh token in a secret store, and connect with -RefreshToken.",
         )
-    } else if context.authentication_methods.iter().any(|m| m == "mfa" || m == "ngcmfa") {
+    } else if amr_has_mfa(&context.authentication_methods) {
         Finding::pass(CHECK, "TokenHasMfa", &account, format!("The session's token carries amr [{amr}]: Partner Center accepts it."))
     } else {
         Finding::new(

@@ -12,6 +12,7 @@
 //!   could not be read;
 //! - **Healthy** otherwise.
 
+use crate::auth::claims::amr_has_mfa as has_mfa;
 use crate::sam::profile::SecureAppProfile;
 use crate::sam::store::SecretStore;
 use chrono::{DateTime, Duration, Utc};
@@ -52,10 +53,6 @@ pub struct ProfileHealth {
     pub consented_by: Option<String>,
     /// One sentence: what the status means and what to do.
     pub advice: String,
-}
-
-fn has_mfa(amr: &[String]) -> bool {
-    amr.iter().any(|m| m == "mfa" || m == "ngcmfa")
 }
 
 /// Health from the profile alone, at `now`. `token_stored` is what a store check found
