@@ -330,6 +330,11 @@ struct Tenant {
 }
 
 impl Tenant {
+    /// A page of window `window` as the run hands it out.
+    fn page_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, position: Position) -> Event {
+        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position })
+    }
+
     async fn token(&self) -> Result<TokenResponse> {
         match &self.tenant {
             None => self.session.access_token(&self.http, &self.scopes).await,
@@ -488,10 +493,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     {
         windows = first_page_then_split(&tenant, query, index, only.range, order, out).await?;
     }
-    let send = |page: WindowPage| {
-        let event = PageEvent { tenant_index: index, tenant: label.to_owned(), tenant_id: tenant.tenant_id.clone(), window: page.window, records: page.records, position: page.position };
-        out.send(Event::Page(event))
-    };
+    let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position));
     let concurrency = query.options.concurrency.max(1) as usize;
     let buffer = query.options.buffer_pages.max(1) as usize;
     // The launcher runs beside the merger; dropping `background` (the merger failed, or this
@@ -555,11 +557,8 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     let started = Instant::now();
     let (records, next) = tenant.fetch(&url, filter.as_deref()).await?;
     let latency = started.elapsed();
-    let page_event = |records: Vec<Record>, position: Position| {
-        Event::Page(PageEvent { tenant_index: index, tenant: tenant.label.clone(), tenant_id: tenant.tenant_id.clone(), window: 0, records, position })
-    };
     let Some(next) = next else {
-        out.send(page_event(records, Position::Done)).await.map_err(|_| Error::Cancelled)?;
+        out.send(tenant.page_event(index, 0, records, Position::Done)).await.map_err(|_| Error::Cancelled)?;
         return Ok(Vec::new());
     };
     let ranges = match records.last().and_then(page::created) {
@@ -571,7 +570,7 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     // first window again from its start, and nothing is lost.
     out.send(Event::Planned { tenant_index: index, windows: windows.clone() }).await.map_err(|_| Error::Cancelled)?;
     let position = Position::After { next: next.clone() };
-    out.send(page_event(records, position.clone())).await.map_err(|_| Error::Cancelled)?;
+    out.send(tenant.page_event(index, 0, records, position.clone())).await.map_err(|_| Error::Cancelled)?;
     // The page's records stand; a link to another host ends the tenant with an error.
     page::follow(&next, &url)?;
     windows[0].position = position;
