@@ -269,7 +269,7 @@ fn date(y: i32, m: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
 
 fn cases() -> Vec<Case> {
     let now = chrono::Utc::now();
-    vec![
+    let mut cases = vec![
         // --- access tokens (JWTs) handed in by the caller ---
         case("JWT with two parts", invalid(&["'AccessToken'", "JSON Web Token"]), |fx| async move { fx.new_token(access_token("abc.def".into())).await }),
         case("JWT whose payload is not base64", invalid(&["'AccessToken'"]), |fx| async move { fx.new_token(access_token("eyJhbGciOiJub25lIn0.%%%.sig".into())).await }),
@@ -495,7 +495,21 @@ fn cases() -> Vec<Case> {
                 Ok(0)
             }
         }),
-    ]
+    ];
+    // A disk that is full: /dev/full answers every write with ENOSPC. (A disk that fills part-way
+    // through an export, and the resume after it: tests/export_disk_full.rs.)
+    #[cfg(target_os = "linux")]
+    cases.push(case("export onto a full disk (a link to /dev/full)", error(ErrorKind::Storage, "StorageError", &["full.csv'", "No space left on device", "free space"]), |fx| {
+        let path = fx.path("full.csv");
+        async move {
+            std::os::unix::fs::symlink("/dev/full", &path).expect("link");
+            let outcome = fx.export(ExportRequest { format: ExportFormat::Csv, force: true, ..export_request(path.clone(), false) }).await;
+            assert!(std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()), "a file the export did not create stays");
+            assert!(!checkpoint_path(&path).exists(), "no checkpoint for an export that never started");
+            outcome
+        }
+    }));
+    cases
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

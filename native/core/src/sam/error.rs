@@ -32,7 +32,7 @@ pub enum SamError {
     )]
     FileKeyMissing { path: PathBuf, store: String },
 
-    #[error("Could not {action} '{path}': {reason}.")]
+    #[error("Could not {action} '{path}': {reason}. Check the folder's permissions and free space, then try again.")]
     Io { action: &'static str, path: PathBuf, reason: String, io_kind: std::io::ErrorKind },
 
     #[error("{message}")]
@@ -66,7 +66,7 @@ pub enum SamError {
     #[error(
         "The token exchange succeeded, but the new refresh token could not be saved to {store}: {reason} Nothing is lost: the previous refresh token is still in the store and still valid at Entra ID. Fix the store and run the exchange again."
     )]
-    RotationNotSaved { store: String, reason: String },
+    RotationNotSaved { store: String, reason: String, kind: ErrorKind },
 
     #[error(
         "Another process has held the lock '{lock}' of the {store} for more than {seconds} seconds (a token rotation waiting on a slow network?). Try again later; the lock is released as soon as that process finishes or ends."
@@ -93,12 +93,14 @@ impl SamError {
             SamError::Io { io_kind, .. } => match io_kind {
                 std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
                 std::io::ErrorKind::NotFound => ErrorKind::NotFound,
-                _ => ErrorKind::Internal,
+                // A full disk, a read-only file system, an I/O error: the machine's, not a bug.
+                _ => ErrorKind::Storage,
             },
             SamError::CredentialStore { .. } => ErrorKind::InvalidInput,
             SamError::KeyVaultForbidden { .. } => ErrorKind::PermissionDenied,
             SamError::ProfileNotFound { .. } => ErrorKind::NotFound,
-            SamError::RotationNotSaved { .. } => ErrorKind::Internal,
+            // What kept the store from taking the token (a full disk, a vault's permissions).
+            SamError::RotationNotSaved { kind, .. } => *kind,
             SamError::LockTimeout { .. } => ErrorKind::Throttled,
         }
     }

@@ -133,7 +133,7 @@ impl SecureApp {
         };
         let response = token::request_token(&self.http, &self.environment, &request).await?;
         if let Some(newest) = &response.refresh_token {
-            self.store.write(&name, newest).await.map_err(|e| SamError::RotationNotSaved { store: self.store.describe(), reason: e.to_string() })?;
+            self.store.write(&name, newest).await.map_err(|e| SamError::RotationNotSaved { store: self.store.describe(), reason: e.to_string(), kind: e.kind() })?;
         }
         let now = Utc::now();
         let amr = response.claims.authentication_methods.clone();

@@ -186,10 +186,14 @@ fn save_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     let bytes = serde_json::to_vec_pretty(checkpoint).map_err(|e| Error::Internal(format!("the checkpoint could not be serialised ({e})")))?;
-    {
-        let mut file = File::create(&tmp).map_err(|e| io_error(&tmp, "writing the checkpoint", e))?;
-        file.write_all(&bytes).map_err(|e| io_error(&tmp, "writing the checkpoint", e))?;
-        file.sync_all().map_err(|e| io_error(&tmp, "writing the checkpoint", e))?;
+    let written = File::create(&tmp).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        // The checkpoint before stays as it was; half a new one is no use to anyone.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(&tmp, "writing the checkpoint", e));
     }
     std::fs::rename(&tmp, path).map_err(|e| io_error(path, "replacing the checkpoint", e))
 }
@@ -323,8 +327,20 @@ fn prepare(request: &ExportRequest, query: &SignInQuery, now: DateTime<Utc>) -> 
     {
         return Err(Error::invalid_input("Path", format!("the folder '{}' does not exist", parent.display())));
     }
-    let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(path).map_err(|e| io_error(path, "creating the output", e))?;
-    let header = if request.format == ExportFormat::Csv { csv_header() } else { Vec::new() };
+    let file = OpenOptions::new().write(true).create(true).truncate(true).open(path).map_err(|e| io_error(path, "creating the output", e))?;
+    start_fresh(file, path, cp_path, query, fingerprint, request.format, now).inspect_err(|_| {
+        // Nothing was exported: a file this run created goes again, so that "run the command
+        // again" (the advice of a full disk) does not meet "it already exists". Only a plain
+        // file, never what a link points to or a device.
+        if !has_output && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+            let _ = std::fs::remove_file(path);
+        }
+    })
+}
+
+/// The header (CSV), the plan and the first checkpoint of an export that starts from nothing.
+fn start_fresh(mut file: File, path: &Path, cp_path: PathBuf, query: &SignInQuery, fingerprint: String, format: ExportFormat, now: DateTime<Utc>) -> Result<Prepared> {
+    let header = if format == ExportFormat::Csv { csv_header() } else { Vec::new() };
     file.write_all(&header).map_err(|e| io_error(path, "writing the output", e))?;
     file.sync_data().map_err(|e| io_error(path, "writing the output", e))?;
     // A range without an end is pinned to now, so a resume reads the same sign-ins.
@@ -336,7 +352,7 @@ fn prepare(request: &ExportRequest, query: &SignInQuery, now: DateTime<Utc>) -> 
     let checkpoint = Checkpoint {
         version: CHECKPOINT_VERSION,
         fingerprint,
-        format: request.format,
+        format,
         started_at: now,
         file_length: header.len() as u64,
         records: 0,
