@@ -8,7 +8,8 @@
 
 BeforeDiscovery {
     # Rows: Case, Command, Parameters (a script block returning the splat, run in the test's
-    # scope), then either ErrorId + Category + Parameter + Message, or Empty = $true.
+    # scope), then either ErrorId + Category + Parameter + Message, or Empty = $true, or Answer
+    # (a script block given the output of a cmdlet that reports the problem instead of failing).
     # Prepare (optional) runs first and Cleanup (optional) after, whatever happened. Every
     # command runs with -ErrorAction Stop.
     $script:matrix = @(
@@ -139,6 +140,34 @@ BeforeDiscovery {
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'Path'; Message = '*no checkpoint*' }
         @{ Case = 'resume from a corrupt checkpoint'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = $corruptExport; Resume = $true } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'Resume'; Message = '*cannot be read*' }
+        # --- Secure Application Model profiles with a damaged secret-store entry (the encrypted
+        # file cut to a third: a disk error, a bad copy); Prepare makes the profile the default ---
+        @{ Case = 'refresh-token entry of the default profile corrupted'; Command = 'Connect-PartnerCenter'; Parameters = { @{ Environment = 'Emulator' } }
+           Prepare = { Use-DamagedProfile $damagedToken }; Cleanup = { Restore-ProfileVariables }
+           ErrorId = 'SecretFileCorrupt'; Category = 'InvalidArgument'; Parameter = "refresh token of the profile 'damaged'"; Message = "*damaged-refresh-token.pssecret' cannot be read: it is truncated*'Remove-PartnerSecureAppProfile -Name damaged', then 'New-PartnerSecureAppProfile -Name damaged'*" }
+        @{ Case = 'refresh-token entry of the default profile corrupted'; Command = 'New-PartnerAccessToken'; Parameters = { @{ Scopes = "$graph/.default"; WarningAction = 'SilentlyContinue' } }
+           Prepare = { Use-DamagedProfile $damagedToken }; Cleanup = { Restore-ProfileVariables }
+           ErrorId = 'SecretFileCorrupt'; Category = 'InvalidArgument'; Parameter = "refresh token of the profile 'damaged'"; Message = "*damaged-refresh-token.pssecret*'New-PartnerSecureAppProfile -Name damaged'*" }
+        @{ Case = 'refresh-token entry of the default profile corrupted'; Command = 'Test-PartnerSecurityRequirement'; Parameters = { @{ WarningAction = 'SilentlyContinue' } }
+           Prepare = { Use-DamagedProfile $damagedToken }; Cleanup = { Restore-ProfileVariables }
+           ErrorId = 'SecretFileCorrupt'; Category = 'InvalidArgument'; Parameter = "refresh token of the profile 'damaged'"; Message = "*damaged-refresh-token.pssecret*'New-PartnerSecureAppProfile -Name damaged'*" }
+        @{ Case = 'health of a profile whose refresh-token entry is corrupted'; Command = 'Test-PartnerSecureAppProfile'; Parameters = { @{ Name = 'damaged'; WarningAction = 'SilentlyContinue' } }
+           Prepare = { Use-DamagedProfile $damagedToken }; Cleanup = { Restore-ProfileVariables }
+           Answer = {
+               param($Output)
+               $Output.Count | Should -Be 1
+               $Output[0].Healthy | Should -BeFalse
+               $Output[0].Advice | Should -BeLike "*damaged-refresh-token.pssecret' cannot be read*refresh token of the profile 'damaged'*'New-PartnerSecureAppProfile -Name damaged'*"
+           } }
+        @{ Case = 'application-secret entry of the default profile corrupted'; Command = 'Connect-PartnerCenter'; Parameters = { @{ Environment = 'Emulator' } }
+           Prepare = { Use-DamagedProfile $damagedSecret }; Cleanup = { Restore-ProfileVariables }
+           ErrorId = 'SecretFileCorrupt'; Category = 'InvalidArgument'; Parameter = "application secret of the profile 'damaged'"; Message = "*damaged-app-secret.pssecret' cannot be read*'Set-PartnerSecureAppProfile -Name damaged -Credential'*" }
+        if ($IsLinux) {
+            # /dev/full answers every write with ENOSPC. (A disk that fills part-way through an
+            # export, and the resume after it: SignInActivity.Tests.ps1.)
+            @{ Case = 'export onto a full disk (a link to /dev/full)'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = $fullDisk; Format = 'Csv'; Force = $true } }
+               ErrorId = 'StorageError'; Category = 'WriteError'; Parameter = "full.csv' failed"; Message = 'Writing the output *No space left on device*free space*' }
+        }
         @{ Case = 'export format that does not exist'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = (Join-Path $TestDrive 'x.xml'); Format = 'Xml' } }
            ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'Format'; Message = '*Xml*' }
         @{ Case = 'empty export path'; Command = 'Export-PartnerSignInActivity'; Parameters = { @{ Path = '' } }
@@ -192,12 +221,46 @@ BeforeAll {
     $script:corruptExport = Join-Path $TestDrive 'corrupt.jsonl'
     Set-Content -LiteralPath $corruptExport -Value '{}'
     Set-Content -LiteralPath "$corruptExport.checkpoint.json" -Value '{"version":1,"fingerprint":'
+    $script:fullDisk = Join-Path $TestDrive 'full.csv'
+    if ($IsLinux) { New-Item -ItemType SymbolicLink -Path $fullDisk -Target '/dev/full' | Out-Null }
+
+    # Two PartnerSecurity homes, each with a default profile 'damaged' (the reporter's consent)
+    # whose refresh token or application secret file is then cut to a third. The variables that
+    # point at a home are set only while a row runs (Use-DamagedProfile, Restore-ProfileVariables).
+    $script:profileVariables = @{}
+    foreach ($name in 'PARTNERSECURITY_HOME', 'PARTNERSECURITY_PROFILE', 'PARTNERSECURITY_SECRET_PASSPHRASE') {
+        $profileVariables[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    function script:Restore-ProfileVariables {
+        foreach ($name in $profileVariables.Keys) { [Environment]::SetEnvironmentVariable($name, $profileVariables[$name]) }
+    }
+    function script:Use-DamagedProfile([string] $PartnerSecurityHome) {
+        $env:PARTNERSECURITY_HOME = $PartnerSecurityHome
+        $env:PARTNERSECURITY_PROFILE = $null
+        $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'bad-input matrix passphrase'
+    }
+    function script:New-DamagedProfile([string] $Entry) {
+        $home_ = Join-Path $TestDrive "sam-$Entry"
+        Use-DamagedProfile $home_
+        try {
+            New-PartnerSecureAppProfile -Name damaged -Credential $credential -RefreshToken $refreshToken -Tenant $tenantId -Environment Emulator -Default -WarningAction SilentlyContinue | Out-Null
+        } finally {
+            Restore-ProfileVariables
+        }
+        $file = Join-Path $home_ "secrets/damaged-$Entry.pssecret"
+        $bytes = [IO.File]::ReadAllBytes($file)
+        [IO.File]::WriteAllBytes($file, $bytes[0..([int]($bytes.Length / 3))])
+        $home_
+    }
+    $script:damagedToken = New-DamagedProfile 'refresh-token'
+    $script:damagedSecret = New-DamagedProfile 'app-secret'
 
     Connect-PartnerCenter -ApplicationId $reporter -Credential $credential -RefreshToken $refreshToken -Tenant $tenantId -Environment Emulator | Out-Null
     $script:results = [Collections.Generic.List[string]]::new()
 }
 
 AfterAll {
+    Restore-ProfileVariables
     Remove-PartnerEnvironment -Name WrongCertificate -Confirm:$false -ErrorAction SilentlyContinue
     Disconnect-PartnerCenter -ErrorAction SilentlyContinue
     Stop-TestEmulator -Emulator $emu
@@ -221,6 +284,9 @@ Describe 'Bad input gets a clear error naming it, and the session stays usable' 
         if ($Empty) {
             $failure | Should -BeNullOrEmpty -Because 'a hostile value stays inside its literal; the query runs'
             $output.Count | Should -Be 0 -Because 'a hostile value must not widen the filter'
+        } elseif ($Answer) {
+            $failure | Should -BeNullOrEmpty -Because "$Command reports the problem in its answer"
+            & $Answer $output
         } else {
             $failure | Should -Not -BeNullOrEmpty -Because "$Case must fail"
             $failure.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"

@@ -789,7 +789,9 @@ fn rotation_worker_process() {
 async fn two_processes_rotating_one_file_store_never_lose_the_newest_token() {
     let f = Fixture::start().await;
     let repo = f.repository();
-    let profile = f.profile("contoso", f.file_ref("contoso-refresh-token"));
+    let mut profile = f.profile("contoso", f.file_ref("contoso-refresh-token"));
+    profile.last_exchange_on = Some(Utc::now() - Duration::days(1));
+    profile.last_amr = vec!["pwd".into(), "mfa".into()];
     repo.create(&profile).unwrap();
     let store = passphrase_store(&f.secrets_dir(), PASSPHRASE);
     store.write("contoso-app-secret", &Secret::new(SAM_SECRET)).await.unwrap();
@@ -1173,4 +1175,56 @@ proptest! {
             prop_assert!(file_format::open(&envelope, key, "rt").is_none());
         }
     }
+}
+
+#[tokio::test]
+async fn a_damaged_profile_entry_names_the_profile_and_the_command_that_repairs_it() {
+    let f = Fixture::start().await;
+    let repo = f.repository();
+    let mut profile = f.profile("contoso", f.file_ref("contoso-refresh-token"));
+    profile.last_exchange_on = Some(Utc::now() - Duration::days(1));
+    profile.last_amr = vec!["pwd".into(), "mfa".into()];
+    repo.create(&profile).unwrap();
+    let store = passphrase_store(&f.secrets_dir(), PASSPHRASE);
+    store.write("contoso-app-secret", &Secret::new(SAM_SECRET)).await.unwrap();
+    store.write("contoso-refresh-token", &Secret::new(RT_ADMIN)).await.unwrap();
+    let options = OpenOptions { passphrase: Some(Secret::new(PASSPHRASE)), file_store: fast_options(), ..Default::default() };
+    let truncate = |name: &str| {
+        let path = f.secrets_dir().join(format!("{name}.pssecret"));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+        path.display().to_string()
+    };
+
+    // The refresh token's file, cut short: the exchange and the health check say which profile
+    // it belongs to and how to consent again.
+    let file = truncate("contoso-refresh-token");
+    let app = open_profile(&repo, Some("contoso"), &f.environments, f.http.clone(), options.clone()).await.expect("the application secret is intact");
+    let err = app.exchange(&f.pc_scopes()).await.unwrap_err();
+    assert_eq!(err.code(), "SecretFileCorrupt", "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let text = err.to_string();
+    for fragment in [file.as_str(), "truncated", "refresh token of the profile 'contoso'", "'Remove-PartnerSecureAppProfile -Name contoso'", "'New-PartnerSecureAppProfile -Name contoso'"] {
+        assert!(text.contains(fragment), "{fragment:?} missing: {text}");
+    }
+    assert_no_panic_message(&text);
+    let health = app.health(Utc::now()).await;
+    assert_ne!(health.status, HealthStatus::Healthy);
+    assert!(health.advice.contains(&file) && health.advice.contains("'New-PartnerSecureAppProfile -Name contoso'"), "{}", health.advice);
+    // The session-side view of the same failure (a renewal through the profile) keeps code and text.
+    let core_error = Error::from(err);
+    assert_eq!(core_error.code().as_deref(), Some("SecretFileCorrupt"));
+    assert!(core_error.to_string().contains("profile 'contoso'"), "{core_error}");
+
+    // The application secret's file: opening the profile says to save the secret again.
+    let file = truncate("contoso-app-secret");
+    let err = open_profile(&repo, Some("contoso"), &f.environments, f.http.clone(), options.clone()).await.err().expect("the application secret is damaged");
+    assert_eq!(err.code(), "SecretFileCorrupt", "{err}");
+    let text = err.to_string();
+    for fragment in [file.as_str(), "application secret of the profile 'contoso'", "'Set-PartnerSecureAppProfile -Name contoso -Credential'"] {
+        assert!(text.contains(fragment), "{fragment:?} missing: {text}");
+    }
+    // Errors that are not about a damaged entry pass unchanged.
+    let other = SamError::NoDefaultProfile.in_profile("contoso", ProfileEntry::RefreshToken);
+    assert!(matches!(other, SamError::NoDefaultProfile), "{other:?}");
 }

@@ -68,13 +68,42 @@ pub enum SamError {
     )]
     RotationNotSaved { store: String, reason: String, kind: ErrorKind },
 
+    /// A profile's own entry that cannot be used as it is: the store's error (whose code and kind
+    /// this keeps), then what to do about that profile.
+    #[error("{source} {advice}")]
+    InProfile { source: Box<SamError>, advice: String },
+
     #[error(
         "Another process has held the lock '{lock}' of the {store} for more than {seconds} seconds (a token rotation waiting on a slow network?). Try again later; the lock is released as soon as that process finishes or ends."
     )]
     LockTimeout { store: String, lock: PathBuf, seconds: u64 },
 }
 
+/// Which of a profile's secrets an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileEntry {
+    RefreshToken,
+    ApplicationSecret,
+}
+
 impl SamError {
+    /// Says what to do about `profile` when its `entry` is damaged, cannot be decrypted or lost
+    /// its key; other errors pass unchanged.
+    pub fn in_profile(self, profile: &str, entry: ProfileEntry) -> Self {
+        if !matches!(self, SamError::CorruptFile { .. } | SamError::Undecryptable { .. } | SamError::FileKeyMissing { .. }) {
+            return self;
+        }
+        let advice = match entry {
+            ProfileEntry::RefreshToken => format!(
+                "It holds the refresh token of the profile '{profile}'. To consent again, run 'Remove-PartnerSecureAppProfile -Name {profile}', then 'New-PartnerSecureAppProfile -Name {profile}' with the same application and tenant."
+            ),
+            ProfileEntry::ApplicationSecret => format!(
+                "It holds the application secret of the profile '{profile}'. To save it again, run 'Set-PartnerSecureAppProfile -Name {profile} -Credential' with the application id and a valid client secret."
+            ),
+        };
+        SamError::InProfile { source: Box::new(self), advice }
+    }
+
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, error: &std::io::Error) -> Self {
         Self::Io { action, path: path.into(), reason: error.to_string(), io_kind: error.kind() }
     }
@@ -83,6 +112,7 @@ impl SamError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SamError::Core(e) => e.kind(),
+            SamError::InProfile { source, .. } => source.kind(),
             SamError::Undecryptable { .. } | SamError::FileKeyMissing { .. } | SamError::MfaRequired { .. } | SamError::NoRefreshToken { .. } => ErrorKind::Authentication,
             SamError::CorruptFile { .. }
             | SamError::UnsupportedFormat { .. }
@@ -109,6 +139,7 @@ impl SamError {
     pub fn code(&self) -> String {
         match self {
             SamError::Core(e) => e.code().unwrap_or_else(|| "Error".into()),
+            SamError::InProfile { source, .. } => source.code(),
             SamError::Undecryptable { .. } => "SecretFileUndecryptable".into(),
             SamError::CorruptFile { .. } => "SecretFileCorrupt".into(),
             SamError::UnsupportedFormat { .. } => "SecretFileUnsupportedFormat".into(),

@@ -13,6 +13,7 @@
 //! - **Healthy** otherwise.
 
 use crate::auth::claims::amr_has_mfa as has_mfa;
+use crate::sam::error::ProfileEntry;
 use crate::sam::profile::SecureAppProfile;
 use crate::sam::store::SecretStore;
 use chrono::{DateTime, Duration, Utc};
@@ -128,6 +129,6 @@ pub fn assess(profile: &SecureAppProfile, now: DateTime<Utc>, token_stored: Opti
 pub async fn check(profile: &SecureAppProfile, store: &dyn SecretStore, now: DateTime<Utc>) -> ProfileHealth {
     match store.read(profile.refresh_token_store.secret_name()).await {
         Ok(found) => assess(profile, now, Some(found.is_some()), None),
-        Err(e) => assess(profile, now, None, Some(e.to_string())),
+        Err(e) => assess(profile, now, None, Some(e.in_profile(&profile.name, ProfileEntry::RefreshToken).to_string())),
     }
 }

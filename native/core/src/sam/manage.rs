@@ -10,7 +10,7 @@ use crate::auth::token::{ClientCredential, TokenResponse, TokenTarget};
 use crate::environment::{Environment, EnvironmentRegistry};
 use crate::error::Error;
 use crate::http::HttpClients;
-use crate::sam::error::{SamError, SamResult};
+use crate::sam::error::{ProfileEntry, SamError, SamResult};
 use crate::sam::file_store::default_directory_from;
 use crate::sam::app_credentials::{self, AppCredential};
 use crate::sam::health::{self, HealthStatus, ProfileHealth};
@@ -308,7 +308,7 @@ impl<'a> Profiles<'a> {
             return Ok(profile);
         }
         let name_in_store = profile.refresh_token_store.secret_name().to_owned();
-        let token = app.store().read(&name_in_store).await?.ok_or_else(|| SamError::NoRefreshToken { profile: profile.name.clone(), store: app.store().describe() })?;
+        let token = app.store().read(&name_in_store).await.map_err(|e| e.in_profile(&profile.name, ProfileEntry::RefreshToken))?.ok_or_else(|| SamError::NoRefreshToken { profile: profile.name.clone(), store: app.store().describe() })?;
         let key_vault = Some(crate::sam::KeyVaultAuth::Application { tenant: profile.tenant.clone(), application_id: profile.application_id.clone(), credential: app.credential().clone() });
         let new_store = open_store(&target, &environment, self.http.clone(), &options, key_vault)?;
         new_store.write(target.secret_name(), &token).await?;

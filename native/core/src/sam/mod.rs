@@ -35,7 +35,7 @@ pub mod profile;
 pub mod rotation;
 pub mod store;
 
-pub use error::{SamError, SamResult};
+pub use error::{ProfileEntry, SamError, SamResult};
 pub use file_store::{FileKey, FileStore, FileStoreOptions};
 pub use health::{HealthStatus, ProfileHealth};
 pub use key_vault_store::{KeyVaultAuth, KeyVaultStore};

@@ -9,7 +9,7 @@ use crate::auth::token::ClientCredential;
 use crate::environment::{Environment, EnvironmentRegistry};
 use crate::error::Error;
 use crate::http::HttpClients;
-use crate::sam::error::SamResult;
+use crate::sam::error::{ProfileEntry, SamResult};
 use crate::sam::file_store::{FileKey, FileStore, FileStoreOptions};
 use crate::sam::key_vault_store::{KeyVaultAuth, KeyVaultStore};
 use crate::sam::keyring_store::KeyringStore;
@@ -119,7 +119,8 @@ pub async fn app_credential(profile: &SecureAppProfile, environment: &Environmen
             let opened = open_store(store, environment, http, options, key_vault)?;
             let secret = opened
                 .read(store.secret_name())
-                .await?
+                .await
+                .map_err(|e| e.in_profile(&profile.name, ProfileEntry::ApplicationSecret))?
                 .ok_or_else(|| Error::invalid_input("ApplicationSecret", format!("no application secret is stored in the {}; save it there first", store.describe())))?;
             Ok(ClientCredential::Secret(secret))
         }

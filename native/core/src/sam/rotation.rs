@@ -20,7 +20,7 @@ use crate::auth::token::{self, ClientCredential, Grant, TokenRequest, TokenRespo
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::http::HttpClients;
-use crate::sam::error::{SamError, SamResult};
+use crate::sam::error::{ProfileEntry, SamError, SamResult};
 use crate::sam::health::{self, ProfileHealth};
 use crate::sam::profile::{ProfileRepository, SecureAppProfile};
 use crate::sam::store::SecretStore;
@@ -123,7 +123,7 @@ impl SecureApp {
         let _gate = self.gate.lock().await;
         let _lock = self.store.lock(&name).await?;
         let profile = self.profile();
-        let current = self.store.read(&name).await?.ok_or_else(|| SamError::NoRefreshToken { profile: profile.name.clone(), store: self.store.describe() })?;
+        let current = self.store.read(&name).await.map_err(|e| e.in_profile(&profile.name, ProfileEntry::RefreshToken))?.ok_or_else(|| SamError::NoRefreshToken { profile: profile.name.clone(), store: self.store.describe() })?;
         let request = TokenRequest {
             tenant: tenant.map(str::trim).filter(|t| !t.is_empty()).map_or_else(|| profile.tenant.clone(), str::to_owned),
             client_id: profile.application_id.clone(),
