@@ -16,6 +16,7 @@ namespace PartnerSecurity.Commands
     [OutputType(typeof(SignInExportSummary))]
     public sealed class ExportPartnerSignInActivity : SignInQueryCmdlet
     {
+        private const int ProgressId = 2;
         private const string Activity = "Exporting sign-in activity";
         /// <summary>How often progress is read while the export runs.</summary>
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -64,7 +65,6 @@ namespace PartnerSecurity.Commands
                 return;
             }
 
-            var progress = new ProgressRecord(2, Activity, $"Writing {path}");
             var finished = false;
             try
             {
@@ -77,8 +77,7 @@ namespace PartnerSecurity.Commands
                         throw new PipelineStoppedException();
                     }
                     var now = NativeClient.Call<ExportProgressInfo>((n, id) => n.ExportProgress(id), started.ExportId);
-                    progress.StatusDescription = $"{now.Records} sign-ins, {now.Pages} pages written to {path}";
-                    WriteProgress(progress);
+                    ReportProgress(ProgressId, Activity, $"{now.Records} sign-ins, {now.Pages} pages written to {path}");
                 }
                 ExportSummaryInfo summary;
                 try
@@ -128,8 +127,7 @@ namespace PartnerSecurity.Commands
                     catch (AggregateException) { }
                     catch (PartnerSecurityException) { }
                 }
-                progress.RecordType = ProgressRecordType.Completed;
-                try { WriteProgress(progress); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+                CompleteProgress(ProgressId, Activity, "Done");
             }
         }
     }

@@ -17,6 +17,7 @@ namespace PartnerSecurity.Commands
     [OutputType(SignInRecords.TypeName)]
     public sealed class GetPartnerUserSignInActivity : SignInQueryCmdlet
     {
+        private const int ProgressId = 1;
         private const string Activity = "Reading sign-in activity";
 
         protected override void EndProcessing()
@@ -37,7 +38,7 @@ namespace PartnerSecurity.Commands
                 return;
             }
 
-            var progress = new ProgressRecord(1, Activity, "Starting");
+            ReportProgress(ProgressId, Activity, "Waiting for the first page");
             try
             {
                 while (true)
@@ -67,16 +68,14 @@ namespace PartnerSecurity.Commands
                     {
                         break;
                     }
-                    progress.StatusDescription = $"{batch.Fetched} sign-ins, {batch.Pages} pages" + (batch.Tenant != null ? $" (tenant {batch.Tenant})" : string.Empty);
-                    WriteProgress(progress);
+                    ReportProgress(ProgressId, Activity, $"{batch.Fetched} sign-ins, {batch.Pages} pages" + (batch.Tenant != null ? $" (tenant {batch.Tenant})" : string.Empty));
                 }
             }
             finally
             {
                 // Ctrl+C ends up here too: stop the background requests.
                 try { NativeClient.Call<bool>((n, id) => n.CloseSignIns(id), opened.CursorId); } catch (PartnerSecurityException) { }
-                progress.RecordType = ProgressRecordType.Completed;
-                try { WriteProgress(progress); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+                CompleteProgress(ProgressId, Activity, "Done");
             }
         }
     }

@@ -65,12 +65,7 @@ namespace PartnerSecurity.Commands
                 for (var i = 0; i < started.Checks.Length; i++)
                 {
                     var check = started.Checks[i];
-                    // A new record each time: hosts that keep records (a PowerShell instance's
-                    // Streams.Progress, jobs, remoting) hold the object itself, not a copy.
-                    WriteProgress(new ProgressRecord(ProgressId, Activity, $"Check {i + 1} of {started.Checks.Length}: {check}")
-                    {
-                        PercentComplete = i * 100 / started.Checks.Length,
-                    });
+                    ReportProgress(ProgressId, Activity, $"Check {i + 1} of {started.Checks.Length}: {check}", i * 100 / started.Checks.Length);
                     SecurityFinding[] findings;
                     try
                     {
@@ -96,8 +91,7 @@ namespace PartnerSecurity.Commands
             {
                 // Ctrl+C ends up here too: the assessment and what it read are forgotten.
                 try { NativeClient.Call<bool>((n, id) => n.CloseAssessment(id), started.AssessmentId); } catch (PartnerSecurityException) { }
-                var done = new ProgressRecord(ProgressId, Activity, "Done") { PercentComplete = 100, RecordType = ProgressRecordType.Completed };
-                try { WriteProgress(done); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+                CompleteProgress(ProgressId, Activity, "Done");
             }
             EnforceFailOn(counts);
         }

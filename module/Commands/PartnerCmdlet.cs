@@ -53,6 +53,22 @@ namespace PartnerSecurity.Commands
             return new ErrorRecord(new PSArgumentException(message), errorId, category, target);
         }
 
+        /// <summary>
+        /// Writes a progress update. A new record each time: hosts that keep records (a PowerShell
+        /// instance's Streams.Progress, jobs, remoting) hold the object itself, not a copy.
+        /// </summary>
+        protected void ReportProgress(int activityId, string activity, string status, int percentComplete = -1)
+        {
+            WriteProgress(new ProgressRecord(activityId, activity, status) { PercentComplete = percentComplete });
+        }
+
+        /// <summary>Ends a progress bar; also on the way out of a stopped pipeline, where writing may fail.</summary>
+        protected void CompleteProgress(int activityId, string activity, string status)
+        {
+            var done = new ProgressRecord(activityId, activity, status) { PercentComplete = 100, RecordType = ProgressRecordType.Completed };
+            try { WriteProgress(done); } catch (PipelineStoppedException) { } catch (InvalidOperationException) { }
+        }
+
         /// <summary>The password of a PSCredential, read only at the moment it is sent.</summary>
         protected static string PasswordOf(PSCredential credential)
         {

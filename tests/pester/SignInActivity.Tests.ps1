@@ -462,6 +462,65 @@ Describe 'Ctrl+C' {
     }
 }
 
+Describe 'Progress' {
+    # The progress stream has no redirection operator; a PowerShell instance collects it in
+    # Streams.Progress and keeps each record object, so a record reused for every update would
+    # show up as many copies of the last one.
+    BeforeAll {
+        function script:Get-ProgressOf([scriptblock] $Command, [object[]] $Arguments) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript({ param($ModulePath) Import-Module $ModulePath; $ProgressPreference = 'Continue' }).AddArgument($modulePsd1)
+                $null = $ps.AddScript($Command, $false)
+                foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
+                $output = $ps.Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                [pscustomobject]@{ Output = $output; Records = @($ps.Streams.Progress) }
+            } finally {
+                $ps.Dispose()
+            }
+        }
+        # Two pages or more: interactive and non-interactive sign-ins over 27 days.
+        $script:progressStart = [DateTime]::UtcNow.AddDays(-27)
+    }
+
+    It 'Get-PartnerUserSignInActivity reports each page with a new record, counts rising, then Completed' {
+        $run = Get-ProgressOf { param($Start) Get-PartnerUserSignInActivity -StartDate $Start -Interactive -NonInteractive } $progressStart
+        $run.Output.Count | Should -BeGreaterThan 1000
+        $records = $run.Records
+        $records.Count | Should -BeGreaterOrEqual 3
+        ($records.ActivityId | Select-Object -Unique) | Should -Be 1
+        $records[0].StatusDescription | Should -Be 'Waiting for the first page'
+        $updates = @($records | Select-Object -Skip 1 -First ($records.Count - 2))
+        $updates.Count | Should -BeGreaterOrEqual 1
+        $counts = @($updates | ForEach-Object { $_.RecordType | Should -Be 'Processing'; [int]($_.StatusDescription -replace ' sign-ins.*') })
+        for ($i = 1; $i -lt $counts.Count; $i++) { $counts[$i] | Should -BeGreaterThan $counts[$i - 1] }
+        $counts[-1] | Should -BeLessOrEqual $run.Output.Count
+        $records[-1].RecordType | Should -Be 'Completed'
+        $records[-1].StatusDescription | Should -Be 'Done'
+    }
+
+    It 'Export-PartnerSignInActivity reports the records written with a new record each time, then Completed' {
+        Set-GraphSettings @{ pageLatencyMs = 1500 }
+        try {
+            $path = Join-Path $TestDrive 'progress.jsonl'
+            $run = Get-ProgressOf { param($Path, $Start) Export-PartnerSignInActivity -Path $Path -StartDate $Start -Interactive -NonInteractive } $path, $progressStart
+        } finally {
+            Set-GraphSettings @{ pageLatencyMs = 0 }
+        }
+        $run.Output.Records | Should -BeGreaterThan 1000
+        $records = $run.Records
+        ($records.ActivityId | Select-Object -Unique) | Should -Be 2
+        $processing = @($records | Select-Object -First ($records.Count - 1))
+        $processing.Count | Should -BeGreaterOrEqual 2
+        $processing | ForEach-Object { $_.RecordType | Should -Be 'Processing'; $_.StatusDescription | Should -BeLike "* sign-ins, * pages written to $path" }
+        $written = @($processing | ForEach-Object { [int]($_.StatusDescription -replace ' sign-ins.*') })
+        $written[0] | Should -BeLessThan $written[-1] -Because 'the first poll comes before the last page is written'
+        for ($i = 1; $i -lt $written.Count; $i++) { $written[$i] | Should -BeGreaterOrEqual $written[$i - 1] }
+        $records[-1].RecordType | Should -Be 'Completed'
+    }
+}
+
 Describe 'Export-PartnerSignInActivity' {
     BeforeAll {
         # A fixed range, so that every run (and the killed process) exports the same sign-ins.
