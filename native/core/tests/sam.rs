@@ -133,6 +133,20 @@ impl Fixture {
         .expect("profile")
     }
 
+    /// The profile 'contoso' as a consent a day ago left it: saved, with its application secret
+    /// and the admin's refresh token in the passphrase-encrypted file store.
+    async fn consented_file_profile(&self) -> (ProfileRepository, FileStore) {
+        let repo = self.repository();
+        let mut profile = self.profile("contoso", self.file_ref("contoso-refresh-token"));
+        profile.last_exchange_on = Some(Utc::now() - Duration::days(1));
+        profile.last_amr = vec!["pwd".into(), "mfa".into()];
+        repo.create(&profile).unwrap();
+        let store = passphrase_store(&self.secrets_dir(), PASSPHRASE);
+        store.write("contoso-app-secret", &Secret::new(SAM_SECRET)).await.unwrap();
+        store.write("contoso-refresh-token", &Secret::new(RT_ADMIN)).await.unwrap();
+        (repo, store)
+    }
+
     fn app(&self, profile: SecureAppProfile, store: Arc<dyn SecretStore>) -> SecureApp {
         SecureApp::new(profile, self.environment.clone(), self.http.clone(), ClientCredential::Secret(Secret::new(SAM_SECRET)), store)
     }
@@ -788,14 +802,7 @@ fn rotation_worker_process() {
 #[tokio::test]
 async fn two_processes_rotating_one_file_store_never_lose_the_newest_token() {
     let f = Fixture::start().await;
-    let repo = f.repository();
-    let mut profile = f.profile("contoso", f.file_ref("contoso-refresh-token"));
-    profile.last_exchange_on = Some(Utc::now() - Duration::days(1));
-    profile.last_amr = vec!["pwd".into(), "mfa".into()];
-    repo.create(&profile).unwrap();
-    let store = passphrase_store(&f.secrets_dir(), PASSPHRASE);
-    store.write("contoso-app-secret", &Secret::new(SAM_SECRET)).await.unwrap();
-    store.write("contoso-refresh-token", &Secret::new(RT_ADMIN)).await.unwrap();
+    let (repo, store) = f.consented_file_profile().await;
     let pem = f.home.path().join("emulator.pem");
     std::fs::write(&pem, f.emulator.certificate_pem.as_deref().unwrap()).unwrap();
     let config = json!({"base": f.base(), "pem": pem, "profiles": repo.directory(), "iterations": 4}).to_string();
@@ -1180,14 +1187,7 @@ proptest! {
 #[tokio::test]
 async fn a_damaged_profile_entry_names_the_profile_and_the_command_that_repairs_it() {
     let f = Fixture::start().await;
-    let repo = f.repository();
-    let mut profile = f.profile("contoso", f.file_ref("contoso-refresh-token"));
-    profile.last_exchange_on = Some(Utc::now() - Duration::days(1));
-    profile.last_amr = vec!["pwd".into(), "mfa".into()];
-    repo.create(&profile).unwrap();
-    let store = passphrase_store(&f.secrets_dir(), PASSPHRASE);
-    store.write("contoso-app-secret", &Secret::new(SAM_SECRET)).await.unwrap();
-    store.write("contoso-refresh-token", &Secret::new(RT_ADMIN)).await.unwrap();
+    let (repo, store) = f.consented_file_profile().await;
     let options = OpenOptions { passphrase: Some(Secret::new(PASSPHRASE)), file_store: fast_options(), ..Default::default() };
     let truncate = |name: &str| {
         let path = f.secrets_dir().join(format!("{name}.pssecret"));
