@@ -39,8 +39,9 @@ pub struct Page {
 }
 
 #[derive(Deserialize)]
-struct RawPage {
-    value: Vec<Value>,
+struct RawPage<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
     #[serde(rename = "@odata.nextLink", default)]
     next_link: Option<String>,
 }
@@ -63,18 +64,176 @@ pub fn read(body: &[u8], request: &Url) -> Result<(Vec<Record>, Option<String>)>
         reason: format!("the sign-in page is not the expected JSON ({})", e.classify_text()),
     })?;
     let mut records = Vec::with_capacity(raw.value.len());
+    let mut scratch = Reshaper::default();
     for value in raw.value {
-        match reshape(value) {
-            shaped @ Value::Object(_) => {
-                let text = serde_json::to_string(&shaped).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?;
-                records.push(RawValue::from_string(text).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?);
-            }
-            _ => {
-                return Err(Error::InvalidResponse { url: http::endpoint_label(request), reason: "a sign-in in the page is not a JSON object".into() });
-            }
+        if !value.get().starts_with('{') {
+            return Err(Error::InvalidResponse { url: http::endpoint_label(request), reason: "a sign-in in the page is not a JSON object".into() });
         }
+        records.push(scratch.reshape_record(value, request)?);
     }
     Ok((records, raw.next_link))
+}
+
+/// [`reshape`] as the record is read: object keys go to the output in PascalCase as they come,
+/// values are copied without building a tree (a tree costs an allocation per key and string,
+/// most of the time a page takes). Keys that meet after renaming (`id` and `Id`) and anything
+/// unusual fall back to [`reshape`], so the result is the same.
+#[derive(Default)]
+struct Reshaper {
+    out: Vec<u8>,
+    /// Hashes of the keys written so far, for each object being written (innermost last).
+    keys: Vec<u64>,
+}
+
+impl Reshaper {
+    fn reshape_record(&mut self, raw: &RawValue, request: &Url) -> Result<Record> {
+        self.out.clear();
+        self.keys.clear();
+        let streamed = serde::de::DeserializeSeed::deserialize(Transcode { out: &mut self.out, keys: &mut self.keys }, &mut serde_json::Deserializer::from_str(raw.get()));
+        let text = match streamed {
+            Ok(()) => String::from_utf8(std::mem::take(&mut self.out)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?,
+            Err(_) => {
+                let value: Value = serde_json::from_str(raw.get()).map_err(|e| Error::InvalidResponse {
+                    url: http::endpoint_label(request),
+                    reason: format!("a sign-in in the page is not the expected JSON ({})", e.classify_text()),
+                })?;
+                serde_json::to_string(&reshape(value)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?
+            }
+        };
+        RawValue::from_string(text).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))
+    }
+}
+
+/// One JSON value, written to `out` reshaped.
+struct Transcode<'o> {
+    out: &'o mut Vec<u8>,
+    keys: &'o mut Vec<u64>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+fn written<E: serde::de::Error>(result: serde_json::Result<()>) -> std::result::Result<(), E> {
+    result.map_err(E::custom)
+}
+
+impl<'de> serde::de::Visitor<'de> for Transcode<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<(), E> {
+        self.out.extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<(), E> {
+        written(serde_json::to_writer(&mut *self.out, &v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<(), E> {
+        written(serde_json::to_writer(&mut *self.out, &v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<(), E> {
+        // What a tree would hold: a number that is not finite has no JSON form.
+        match serde_json::Number::from_f64(v) {
+            Some(n) => written(serde_json::to_writer(&mut *self.out, &n)),
+            None => Err(E::custom("a number with no JSON form")),
+        }
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        written(serde_json::to_writer(&mut *self.out, v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        self.out.push(b'[');
+        let mut first = true;
+        loop {
+            let comma = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            if seq.next_element_seed(Transcode { out: &mut *self.out, keys: &mut *self.keys })?.is_none() {
+                self.out.truncate(comma);
+                break;
+            }
+            first = false;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        self.out.push(b'{');
+        let base = self.keys.len();
+        let mut first = true;
+        loop {
+            let comma = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            let Some((hash, is_mfa_detail)) = map.next_key_seed(Key { out: &mut *self.out })? else {
+                self.out.truncate(comma);
+                break;
+            };
+            first = false;
+            if self.keys[base..].contains(&hash) {
+                return Err(serde::de::Error::custom("two keys the same after renaming"));
+            }
+            self.keys.push(hash);
+            self.out.push(b':');
+            if is_mfa_detail {
+                let value: Value = map.next_value()?;
+                let value = if is_empty_object(&value) { Value::Null } else { reshape(value) };
+                written(serde_json::to_writer(&mut *self.out, &value))?;
+            } else {
+                map.next_value_seed(Transcode { out: &mut *self.out, keys: &mut *self.keys })?;
+            }
+        }
+        self.keys.truncate(base);
+        self.out.push(b'}');
+        Ok(())
+    }
+}
+
+/// An object key, written to `out` as a JSON string in PascalCase; gives its hash and whether
+/// it was `mfaDetail`.
+struct Key<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key<'_> {
+    type Value = (u64, bool);
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(u64, bool), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key<'_> {
+    type Value = (u64, bool);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a property name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(u64, bool), E> {
+        use std::hash::{Hash, Hasher};
+        let start = self.out.len();
+        written(serde_json::to_writer(&mut *self.out, v))?;
+        // A lower-case ASCII first letter is written as itself, right after the quote.
+        if let Some(first) = self.out.get_mut(start + 1)
+            && v.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+        {
+            first.make_ascii_uppercase();
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.out[start..].hash(&mut hasher);
+        Ok((hasher.finish(), v == "mfaDetail"))
+    }
 }
 
 trait ClassifyText {
