@@ -180,6 +180,10 @@ fn resumable(error: Error) -> Error {
     }
 }
 
+/// Most events written between two flushes (and checkpoints) when pages come faster than the
+/// disk flushes: a kill loses at most this many pages' work, never a record.
+const MAX_EVENTS_PER_FLUSH: usize = 32;
+
 /// Writes `checkpoint` atomically: a temporary file, flushed, renamed over the old one.
 fn save_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
     let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
@@ -437,37 +441,62 @@ impl ExportJob {
                 _ = self.cancel.cancelled() => return Err(Error::Cancelled),
                 event = run.events.recv() => event,
             };
-            match event {
-                Some(Event::Page(page)) => {
-                    let bytes = encode_page(request.format, &page.records, &page.tenant_id)?;
-                    file.write_all(&bytes).map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
-                    file.sync_data().map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
-                    let n = page.records.len() as u64;
-                    checkpoint.file_length += bytes.len() as u64;
-                    checkpoint.records += n;
-                    checkpoint.pages += 1;
-                    let window = &mut checkpoint.tenants[page.tenant_index].windows[page.window];
-                    window.window.position = page.position;
-                    window.records += n;
-                    window.pages += 1;
-                    save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
-                    records_this_run += n;
-                    self.records.fetch_add(n, Ordering::Relaxed);
-                    self.pages.fetch_add(1, Ordering::Relaxed);
+            let Some(event) = event else { break };
+            // With it, whatever else has arrived: one flush and one checkpoint for all of it (the
+            // checkpoint still only ever describes records that are on disk).
+            let mut batch = vec![event];
+            while batch.len() < MAX_EVENTS_PER_FLUSH {
+                match run.events.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
                 }
-                Some(Event::Planned { tenant_index, windows }) => {
-                    checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
-                    save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
-                }
-                Some(Event::TenantDone { .. }) => {
-                    self.tenants_done.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(Event::Failed { tenant, error, .. }) => {
-                    self.tenants_failed.fetch_add(1, Ordering::Relaxed);
-                    failures.push(TenantFailure { tenant, error: Arc::new(error) });
-                }
-                None => break,
             }
+            let (mut wrote, mut planned, mut records, mut pages) = (false, false, 0u64, 0u64);
+            for event in batch {
+                match event {
+                    Event::Page(page) => {
+                        let bytes = encode_page(request.format, &page.records, &page.tenant_id)?;
+                        if let Err(e) = file.write_all(&bytes) {
+                            // The pages before this one stand: the checkpoint says so if it can.
+                            if wrote && file.sync_data().is_ok() {
+                                let _ = save_checkpoint(&checkpoint_path, &checkpoint);
+                            }
+                            return Err(resumable(io_error(&path, "writing the output", e)));
+                        }
+                        wrote = true;
+                        let n = page.records.len() as u64;
+                        checkpoint.file_length += bytes.len() as u64;
+                        checkpoint.records += n;
+                        checkpoint.pages += 1;
+                        let window = &mut checkpoint.tenants[page.tenant_index].windows[page.window];
+                        window.window.position = page.position;
+                        window.records += n;
+                        window.pages += 1;
+                        records += n;
+                        pages += 1;
+                    }
+                    Event::Planned { tenant_index, windows } => {
+                        checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
+                        planned = true;
+                    }
+                    Event::TenantDone { .. } => {
+                        self.tenants_done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Event::Failed { tenant, error, .. } => {
+                        self.tenants_failed.fetch_add(1, Ordering::Relaxed);
+                        failures.push(TenantFailure { tenant, error: Arc::new(error) });
+                    }
+                }
+            }
+            if wrote {
+                file.sync_data().map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
+            }
+            if wrote || planned {
+                save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
+            }
+            records_this_run += records;
+            self.records.fetch_add(records, Ordering::Relaxed);
+            self.pages.fetch_add(pages, Ordering::Relaxed);
         }
         let kept = if failures.is_empty() {
             std::fs::remove_file(&checkpoint_path).map_err(|e| io_error(&checkpoint_path, "removing the checkpoint", e))?;
