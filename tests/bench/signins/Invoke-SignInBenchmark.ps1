@@ -31,6 +31,10 @@
 .PARAMETER Tenants
     Customer tenants in scenario 3.
 
+.PARAMETER Contenders
+    Which contenders to run (all four by default); ratios need both of their contenders.
+    With -Verbose, scenario 1 also prints when each sign-in request was answered.
+
 .PARAMETER ResultPath
     Also writes the table, the raw figures and the machine to this Markdown file.
 
@@ -42,6 +46,7 @@ param(
     [ValidateRange(0.01, 10)] [double] $Scale = 1,
     [ValidateSet(1, 2, 3)] [int[]] $Scenario = @(1, 2, 3),
     [ValidateRange(2, 500)] [int] $Tenants = 50,
+    [ValidateSet('ours-get', 'ours-export', 'sdk', 'irm')] [string[]] $Contenders = @('ours-get', 'ours-export', 'sdk', 'irm'),
     [string] $ResultPath,
     # Internal: run one contender in this process and print its figures as JSON.
     [string] $Contender,
@@ -226,7 +231,14 @@ try {
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ signInsThrottle = $Throttle; pageLatencyMs = $Latency } | Out-Null
     }
 
+    # CPU seconds the emulator has used (user + system), to tell client-bound from server-bound.
+    function Get-EmulatorCpuSeconds {
+        $fields = (Get-Content "/proc/$($emu.Process.Id)/stat" -Raw) -replace '^.*\) ', '' -split ' '
+        ([long]$fields[11] + [long]$fields[12]) / 100
+    }
+
     function Invoke-Contender([string] $Name, [string[]] $TenantIds, [hashtable] $Extra = @{}) {
+        $emulatorCpu = Get-EmulatorCpuSeconds
         $arguments = $common + $Extra + @{ Tenants = $TenantIds }
         $log = Join-Path $work "$Name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).time"
         if ($Name -eq 'sdk') {
@@ -242,10 +254,13 @@ try {
         if ($json.Count -eq 0) { throw "$Name printed no result:`n$($out | Out-String)" }
         $last = $json[-1]
         $figures = $last | ConvertFrom-Json
-        $rssKb = [long](((Get-Content $log) -match 'Maximum resident set size' -replace '\D', '') | Select-Object -First 1)
+        $timeLog = Get-Content $log
+        $rssKb = [long](($timeLog -match 'Maximum resident set size' -replace '\D', '') | Select-Object -First 1)
+        $clientCpu = (($timeLog -match '(User|System) time \(seconds\)') -replace '^.*:\s*', '' | Measure-Object -Sum).Sum
         [pscustomobject]@{ Contender = $Name; Records = [long]$figures.records; Seconds = [double]$figures.seconds
             RecordsPerSecond = [double]$figures.records / [Math]::Max(0.001, [double]$figures.seconds); PeakRssMB = [Math]::Round($rssKb / 1024, 1)
-            FailedTenants = [int]$figures.failedTenants }
+            FailedTenants = [int]$figures.failedTenants
+            ClientCpuSeconds = [Math]::Round($clientCpu, 1); EmulatorCpuSeconds = [Math]::Round((Get-EmulatorCpuSeconds) - $emulatorCpu, 1) }
     }
 
     function Get-SignInRequestCount {
@@ -263,11 +278,16 @@ try {
         $limit = 5 * 1000 / 10
         # The cmdlet writes newest first (later windows read ahead a few pages, then wait); the
         # export writes pages as they arrive.
-        foreach ($name in 'ours-get', 'ours-export', 'sdk', 'irm') {
+        foreach ($name in @('ours-get', 'ours-export', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
             Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
             Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }   # a fresh budget
             $r = Invoke-Contender $name @($one)
             $requests = Get-SignInRequestCount
+            if ($VerbosePreference -ne 'SilentlyContinue') {
+                $log = @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
+                $t0 = ([datetime]$log[0].time).ToUniversalTime()
+                Write-Verbose ("$name answers (s since the first, status): " + (($log | ForEach-Object { '{0:n1}/{1}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.status }) -join ' '))
+            }
             $r | Add-Member Scenario 1
             $r | Add-Member Requests $requests
             $r | Add-Member FractionOfLimit ([Math]::Round($r.RecordsPerSecond / $limit, 3))
@@ -286,7 +306,7 @@ try {
         # A tenant with a quarter of the records, for the RSS-is-flat check.
         $r = Invoke-Contender 'ours-export' @($quarterTenant) $unthrottled; $r | Add-Member Scenario '2 (quarter)'; $rows.Add($r)
         Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  peak RSS {3} MB" -f 'ours-export', $r.Records, $r.Seconds, $r.PeakRssMB)
-        foreach ($name in 'ours-export', 'ours-get', 'sdk', 'irm') {
+        foreach ($name in @('ours-export', 'ours-get', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
             $r = Invoke-Contender $name @($big) $(if ($name -like 'ours-*') { $unthrottled } else { @{} })
             $r | Add-Member Scenario 2
             $rows.Add($r)
@@ -297,7 +317,7 @@ try {
     if (3 -in $Scenario) {
         Write-Host "Scenario 3: $Tenants tenants, each 5 requests / 2 s, 0.2-1 s per page, $($counts.each) sign-ins each"
         $compressed = @{ Budget = @{ Requests = 5; WindowSeconds = 2 } }
-        foreach ($name in 'ours-export', 'ours-get', 'sdk', 'irm') {
+        foreach ($name in @('ours-export', 'ours-get', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
             Set-Graph @{ requests = 5; windowSeconds = 2 } @{ min = 200; max = 1000 }
             $r = Invoke-Contender $name $many $(if ($name -like 'ours-*') { $compressed } else { @{} })
             $r | Add-Member Scenario 3
@@ -309,40 +329,44 @@ try {
     # ---- the table of ratios -----------------------------------------------------------------
     function Get-Row($s, $n) { $rows | Where-Object { "$($_.Scenario)" -eq "$s" -and $_.Contender -eq $n } | Select-Object -First 1 }
     $table = [System.Collections.Generic.List[object]]::new()
-    function Add-Ratio([string] $What, $Value, [string] $Target) { $table.Add([pscustomobject]@{ Measure = $What; Value = $Value; Target = $Target }) }
+    function Add-Ratio([string] $What, [scriptblock] $Value, [string] $Target) {
+        # A ratio whose contenders did not run (-Contenders) is left out.
+        try { $v = & $Value } catch { return }
+        $table.Add([pscustomobject]@{ Measure = $What; Value = $v; Target = $Target })
+    }
     if (1 -in $Scenario) {
         foreach ($n in 'ours-get', 'ours-export', 'sdk', 'irm') {
             $r = Get-Row 1 $n
-            Add-Ratio "1 throttled: $n records/s / limit" ('{0:p1}' -f $r.FractionOfLimit) $(if ($n -like 'ours*') { '>= 95%' } else { '' })
+            Add-Ratio "1 throttled: $n records/s / limit" { '{0:p1}' -f $r.FractionOfLimit } $(if ($n -like 'ours*') { '>= 95%' } else { '' })
         }
         foreach ($n in 'ours-get', 'ours-export') {
-            Add-Ratio "1 throttled: $n requests/s / budget" ('{0:p1}' -f (Get-Row 1 $n).RequestFractionOfBudget) ''
+            Add-Ratio "1 throttled: $n requests/s / budget" { '{0:p1}' -f (Get-Row 1 $n).RequestFractionOfBudget } ''
         }
     }
     if (2 -in $Scenario) {
         $export = Get-Row 2 'ours-export'; $get = Get-Row 2 'ours-get'; $sdk = Get-Row 2 'sdk'; $irm = Get-Row 2 'irm'; $q = Get-Row '2 (quarter)' 'ours-export'
         $idle = Get-Row '2 (idle)' 'ours-idle'
-        Add-Ratio '2 client-bound: sdk time / ours-export time' ('{0:n1}x' -f ($sdk.Seconds / $export.Seconds)) '>= 10x'
-        Add-Ratio '2 client-bound: sdk time / ours-get time' ('{0:n1}x' -f ($sdk.Seconds / $get.Seconds)) '>= 10x'
-        Add-Ratio '2 client-bound: irm time / ours-export time' ('{0:n1}x' -f ($irm.Seconds / $export.Seconds)) '>= 20x'
-        Add-Ratio '2 client-bound: irm time / ours-get time' ('{0:n1}x' -f ($irm.Seconds / $get.Seconds)) '>= 20x'
-        Add-Ratio '2 peak RSS ours-export, all / quarter of the records (MB)' ("$($export.PeakRssMB) / $($q.PeakRssMB)") '<= 150, flat'
-        Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' ('{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB) '<= 150, flat'
-        Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' ("$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)") ''
-        Add-Ratio '2 Rust -> C# -> PSObject cost per record (us)' ('{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6)) ''
-        Add-Ratio '2 ours-get per record, all in (us)' ('{0:n1}' -f (($get.Seconds / [Math]::Max(1, $get.Records)) * 1e6)) ''
+        Add-Ratio '2 client-bound: sdk time / ours-export time' { '{0:n1}x' -f ($sdk.Seconds / $export.Seconds) } '>= 10x'
+        Add-Ratio '2 client-bound: sdk time / ours-get time' { '{0:n1}x' -f ($sdk.Seconds / $get.Seconds) } '>= 10x'
+        Add-Ratio '2 client-bound: irm time / ours-export time' { '{0:n1}x' -f ($irm.Seconds / $export.Seconds) } '>= 20x'
+        Add-Ratio '2 client-bound: irm time / ours-get time' { '{0:n1}x' -f ($irm.Seconds / $get.Seconds) } '>= 20x'
+        Add-Ratio '2 peak RSS ours-export, all / quarter of the records (MB)' { "$($export.PeakRssMB) / $($q.PeakRssMB)" } '<= 150, flat'
+        Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' { '{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB } '<= 150, flat'
+        Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' { "$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)" } ''
+        Add-Ratio '2 Rust -> C# -> PSObject cost per record (us)' { '{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6) } ''
+        Add-Ratio '2 ours-get per record, all in (us)' { '{0:n1}' -f (($get.Seconds / [Math]::Max(1, $get.Records)) * 1e6) } ''
     }
     if (3 -in $Scenario) {
         $o = Get-Row 3 'ours-export'; $g = Get-Row 3 'ours-get'
         foreach ($n in 'sdk', 'irm') {
             $b = Get-Row 3 $n
-            Add-Ratio "3 $Tenants tenants: $n time / ours-export time" ('{0:n1}x' -f ($b.Seconds / $o.Seconds)) ">= $(0.8 * $Tenants)x"
-            Add-Ratio "3 $Tenants tenants: $n time / ours-get time" ('{0:n1}x' -f ($b.Seconds / $g.Seconds)) ">= $(0.8 * $Tenants)x"
+            Add-Ratio "3 $Tenants tenants: $n time / ours-export time" { '{0:n1}x' -f ($b.Seconds / $o.Seconds) } ">= $(0.8 * $Tenants)x"
+            Add-Ratio "3 $Tenants tenants: $n time / ours-get time" { '{0:n1}x' -f ($b.Seconds / $g.Seconds) } ">= $(0.8 * $Tenants)x"
         }
     }
     Write-Host ''
     $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, RecordsPerSecond, PeakRssMB, FailedTenants, @{ n = 'Requests'; e = { if ($_.PSObject.Properties['Requests']) { $_.Requests } } }
+    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, RecordsPerSecond, PeakRssMB, FailedTenants, @{ n = 'Requests'; e = { if ($_.PSObject.Properties['Requests']) { $_.Requests } } }, ClientCpuSeconds, EmulatorCpuSeconds
     $raw | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     if ($ResultPath) {
@@ -364,9 +388,9 @@ try {
             ''
             '## Raw figures'
             ''
-            '| scenario | contender | records | seconds | records/s | peak RSS MB | failed tenants | sign-in requests |'
-            '|---|---|---|---|---|---|---|---|'
-            ($raw | ForEach-Object { '| {0} | {1} | {2} | {3:n1} | {4:n0} | {5} | {6} | {7} |' -f $_.Scenario, $_.Contender, $_.Records, $_.Seconds, $_.RecordsPerSecond, $_.PeakRssMB, $_.FailedTenants, $_.Requests })
+            '| scenario | contender | records | seconds | records/s | peak RSS MB | failed tenants | sign-in requests | contender CPU s | emulator CPU s |'
+            '|---|---|---|---|---|---|---|---|---|---|'
+            ($raw | ForEach-Object { '| {0} | {1} | {2} | {3:n1} | {4:n0} | {5} | {6} | {7} | {8} | {9} |' -f $_.Scenario, $_.Contender, $_.Records, $_.Seconds, $_.RecordsPerSecond, $_.PeakRssMB, $_.FailedTenants, $_.Requests, $_.ClientCpuSeconds, $_.EmulatorCpuSeconds })
         )
         $lines | Set-Content -LiteralPath $ResultPath -Encoding utf8
         Write-Host "Results written to $ResultPath"
