@@ -51,7 +51,8 @@ pub struct FetchOptions {
     pub tenant_concurrency: u32,
     /// Requests per window per (tenant, application).
     pub budget: Budget,
-    /// Pages a window may read ahead of the consumer.
+    /// Pages a tenant's windows may read ahead of the consumer: in newest-first order, shared by
+    /// the windows waiting their turn, nearest first; as pages arrive, per window.
     pub buffer_pages: u32,
 }
 
@@ -70,12 +71,13 @@ impl FetchOptions {
     /// windows than it keeps in flight, a generous one twice as many, so that windows holding
     /// fewer sign-ins than others do not leave the rest idle.
     /// Windows waiting their turn in newest-first output read ahead up to 16 pages of a tenant in
-    /// all: a tight budget's few windows read further ahead (their requests are what fills the
-    /// budget while the newest window pages alone), a generous budget's many windows one page each.
+    /// all, nearest window first (their requests are what fills the budget while the newest
+    /// window pages alone, and the nearest are read next); exports take pages as they arrive,
+    /// one waiting per window.
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
         let windows = if budget.requests > 16 { concurrency * 2 } else { concurrency };
-        let buffer_pages = (16 / concurrency).clamp(1, 4);
+        let buffer_pages = 16;
         Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages }
     }
 
@@ -287,12 +289,15 @@ impl Drop for Run {
     }
 }
 
+/// Events a run holds for a consumer that is busy (writing, making objects).
+const EVENTS_WAITING: usize = 4;
+
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
 pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
-    // Memory: per tenant, `concurrency` windows hold `buffer_pages` each plus the page being
-    // fetched; this channel holds `buffer_pages` more. A page is compact JSON (~4 MB at 1,000 beta
-    // sign-ins).
-    let (tx, rx) = mpsc::channel(query.options.buffer_pages.max(1) as usize);
+    // Memory: per tenant, `buffer_pages` read ahead (plus, newest first, what the window being
+    // merged has fetched); this channel a few more. A page is compact JSON (~2.5 MB at 1,000
+    // beta sign-ins).
+    let (tx, rx) = mpsc::channel(EVENTS_WAITING);
     let task = tokio::spawn(async move {
         let slots = Arc::new(tokio::sync::Semaphore::new(query.options.tenant_concurrency.max(1) as usize));
         let mut tenants = JoinSet::new();
@@ -455,6 +460,76 @@ struct WindowPage {
     window: usize,
     records: Vec<Record>,
     position: Position,
+    /// Held while the page waits for the merger (newest-first windows reading ahead).
+    _read_ahead: Option<ReadAheadPermit>,
+}
+
+/// The pages a tenant's windows may read ahead of the newest-first merger, shared by all of them
+/// and handed to the nearest window first: the window read next is the one whose pages keep
+/// the output moving, so it should find them already there. The window being merged reads
+/// without a permit (its pages are taken as they come, and waiting on pages that later windows
+/// hold would never end).
+struct ReadAhead {
+    state: parking_lot::Mutex<ReadAheadState>,
+    changed: tokio::sync::Notify,
+}
+
+struct ReadAheadState {
+    free: usize,
+    /// The window being merged; windows before it are done.
+    current: usize,
+    /// Windows waiting for a permit.
+    waiting: std::collections::BTreeSet<usize>,
+}
+
+struct ReadAheadPermit(Arc<ReadAhead>);
+
+impl Drop for ReadAheadPermit {
+    fn drop(&mut self) {
+        self.0.state.lock().free += 1;
+        self.0.changed.notify_waiters();
+    }
+}
+
+impl ReadAhead {
+    fn new(pages: usize) -> Arc<Self> {
+        Arc::new(Self { state: parking_lot::Mutex::new(ReadAheadState { free: pages.max(1), current: 0, waiting: Default::default() }), changed: tokio::sync::Notify::new() })
+    }
+
+    /// A permit for one page of `window`, or none once `window` is the one being merged.
+    async fn reserve(self: &Arc<Self>, window: usize) -> Option<ReadAheadPermit> {
+        struct Waiting<'a>(&'a ReadAhead, usize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.state.lock().waiting.remove(&self.1);
+                self.0.changed.notify_waiters();
+            }
+        }
+        let _waiting = Waiting(self, window);
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let mut state = self.state.lock();
+                if window <= state.current {
+                    return None;
+                }
+                state.waiting.insert(window);
+                if state.free > 0 && state.waiting.first() == Some(&window) {
+                    state.free -= 1;
+                    return Some(ReadAheadPermit(self.clone()));
+                }
+            }
+            changed.await;
+        }
+    }
+
+    /// The merger has moved on to `window`.
+    fn merging(&self, window: usize) {
+        self.state.lock().current = window;
+        self.changed.notify_waiters();
+    }
 }
 
 async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label: &str, plan: TenantPlan, order: Order, out: &mpsc::Sender<Event>) -> Result<()> {
@@ -493,6 +568,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     {
         windows = first_page_then_split(&tenant, query, index, only.range, order, out).await?;
     }
+    // The permit a read-ahead page holds is released here, as the page is handed on.
     let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position));
     let concurrency = query.options.concurrency.max(1) as usize;
     let buffer = query.options.buffer_pages.max(1) as usize;
@@ -501,28 +577,32 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     let mut background = JoinSet::new();
     match order {
         Order::NewestFirst => {
-            let (queue_tx, mut queue_rx) = mpsc::channel::<mpsc::Receiver<Result<WindowPage>>>(concurrency.saturating_sub(1).max(1));
+            let (queue_tx, mut queue_rx) = mpsc::channel::<(usize, mpsc::Receiver<Result<WindowPage>>)>(concurrency.saturating_sub(1).max(1));
             let (tenant, query) = (tenant.clone(), query.clone());
+            let read_ahead = ReadAhead::new(buffer);
+            let pool = read_ahead.clone();
             background.spawn(async move {
                 let mut running = JoinSet::new();
                 for (w, plan) in windows.into_iter().enumerate().filter(|(_, p)| p.position != Position::Done) {
-                    let (tx, rx) = mpsc::channel(buffer);
-                    if queue_tx.send(rx).await.is_err() {
+                    // Room for every page the window may hold: the permits are what limit it.
+                    let (tx, rx) = mpsc::channel(buffer + 1);
+                    if queue_tx.send((w, rx)).await.is_err() {
                         break;
                     }
-                    running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx));
+                    running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx, Some(pool.clone())));
                 }
                 drop(queue_tx);
                 while running.join_next().await.is_some() {}
             });
-            while let Some(mut rx) = queue_rx.recv().await {
+            while let Some((w, mut rx)) = queue_rx.recv().await {
+                read_ahead.merging(w);
                 while let Some(page) = rx.recv().await {
                     send(page?).await.map_err(|_| Error::Cancelled)?;
                 }
             }
         }
         Order::Arrival => {
-            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(buffer * concurrency);
+            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(buffer);
             let (tenant, query) = (tenant.clone(), query.clone());
             background.spawn(async move {
                 let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -535,7 +615,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
                     let (tenant, query, tx) = (tenant.clone(), query.clone(), tx.clone());
                     running.spawn(async move {
                         let _slot = slot;
-                        run_window(tenant, query, w, plan, tx).await;
+                        run_window(tenant, query, w, plan, tx, None).await;
                     });
                 }
                 drop(tx);
@@ -577,7 +657,7 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     Ok(windows)
 }
 
-async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>) {
+async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>, read_ahead: Option<Arc<ReadAhead>>) {
     let filter = match query.filter_for(&plan.range) {
         Ok(f) => f,
         Err(e) => {
@@ -598,6 +678,10 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
         }
     };
     loop {
+        let permit = match &read_ahead {
+            Some(pool) => pool.reserve(window).await,
+            None => None,
+        };
         let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref()).await {
             Ok(p) => p,
             Err(e) => {
@@ -617,7 +701,7 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
             Some(next) => Position::After { next: next.clone() },
             None => Position::Done,
         };
-        if tx.send(Ok(WindowPage { window, records, position })).await.is_err() {
+        if tx.send(Ok(WindowPage { window, records, position, _read_ahead: permit })).await.is_err() {
             return;
         }
         // The page's records stand; a link to another host ends the window with an error (and
@@ -701,13 +785,43 @@ mod tests {
         assert_contiguous(range, &w);
     }
 
+    #[tokio::test]
+    async fn read_ahead_goes_to_the_nearest_window_and_never_holds_up_the_merged_one() {
+        let pool = ReadAhead::new(2);
+        // Windows 3 and 2 take the two permits; window 1 then waits, and so does window 4.
+        let held = [pool.reserve(3).await.expect("a permit"), pool.reserve(2).await.expect("a permit")];
+        let (near, far) = (tokio::spawn({ let p = pool.clone(); async move { p.reserve(1).await } }), tokio::spawn({ let p = pool.clone(); async move { p.reserve(4).await } }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!near.is_finished() && !far.is_finished(), "no permit is free");
+        // A permit comes back: the nearer window gets it, the farther one still waits.
+        let [third, second] = held;
+        drop(third);
+        let near = near.await.unwrap();
+        assert!(near.is_some(), "window 1 got the permit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!far.is_finished());
+        // The merger reaches window 4 while every permit is held: window 4 reads on without one.
+        pool.merging(4);
+        assert!(far.await.unwrap().is_none(), "the merged window reads without a permit");
+        assert!(pool.reserve(4).await.is_none() && pool.reserve(0).await.is_none());
+        drop((second, near));
+        let both = [pool.reserve(5).await, pool.reserve(6).await];
+        assert!(both.iter().all(Option::is_some), "both permits came back");
+    }
+
     #[test]
     fn newest_first_output_gets_windows_small_enough_to_read_ahead() {
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
         let options = graph_options();
-        // Slow pages, about 47 left: windows of at most buffer + 1 pages, up to the limit.
+        // Slow pages, about 47 left: three windows of at most 17 pages (the read-ahead, 16, plus
+        // the one being merged) either way.
         let slow = first(1000, day(21) - Span::hours(10), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
+        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
+        // About 95 left: a window per 20 pages as pages arrive; newest first, windows small enough
+        // to be read ahead whole, up to the limit.
+        let slow = first(1000, day(21) - Span::hours(5), 3000);
+        assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), options.windows as usize);
         // Fast pages: the newest window alone outruns the budget; no extra short pages.
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
