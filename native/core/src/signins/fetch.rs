@@ -208,7 +208,13 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     let budget = options.budget;
     // A window sends one request per page time; the budget allows `requests` per `window`. Half
     // as many again as that, for pages slower than the first.
-    let in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
+    let mut in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
+    if pages_left > f64::from(budget.requests) {
+        // More pages than one budget window: a fast first page does not promise fast pages
+        // after it (Graph's take 1-5 s), and one window alone would then leave the budget half
+        // used. A second window costs at most one short page.
+        in_flight = in_flight.max(2.0);
+    }
     // One sample of the page time can mislead (a fast first page, slow ones after): a large
     // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
     let mut wanted = in_flight.max((pages_left / 20.0).floor());
@@ -749,11 +755,17 @@ mod tests {
     }
 
     #[test]
-    fn fast_pages_keep_one_window() {
-        // Seven pages left, but at 100 ms a page one window outruns 5 requests per 10 s: more
-        // windows would only add short pages.
+    fn fast_pages_keep_one_window_while_the_budget_holds_them() {
+        // Three pages left: one budget window holds them all, so one window; more would only
+        // add short pages.
+        let short = TimeRange { from: Some(day(5)), to: Some(Upper::AtOrBefore(day(9))) };
+        assert_eq!(split(short, first(1000, day(8), 100), &graph_options(), Order::Arrival, day(20)), vec![short]);
+        // Seven pages left: at 100 ms a page one window would outrun 5 requests per 10 s, but the
+        // pages after a fast first one may be slow; a second window costs one short page at most.
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
-        assert_eq!(split(range, first(1000, day(8), 100), &graph_options(), Order::Arrival, day(20)), vec![range]);
+        let w = split(range, first(1000, day(8), 100), &graph_options(), Order::Arrival, day(20));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_contiguous(range, &w);
         // Slow pages, but about one page left: one window.
         let w = split(range, first(1000, day(1) + Span::hours(1), 5000), &graph_options(), Order::Arrival, day(20));
         assert_eq!(w, vec![range]);
@@ -823,9 +835,11 @@ mod tests {
         let slow = first(1000, day(21) - Span::hours(5), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), options.windows as usize);
-        // Fast pages: the newest window alone outruns the budget; no extra short pages.
-        let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
+        // Fast pages, fewer than the budget's requests left: one window; more, two (as above).
+        let range = TimeRange { from: Some(day(5)), to: Some(Upper::AtOrBefore(day(9))) };
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
+        let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
+        assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)).len(), 2);
     }
 
     #[test]
