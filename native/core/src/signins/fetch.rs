@@ -43,7 +43,8 @@ const RETENTION_DAYS: i64 = 30;
 pub struct FetchOptions {
     /// `$top`: 1..=1000.
     pub page_size: u32,
-    /// Most time windows a tenant's range is cut into (each adds at most one short page).
+    /// Most time windows a tenant's range is cut into as pages arrive (each adds at most one short
+    /// page); newest-first output may take more, each small enough to be read ahead whole.
     pub windows: u32,
     /// Windows of one tenant paged at the same time.
     pub concurrency: u32,
@@ -224,7 +225,13 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         // read ahead whole.
         wanted = wanted.max((pages_left / f64::from(options.buffer_pages + 1)).ceil());
     }
-    let count = wanted.min(f64::from(options.windows)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
+    // Newest first, a window longer than the read-ahead makes the output wait on its nextLink
+    // chain (one page per page time): more windows then, each costing one short page.
+    let most = match order {
+        Order::NewestFirst => options.windows.max(NEWEST_FIRST_WINDOWS),
+        Order::Arrival => options.windows,
+    };
+    let count = wanted.min(f64::from(most)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
         return vec![range];
     }
@@ -239,6 +246,10 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     windows.push(TimeRange { from: range.from, to: upper });
     windows
 }
+
+/// Most windows for newest-first output (the largest `windows` allowed): at 17 pages each,
+/// 4,352 pages, 4.3 million sign-ins a tenant read ahead whole.
+const NEWEST_FIRST_WINDOWS: u32 = 256;
 
 /// How a run hands out each tenant's pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -830,11 +841,14 @@ mod tests {
         let slow = first(1000, day(21) - Span::hours(10), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
-        // About 95 left: a window per 20 pages as pages arrive; newest first, windows small enough
-        // to be read ahead whole, up to the limit.
+        // About 95 left: a window per 20 pages as pages arrive (at most `windows`); newest first,
+        // windows small enough to be read ahead whole, beyond `windows`.
         let slow = first(1000, day(21) - Span::hours(5), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
-        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), options.windows as usize);
+        let w = split(range, slow, &options, Order::NewestFirst, day(22));
+        assert_eq!(w.len(), 6, "{w:?}");
+        assert!(w.len() > options.windows as usize);
+        assert_contiguous(range, &w);
         // Fast pages, fewer than the budget's requests left: one window; more, two (as above).
         let range = TimeRange { from: Some(day(5)), to: Some(Upper::AtOrBefore(day(9))) };
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
