@@ -292,18 +292,12 @@ impl PartnerSecurityNative {
 
     /// Every profile, the default's name and unreadable files.
     pub fn sam_list(&self, request: ffi::String) -> Reply {
-        guarded::sync(|| match requests::parse::<SamRequest>(request) {
-            Ok(r) => sam::list(&self.core, r).into(),
-            Err(e) => Reply::error(&e),
-        })
+        guarded::sync(|| sam_call_now(request, |r| sam::list(&self.core, r)))
     }
 
     /// One profile by `Name`, or the default (`null` when none).
     pub fn sam_get(&self, request: ffi::String) -> Reply {
-        guarded::sync(|| match requests::parse::<SamRequest>(request) {
-            Ok(r) => sam::get(&self.core, r).into(),
-            Err(e) => Reply::error(&e),
-        })
+        guarded::sync(|| sam_call_now(request, |r| sam::get(&self.core, r)))
     }
 
     /// Changes a profile's store, credential or default flag.
@@ -352,6 +346,14 @@ where
 {
     match requests::parse::<SamRequest>(request) {
         Ok(r) => call(r).await.into(),
+        Err(e) => Reply::error(&e),
+    }
+}
+
+/// [`sam_call`] for the calls that only read profile files (no network, no store).
+fn sam_call_now(request: ffi::String, call: impl FnOnce(SamRequest) -> Result<Reply, partnersecurity_core::sam::SamError>) -> Reply {
+    match requests::parse::<SamRequest>(request) {
+        Ok(r) => call(r).into(),
         Err(e) => Reply::error(&e),
     }
 }
