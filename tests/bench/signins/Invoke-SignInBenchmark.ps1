@@ -23,7 +23,7 @@
     Needs a release build: bash tools/build.sh (the script builds the C# baseline itself).
 
 .PARAMETER Scale
-    Multiplies every record count. 1 (the default) runs in about 10 minutes on 2 cores.
+    Multiplies every record count. 1 (the default) runs in about 15 minutes on 2 cores.
 
 .PARAMETER Scenario
     Which scenarios to run (1, 2, 3).
@@ -378,7 +378,7 @@ try {
             ''
             "Run $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC by tests/bench/signins/Invoke-SignInBenchmark.ps1 -Scale $Scale -Tenants $Tenants."
             "Machine: $([Environment]::ProcessorCount) cores ($cpu), $memGb GB RAM, $([Runtime.InteropServices.RuntimeInformation]::OSDescription); pwsh $($PSVersionTable.PSVersion); emulator and contenders on the same machine."
-            "Load average (1, 5, 15 min) at the start: $loadBefore; at the end: $(((Get-Content /proc/loadavg) -split ' ')[0..2] -join ', ') (other work shared the cores)."
+            "Load average (1, 5, 15 min) at the start: $loadBefore; at the end: $(((Get-Content /proc/loadavg) -split ' ')[0..2] -join ', ') (above about 1, other work shared the cores)."
             ''
             '## Ratios'
             ''
