@@ -43,8 +43,9 @@ const RETENTION_DAYS: i64 = 30;
 pub struct FetchOptions {
     /// `$top`: 1..=1000.
     pub page_size: u32,
-    /// Most time windows a tenant's range is cut into as pages arrive (each adds at most one short
-    /// page); newest-first output may take more, each small enough to be read ahead whole.
+    /// Most time windows a tenant's range is cut into (each adds at most one short page). At the
+    /// budget's default or above, newest-first output may take more, up to 256, each small enough
+    /// to be read ahead whole; a lower value holds for both orders.
     pub windows: u32,
     /// Windows of one tenant paged at the same time.
     pub concurrency: u32,
@@ -226,10 +227,11 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         wanted = wanted.max((pages_left / f64::from(options.buffer_pages + 1)).ceil());
     }
     // Newest first, a window longer than the read-ahead makes the output wait on its nextLink
-    // chain (one page per page time): more windows then, each costing one short page.
+    // chain (one page per page time): more windows then, each costing one short page, when the
+    // limit is the budget's default. A lower limit is the caller's and holds.
     let most = match order {
-        Order::NewestFirst => options.windows.max(NEWEST_FIRST_WINDOWS),
-        Order::Arrival => options.windows,
+        Order::NewestFirst if options.windows >= FetchOptions::for_budget(budget).windows => options.windows.max(NEWEST_FIRST_WINDOWS),
+        _ => options.windows,
     };
     let count = wanted.min(f64::from(most)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
@@ -849,6 +851,9 @@ mod tests {
         assert_eq!(w.len(), 6, "{w:?}");
         assert!(w.len() > options.windows as usize);
         assert_contiguous(range, &w);
+        // A limit below the default holds.
+        let three = FetchOptions { windows: 3, ..options };
+        assert_eq!(split(range, slow, &three, Order::NewestFirst, day(22)).len(), 3);
         // Fast pages, fewer than the budget's requests left: one window; more, two (as above).
         let range = TimeRange { from: Some(day(5)), to: Some(Upper::AtOrBefore(day(9))) };
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
