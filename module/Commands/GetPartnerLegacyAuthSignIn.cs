@@ -9,13 +9,13 @@ namespace PartnerSecurity.Commands
     /// do MFA and break when it is enforced.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "PartnerLegacyAuthSignIn")]
-    [OutputType(SignInRecords.TypeName)]
+    [OutputType(typeof(SignIn))]
     public sealed class GetPartnerLegacyAuthSignIn : SecurityDataCmdlet
     {
         [Parameter(Position = 0)]
         [ValidateRange(1, 30)]
         public int Days { get; set; } = 7;
 
-        protected override void EndProcessing() => WriteData<object>("LegacyAuthSignIns", signInDays: Days, shape: record => SignInRecords.ToPSObject(record, null));
+        protected override void EndProcessing() => WriteData<object>("LegacyAuthSignIns", signInDays: Days, shape: record => SignInRecords.ToOutput(record, null));
     }
 }

@@ -14,7 +14,7 @@ namespace PartnerSecurity.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "PartnerUserSignInActivity", DefaultParameterSetName = AnyOutcomeSet)]
     [Alias("Get-PartnerUserSignActivity")]
-    [OutputType(SignInRecords.TypeName)]
+    [OutputType(typeof(SignIn))]
     public sealed class GetPartnerUserSignInActivity : SignInQueryCmdlet
     {
         private const int ProgressId = 1;
@@ -61,7 +61,7 @@ namespace PartnerSecurity.Commands
                     {
                         foreach (var record in batch.Records.EnumerateArray())
                         {
-                            WriteObject(SignInRecords.ToPSObject(record, batch.TenantId));
+                            WriteObject(SignInRecords.ToOutput(record, batch.TenantId));
                         }
                     }
                     if (batch.Done)

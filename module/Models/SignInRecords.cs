@@ -6,19 +6,61 @@ using System.Text.Json;
 namespace PartnerSecurity.Models
 {
     /// <summary>
-    /// Turns sign-in records (JSON with the Graph SDK's PascalCase names) into PowerShell objects
-    /// shaped like the PartnerCenter module's <c>Microsoft.Graph.SignIn</c>: nested objects are
-    /// objects (<c>$_.Status.ErrorCode</c>), collections are arrays, <c>*DateTime</c> values are
-    /// <see cref="DateTimeOffset"/>, and a missing <c>MfaDetail</c> is <c>$null</c>.
+    /// Turns sign-in records (JSON with the Graph SDK's PascalCase names) into <see cref="SignIn"/>
+    /// objects. A record this version cannot type (a nested property Graph added, a value of an
+    /// unexpected kind) becomes a PowerShell object of the same shape instead, with the same type
+    /// name, so no sign-in and no property is lost.
     /// </summary>
     public static class SignInRecords
     {
         /// <summary>The type name of a sign-in, which selects the default table view.</summary>
-        public const string TypeName = "PartnerSecurity.SignIn";
+        public const string TypeName = "PartnerSecurity.Models.SignIn";
 
-        internal static PSObject ToPSObject(JsonElement record, string? tenantId)
+        /// <summary>A <see cref="SignIn"/>, or a <see cref="PSObject"/> when the record has what it lacks.</summary>
+        internal static object ToOutput(JsonElement record, string? tenantId)
         {
-            var result = (PSObject)Convert(record, null)!;
+            SignIn? signIn;
+            try
+            {
+                signIn = record.Deserialize(SignInJsonContext.Default.SignIn);
+            }
+            catch (JsonException)
+            {
+                signIn = null;
+            }
+            catch (NotSupportedException)
+            {
+                signIn = null;
+            }
+            if (signIn == null)
+            {
+                return ToPSObject(record, tenantId);
+            }
+            signIn.TenantId ??= tenantId;
+            signIn.ConditionalAccessAudiences = Untyped(signIn.ConditionalAccessAudiences, nameof(SignIn.ConditionalAccessAudiences));
+            signIn.PrivateLinkDetails = Untyped(signIn.PrivateLinkDetails, nameof(SignIn.PrivateLinkDetails));
+            signIn.AuthenticationAppDeviceDetails = Untyped(signIn.AuthenticationAppDeviceDetails, nameof(SignIn.AuthenticationAppDeviceDetails));
+            signIn.AuthenticationAppPolicyEvaluationDetails = Untyped(signIn.AuthenticationAppPolicyEvaluationDetails, nameof(SignIn.AuthenticationAppPolicyEvaluationDetails));
+            signIn.AppliedEventListeners = Untyped(signIn.AppliedEventListeners, nameof(SignIn.AppliedEventListeners));
+            if (signIn.Unknown is not { Count: > 0 } unknown)
+            {
+                return signIn;
+            }
+            var output = PSObject.AsPSObject(signIn);
+            foreach (var (name, value) in unknown)
+            {
+                output.Properties.Add(new PSNoteProperty(name, Convert(value, name)));
+            }
+            signIn.Unknown = null;
+            return output;
+        }
+
+        /// <summary>A property typed <c>object</c> arrives as a <see cref="JsonElement"/>; scripts get PowerShell values.</summary>
+        private static object? Untyped(object? value, string name) => value is JsonElement element ? Convert(element, name) : value;
+
+        private static PSObject ToPSObject(JsonElement record, string? tenantId)
+        {
+            var result = Convert(record, null) as PSObject ?? new PSObject();
             result.TypeNames.Insert(0, TypeName);
             if (tenantId != null && result.Properties["TenantId"] == null)
             {

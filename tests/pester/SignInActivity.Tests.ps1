@@ -33,6 +33,8 @@ BeforeAll {
         [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000002'; createdDateTime = '-1d'; userId = $exampleUser; appId = $reporterId; resourceId = $partnerCenter; authenticationRequirement = 'multiFactorAuthentication' }
         [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000003'; createdDateTime = '-3d'; userId = $exampleUser; appId = $reporterId; status = @{ errorCode = 50126 } }
         [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000004'; createdDateTime = '-5h'; userId = 'c1000001-0000-4000-8000-000000000009'; appId = $reporterId }
+        # A property inside status that this version does not know (Graph adds some now and then).
+        [pscustomobject]@{ id = '52000000-0000-4000-8000-000000000005'; createdDateTime = '-4h'; userId = $exampleUser; appId = $reporterId; status = @{ errorCode = 0; futureDetail = 'added by a later Graph' } }
     )
     $script:scenarioPath = Join-Path $TestDrive 'signins-activity.json'
     $scenario | ConvertTo-Json -Depth 64 | Set-Content -LiteralPath $scenarioPath -Encoding utf8
@@ -108,17 +110,36 @@ Describe 'Get-PartnerUserSignInActivity output' {
     It 'has the Graph SDK''s property names and types' {
         $recent.Count | Should -BeGreaterThan 100
         $first = $recent[0]
-        $first.PSObject.TypeNames[0] | Should -Be 'PartnerSecurity.SignIn'
+        $first | Should -BeOfType ([PartnerSecurity.Models.SignIn])
+        $first.PSObject.TypeNames[0] | Should -Be 'PartnerSecurity.Models.SignIn'
         foreach ($name in 'Id', 'CreatedDateTime', 'UserPrincipalName', 'UserId', 'AppId', 'AppDisplayName', 'IpAddress', 'ClientAppUsed', 'Status', 'MfaDetail', 'AuthenticationDetails', 'ResourceId', 'ResourceDisplayName', 'IsInteractive', 'TenantId') {
             $first.PSObject.Properties.Name | Should -Contain $name
         }
         $first.CreatedDateTime | Should -BeOfType [DateTimeOffset]
         $first.Status.ErrorCode | Should -BeOfType [int]
         $first.IsInteractive | Should -BeOfType [bool]
+        $first.Status | Should -BeOfType ([PartnerSecurity.Models.SignInStatus])
+        @($recent | Where-Object { $_.AuthenticationDetails })[0].AuthenticationDetails[0].AuthenticationStepDateTime | Should -BeOfType [DateTimeOffset]
+        @($recent | Where-Object { $_.Location.GeoCoordinates.Latitude })[0].Location.GeoCoordinates.Latitude | Should -BeOfType [double]
         $first.TenantId | Should -Be $tenantId
         @($recent | Where-Object { $null -eq $_.MfaDetail }).Count | Should -BeGreaterThan 0
         @($recent | Where-Object { $_.MfaDetail.AuthMethod }).Count | Should -BeGreaterThan 0
         @($recent | Where-Object { $_.AuthenticationDetails | Where-Object { $_.Succeeded -eq $true -and $_.AuthenticationMethod } }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'keeps a property this version does not know, in an object of the same type name' {
+        $future = @($recent | Where-Object Id -EQ '52000000-0000-4000-8000-000000000005')
+        $future.Count | Should -Be 1
+        $future[0] | Should -Not -BeOfType ([PartnerSecurity.Models.SignIn])
+        $future[0].PSObject.TypeNames[0] | Should -Be 'PartnerSecurity.Models.SignIn'
+        $future[0].Status.futureDetail | Should -Be 'added by a later Graph'
+        $future[0].Status.ErrorCode | Should -Be 0
+        $future[0].CreatedDateTime | Should -BeOfType [DateTimeOffset]
+        $future[0].UserId | Should -Be $exampleUser
+        $future[0].TenantId | Should -Be $tenantId
+        ($future[0] | Format-Table | Out-String -Width 250) | Should -Match 'ClientAppUsed'
+        # Every other sign-in is typed.
+        @($recent | Where-Object { $_ -isnot [PartnerSecurity.Models.SignIn] }).Count | Should -Be 1
     }
 
     It 'is newest first, without duplicates' {
@@ -144,14 +165,18 @@ Describe 'Get-PartnerUserSignInActivity output' {
     It 'reads only the properties asked for, plus Id and CreatedDateTime' {
         $some = @(Get-PartnerUserSignInActivity -StartDate (Get-Date).AddHours(-6) -Property UserPrincipalName, Status)
         $some.Count | Should -BeGreaterThan 0
-        ($some[0].PSObject.Properties.Name | Sort-Object) | Should -Be @('CreatedDateTime', 'Id', 'Status', 'TenantId', 'UserPrincipalName')
+        $filled = $some[0].PSObject.Properties | Where-Object { $null -ne $_.Value } | ForEach-Object Name | Sort-Object
+        $filled | Should -Be @('CreatedDateTime', 'Id', 'Status', 'TenantId', 'UserPrincipalName')
+        @($some | Where-Object { $null -eq $_.Status.ErrorCode -or -not $_.Id }).Count | Should -Be 0
+        @($some | Where-Object { $_.AppDisplayName -or $_.AuthenticationDetails }).Count | Should -Be 0
     }
 
     It 'reads v1.0 when asked (no beta-only properties)' {
         $start = (Get-Date).AddHours(-6)
         $v1 = @(Get-PartnerUserSignInActivity -StartDate $start -ApiVersion v1.0)
         $v1.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start)" -Version 'v1.0')
-        $v1[0].PSObject.Properties.Name | Should -Not -Contain 'AuthenticationDetails'
+        @($v1 | Where-Object { $null -ne $_.AuthenticationDetails -or $null -ne $_.AuthenticationRequirement }).Count | Should -Be 0
+        @($v1 | Where-Object { $null -eq $_.IsInteractive }).Count | Should -Be 0
     }
 }
 
