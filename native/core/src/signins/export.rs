@@ -429,12 +429,12 @@ impl ExportJob {
 
     async fn run(&self, ctx: Context, request: ExportRequest, query: SignInQuery, prepared: Prepared) -> Result<ExportSummary> {
         let started = Instant::now();
-        let Prepared { mut file, mut checkpoint, checkpoint_path, resumed } = prepared;
+        let Prepared { file, checkpoint, checkpoint_path, resumed } = prepared;
         let plans: Vec<TenantPlan> = checkpoint.tenants.iter().map(|t| TenantPlan { tenant: t.tenant.clone(), windows: t.windows.iter().map(|w| w.window.clone()).collect() }).collect();
         let mut run = fetch::start(ctx, Arc::new(query), plans, fetch::Order::Arrival);
+        let mut output = Output { file, checkpoint, checkpoint_path, path: request.path.clone(), format: request.format };
         let mut failures: Vec<TenantFailure> = Vec::new();
         let mut records_this_run = 0u64;
-        let path = request.path.clone();
         loop {
             let event = tokio::select! {
                 biased;
@@ -451,34 +451,9 @@ impl ExportJob {
                     Err(_) => break,
                 }
             }
-            let (mut wrote, mut planned, mut records, mut pages) = (false, false, 0u64, 0u64);
+            let mut to_write = Vec::with_capacity(batch.len());
             for event in batch {
                 match event {
-                    Event::Page(page) => {
-                        let bytes = encode_page(request.format, &page.records, &page.tenant_id)?;
-                        if let Err(e) = file.write_all(&bytes) {
-                            // The pages before this one stand: the checkpoint says so if it can.
-                            if wrote && file.sync_data().is_ok() {
-                                let _ = save_checkpoint(&checkpoint_path, &checkpoint);
-                            }
-                            return Err(resumable(io_error(&path, "writing the output", e)));
-                        }
-                        wrote = true;
-                        let n = page.records.len() as u64;
-                        checkpoint.file_length += bytes.len() as u64;
-                        checkpoint.records += n;
-                        checkpoint.pages += 1;
-                        let window = &mut checkpoint.tenants[page.tenant_index].windows[page.window];
-                        window.window.position = page.position;
-                        window.records += n;
-                        window.pages += 1;
-                        records += n;
-                        pages += 1;
-                    }
-                    Event::Planned { tenant_index, windows } => {
-                        checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
-                        planned = true;
-                    }
                     Event::TenantDone { .. } => {
                         self.tenants_done.fetch_add(1, Ordering::Relaxed);
                     }
@@ -486,18 +461,27 @@ impl ExportJob {
                         self.tenants_failed.fetch_add(1, Ordering::Relaxed);
                         failures.push(TenantFailure { tenant, error: Arc::new(error) });
                     }
+                    pages_or_plans => to_write.push(pages_or_plans),
                 }
             }
-            if wrote {
-                file.sync_data().map_err(|e| resumable(io_error(&path, "writing the output", e)))?;
+            if to_write.is_empty() {
+                continue;
             }
-            if wrote || planned {
-                save_checkpoint(&checkpoint_path, &checkpoint).map_err(resumable)?;
-            }
+            // Writes and fsyncs block: they run off the runtime's workers, which meanwhile keep
+            // the requests going.
+            let (back, written) = tokio::task::spawn_blocking(move || {
+                let written = output.write(to_write);
+                (output, written)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("the export's writer stopped ({e})")))?;
+            output = back;
+            let (records, pages) = written?;
             records_this_run += records;
             self.records.fetch_add(records, Ordering::Relaxed);
             self.pages.fetch_add(pages, Ordering::Relaxed);
         }
+        let Output { checkpoint, checkpoint_path, path, .. } = output;
         let kept = if failures.is_empty() {
             std::fs::remove_file(&checkpoint_path).map_err(|e| io_error(&checkpoint_path, "removing the checkpoint", e))?;
             None
@@ -516,6 +500,61 @@ impl ExportJob {
             resumed,
             checkpoint: kept,
         })
+    }
+}
+
+/// The output file and its checkpoint, written together.
+struct Output {
+    file: File,
+    checkpoint: Checkpoint,
+    checkpoint_path: PathBuf,
+    path: PathBuf,
+    format: ExportFormat,
+}
+
+impl Output {
+    /// Writes the pages of `batch`, flushes once, then checkpoints once (also for new plans;
+    /// other events are the caller's). Gives the records and pages written. Blocking.
+    fn write(&mut self, batch: Vec<Event>) -> Result<(u64, u64)> {
+        let (mut wrote, mut planned, mut records, mut pages) = (false, false, 0u64, 0u64);
+        for event in batch {
+            match event {
+                Event::Page(page) => {
+                    let bytes = encode_page(self.format, &page.records, &page.tenant_id)?;
+                    if let Err(e) = self.file.write_all(&bytes) {
+                        // The pages before this one stand: the checkpoint says so if it can.
+                        if wrote && self.file.sync_data().is_ok() {
+                            let _ = save_checkpoint(&self.checkpoint_path, &self.checkpoint);
+                        }
+                        return Err(resumable(io_error(&self.path, "writing the output", e)));
+                    }
+                    wrote = true;
+                    let n = page.records.len() as u64;
+                    let checkpoint = &mut self.checkpoint;
+                    checkpoint.file_length += bytes.len() as u64;
+                    checkpoint.records += n;
+                    checkpoint.pages += 1;
+                    let window = &mut checkpoint.tenants[page.tenant_index].windows[page.window];
+                    window.window.position = page.position;
+                    window.records += n;
+                    window.pages += 1;
+                    records += n;
+                    pages += 1;
+                }
+                Event::Planned { tenant_index, windows } => {
+                    self.checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
+                    planned = true;
+                }
+                Event::TenantDone { .. } | Event::Failed { .. } => {}
+            }
+        }
+        if wrote {
+            self.file.sync_data().map_err(|e| resumable(io_error(&self.path, "writing the output", e)))?;
+        }
+        if wrote || planned {
+            save_checkpoint(&self.checkpoint_path, &self.checkpoint).map_err(resumable)?;
+        }
+        Ok((records, pages))
     }
 }
 
