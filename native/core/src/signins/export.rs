@@ -432,7 +432,7 @@ impl ExportJob {
         let Prepared { file, checkpoint, checkpoint_path, resumed } = prepared;
         let plans: Vec<TenantPlan> = checkpoint.tenants.iter().map(|t| TenantPlan { tenant: t.tenant.clone(), windows: t.windows.iter().map(|w| w.window.clone()).collect() }).collect();
         let mut run = fetch::start(ctx, Arc::new(query), plans, fetch::Order::Arrival);
-        let mut output = Output { file, checkpoint, checkpoint_path, path: request.path.clone(), format: request.format };
+        let mut output = Output { file, checkpoint, checkpoint_path, path: request.path.clone() };
         let mut failures: Vec<TenantFailure> = Vec::new();
         let mut records_this_run = 0u64;
         loop {
@@ -461,7 +461,10 @@ impl ExportJob {
                         self.tenants_failed.fetch_add(1, Ordering::Relaxed);
                         failures.push(TenantFailure { tenant, error: Arc::new(error) });
                     }
-                    pages_or_plans => to_write.push(pages_or_plans),
+                    // Encoded here: the blocking pool's threads only write (their allocations
+                    // would live in malloc arenas of their own).
+                    Event::Page(page) => to_write.push(Chunk::Page { bytes: encode_page(request.format, &page.records, &page.tenant_id)?, records: page.records.len() as u64, tenant_index: page.tenant_index, window: page.window, position: page.position }),
+                    Event::Planned { tenant_index, windows } => to_write.push(Chunk::Planned { tenant_index, windows }),
                 }
             }
             if to_write.is_empty() {
@@ -503,24 +506,28 @@ impl ExportJob {
     }
 }
 
+/// What a batch writes: a page, encoded, or a new plan for a tenant's windows.
+enum Chunk {
+    Page { bytes: Vec<u8>, records: u64, tenant_index: usize, window: usize, position: Position },
+    Planned { tenant_index: usize, windows: Vec<WindowPlan> },
+}
+
 /// The output file and its checkpoint, written together.
 struct Output {
     file: File,
     checkpoint: Checkpoint,
     checkpoint_path: PathBuf,
     path: PathBuf,
-    format: ExportFormat,
 }
 
 impl Output {
-    /// Writes the pages of `batch`, flushes once, then checkpoints once (also for new plans;
-    /// other events are the caller's). Gives the records and pages written. Blocking.
-    fn write(&mut self, batch: Vec<Event>) -> Result<(u64, u64)> {
+    /// Writes the pages of `batch`, flushes once, then checkpoints once (also for new plans).
+    /// Gives the records and pages written. Blocking.
+    fn write(&mut self, batch: Vec<Chunk>) -> Result<(u64, u64)> {
         let (mut wrote, mut planned, mut records, mut pages) = (false, false, 0u64, 0u64);
-        for event in batch {
-            match event {
-                Event::Page(page) => {
-                    let bytes = encode_page(self.format, &page.records, &page.tenant_id)?;
+        for chunk in batch {
+            match chunk {
+                Chunk::Page { bytes, records: n, tenant_index, window, position } => {
                     if let Err(e) = self.file.write_all(&bytes) {
                         // The pages before this one stand: the checkpoint says so if it can.
                         if wrote && self.file.sync_data().is_ok() {
@@ -529,23 +536,21 @@ impl Output {
                         return Err(resumable(io_error(&self.path, "writing the output", e)));
                     }
                     wrote = true;
-                    let n = page.records.len() as u64;
                     let checkpoint = &mut self.checkpoint;
                     checkpoint.file_length += bytes.len() as u64;
                     checkpoint.records += n;
                     checkpoint.pages += 1;
-                    let window = &mut checkpoint.tenants[page.tenant_index].windows[page.window];
-                    window.window.position = page.position;
+                    let window = &mut checkpoint.tenants[tenant_index].windows[window];
+                    window.window.position = position;
                     window.records += n;
                     window.pages += 1;
                     records += n;
                     pages += 1;
                 }
-                Event::Planned { tenant_index, windows } => {
+                Chunk::Planned { tenant_index, windows } => {
                     self.checkpoint.tenants[tenant_index].windows = windows.into_iter().map(|window| WindowCheckpoint { window, records: 0, pages: 0 }).collect();
                     planned = true;
                 }
-                Event::TenantDone { .. } | Event::Failed { .. } => {}
             }
         }
         if wrote {

@@ -53,8 +53,9 @@ pub struct FetchOptions {
     pub tenant_concurrency: u32,
     /// Requests per window per (tenant, application).
     pub budget: Budget,
-    /// Pages a tenant's windows may read ahead of the consumer: in newest-first order, shared by
-    /// the windows waiting their turn, nearest first; as pages arrive, per window.
+    /// Pages a tenant's windows may read ahead of the newest-first merger, shared by the windows
+    /// waiting their turn, nearest first. (As pages arrive, a tenant's pages wait in a channel of
+    /// [`ARRIVAL_PAGES_WAITING`]: nothing there waits for a turn.)
     pub buffer_pages: u32,
 }
 
@@ -72,14 +73,15 @@ impl FetchOptions {
     /// Every window ends with a short page that costs a request: a tight budget gets no more
     /// windows than it keeps in flight, a generous one twice as many, so that windows holding
     /// fewer sign-ins than others do not leave the rest idle.
-    /// Windows waiting their turn in newest-first output read ahead up to 16 pages of a tenant in
+    /// Windows waiting their turn in newest-first output read ahead up to 32 pages of a tenant in
     /// all, nearest window first (their requests are what fills the budget while the newest
-    /// window pages alone, and the nearest are read next); exports take pages as they arrive,
-    /// one waiting per window.
+    /// window pages alone, and the nearest are read next; with 16, 100 ms pages and a million
+    /// sign-ins, the output waited on windows read one page at a time). Memory: 32 to 80 MB a
+    /// tenant read at once (v1.0 to beta pages).
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
         let windows = if budget.requests > 16 { concurrency * 2 } else { concurrency };
-        let buffer_pages = 16;
+        let buffer_pages = 32;
         Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages }
     }
 
@@ -233,7 +235,13 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         Order::NewestFirst if options.windows >= FetchOptions::for_budget(budget).windows => options.windows.max(NEWEST_FIRST_WINDOWS),
         _ => options.windows,
     };
-    let count = wanted.min(f64::from(most)).min((pages_left / 2.0).ceil()).min(remaining as f64).max(1.0) as i64;
+    // Each window ends with a short page: a tight budget pays for it in time, so windows of at
+    // least two pages. A budget with room for every page and a short page each pays nothing, and
+    // newest first then gets windows of a page: the first page's density (one part of one day)
+    // can be half the range's, and windows twice as long as meant are read one page at a time
+    // once merged.
+    let per_window = if order == Order::NewestFirst && f64::from(budget.requests) >= 2.0 * pages_left { 1.0 } else { 2.0 };
+    let count = wanted.min(f64::from(most)).min((pages_left / per_window).ceil()).min(remaining as f64).max(1.0) as i64;
     if count <= 1 {
         return vec![range];
     }
@@ -311,10 +319,14 @@ impl Drop for Run {
 /// Events a run holds for a consumer that is busy (writing, making objects).
 const EVENTS_WAITING: usize = 4;
 
+/// Pages of a tenant that arrived and wait for the consumer (exports): a writer keeps up, so a
+/// few cover the moments it flushes.
+pub const ARRIVAL_PAGES_WAITING: usize = 16;
+
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
 pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
-    // Memory: per tenant, `buffer_pages` read ahead (plus, newest first, what the window being
-    // merged has fetched); this channel a few more. A page is compact JSON (~2.5 MB at 1,000
+    // Memory: per tenant, newest first, `buffer_pages` read ahead plus what the window being
+    // merged has fetched; as pages arrive, `ARRIVAL_PAGES_WAITING`; this channel a few more. A page is compact JSON (~2.5 MB at 1,000
     // beta sign-ins).
     let (tx, rx) = mpsc::channel(EVENTS_WAITING);
     let task = tokio::spawn(async move {
@@ -485,9 +497,12 @@ struct WindowPage {
 
 /// The pages a tenant's windows may read ahead of the newest-first merger, shared by all of them
 /// and handed to the nearest window first: the window read next is the one whose pages keep
-/// the output moving, so it should find them already there. The window being merged reads
-/// without a permit (its pages are taken as they come, and waiting on pages that later windows
-/// hold would never end).
+/// the output moving, so it should find them already there. A window leaves a permit free for
+/// each nearer window still reading, which may be between two pages (its next page is worth
+/// more than any page behind it: without the reserve, the far windows' first pages took every
+/// permit and each window's later pages were read one by one once it was merged). The window
+/// being merged reads without a permit (its pages are taken as they come, and waiting on pages
+/// that later windows hold would never end).
 struct ReadAhead {
     state: parking_lot::Mutex<ReadAheadState>,
     changed: tokio::sync::Notify,
@@ -499,6 +514,8 @@ struct ReadAheadState {
     current: usize,
     /// Windows waiting for a permit.
     waiting: std::collections::BTreeSet<usize>,
+    /// Windows started and not finished.
+    reading: std::collections::BTreeSet<usize>,
 }
 
 struct ReadAheadPermit(Arc<ReadAhead>);
@@ -512,7 +529,7 @@ impl Drop for ReadAheadPermit {
 
 impl ReadAhead {
     fn new(pages: usize) -> Arc<Self> {
-        Arc::new(Self { state: parking_lot::Mutex::new(ReadAheadState { free: pages.max(1), current: 0, waiting: Default::default() }), changed: tokio::sync::Notify::new() })
+        Arc::new(Self { state: parking_lot::Mutex::new(ReadAheadState { free: pages.max(1), current: 0, waiting: Default::default(), reading: Default::default() }), changed: tokio::sync::Notify::new() })
     }
 
     /// A permit for one page of `window`, or none once `window` is the one being merged.
@@ -535,7 +552,8 @@ impl ReadAhead {
                     return None;
                 }
                 state.waiting.insert(window);
-                if state.free > 0 && state.waiting.first() == Some(&window) {
+                let nearer = state.reading.range(state.current + 1..window).count();
+                if state.free > nearer && state.waiting.first() == Some(&window) {
                     state.free -= 1;
                     return Some(ReadAheadPermit(self.clone()));
                 }
@@ -548,6 +566,22 @@ impl ReadAhead {
     fn merging(&self, window: usize) {
         self.state.lock().current = window;
         self.changed.notify_waiters();
+    }
+
+    /// `window` starts reading; it counts as reading until the guard is dropped.
+    fn reading(self: &Arc<Self>, window: usize) -> ReadingWindow {
+        self.state.lock().reading.insert(window);
+        ReadingWindow(self.clone(), window)
+    }
+}
+
+/// A window of a newest-first run that has pages left to read (see [`ReadAhead::reading`]).
+struct ReadingWindow(Arc<ReadAhead>, usize);
+
+impl Drop for ReadingWindow {
+    fn drop(&mut self) {
+        self.0.state.lock().reading.remove(&self.1);
+        self.0.changed.notify_waiters();
     }
 }
 
@@ -608,7 +642,12 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
                     if queue_tx.send((w, rx)).await.is_err() {
                         break;
                     }
-                    running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx, Some(pool.clone())));
+                    let reading = pool.reading(w);
+                    let (tenant, query, pool) = (tenant.clone(), query.clone(), pool.clone());
+                    running.spawn(async move {
+                        let _reading = reading;
+                        run_window(tenant, query, w, plan, tx, Some(pool)).await;
+                    });
                 }
                 drop(queue_tx);
                 while running.join_next().await.is_some() {}
@@ -621,7 +660,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
             }
         }
         Order::Arrival => {
-            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(buffer);
+            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(ARRIVAL_PAGES_WAITING);
             let (tenant, query) = (tenant.clone(), query.clone());
             background.spawn(async move {
                 let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -834,26 +873,59 @@ mod tests {
         assert!(both.iter().all(Option::is_some), "both permits came back");
     }
 
+    #[tokio::test]
+    async fn read_ahead_keeps_a_permit_for_each_nearer_window_still_reading() {
+        let pool = ReadAhead::new(2);
+        let (one, _two, _three) = (pool.reading(1), pool.reading(2), pool.reading(3));
+        // Window 3 would take what windows 1 and 2 need for their next pages: it waits.
+        let far = tokio::spawn({
+            let p = pool.clone();
+            async move { p.reserve(3).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!far.is_finished(), "window 3 leaves both permits to windows 1 and 2");
+        // Window 2 takes one and leaves one for window 1.
+        let second = pool.reserve(2).await.expect("window 2 gets a permit");
+        let first = pool.reserve(1).await.expect("window 1 gets the one kept for it");
+        // Window 1 ends; its permit comes back, and window 2 may still need one: window 3 waits.
+        drop((first, one));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!far.is_finished(), "one permit free, kept for window 2");
+        drop(second);
+        assert!(far.await.unwrap().is_some(), "two free, one kept for window 2: window 3 gets the other");
+    }
+
     #[test]
     fn newest_first_output_gets_windows_small_enough_to_read_ahead() {
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::Before(day(21))) };
         let options = graph_options();
-        // Slow pages, about 47 left: three windows of at most 17 pages (the read-ahead, 16, plus
-        // the one being merged) either way.
+        // Slow pages, about 47 left: three windows either way.
         let slow = first(1000, day(21) - Span::hours(10), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
-        // About 95 left: a window per 20 pages as pages arrive (at most `windows`); newest first,
-        // windows small enough to be read ahead whole, beyond `windows`.
+        // About 95 left: a window per 20 pages, at most 33 each (the read-ahead, 32, plus the one
+        // being merged) newest first.
         let slow = first(1000, day(21) - Span::hours(5), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
+        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 4);
+        // About 190 left: as pages arrive, at most `windows`; newest first, beyond it.
+        let slow = first(1000, day(21) - Span::minutes(150), 3000);
+        assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), options.windows as usize);
         let w = split(range, slow, &options, Order::NewestFirst, day(22));
-        assert_eq!(w.len(), 6, "{w:?}");
+        assert_eq!(w.len(), 9, "{w:?}");
         assert!(w.len() > options.windows as usize);
         assert_contiguous(range, &w);
         // A limit below the default holds.
         let three = FetchOptions { windows: 3, ..options };
         assert_eq!(split(range, slow, &three, Order::NewestFirst, day(22)).len(), 3);
+        // A budget with room for a short page after each page: newest first, a window per page
+        // (the first page's density may be half the range's); as pages arrive, at most `windows`.
+        let generous = FetchOptions::for_budget(Budget { requests: 10000, window: Duration::from_secs(10) });
+        let fast = first(1000, day(21) - Span::hours(6), 100);
+        let w = split(range, fast, &generous, Order::NewestFirst, day(22));
+        assert!((79..=80).contains(&w.len()), "about 79 pages left, a window each: {}", w.len());
+        assert_contiguous(range, &w);
+        assert_eq!(split(range, fast, &generous, Order::Arrival, day(22)).len(), generous.windows as usize);
         // Fast pages, fewer than the budget's requests left: one window; more, two (as above).
         let range = TimeRange { from: Some(day(5)), to: Some(Upper::AtOrBefore(day(9))) };
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
