@@ -1,6 +1,5 @@
 using System;
 using System.Management.Automation;
-using System.Text.Json;
 using PartnerSecurity.Models;
 using PartnerSecurity.Native;
 
@@ -46,7 +45,7 @@ namespace PartnerSecurity.Commands
                     SignInBatch batch;
                     try
                     {
-                        batch = Await(NativeClient.CallWithTextAsync<SignInBatch>((n, id, ct) => n.NextSignIns(id, ct), opened.CursorId, CancellationToken));
+                        batch = Await(NativeClient.CallWithTextAsync((n, id, ct) => n.NextSignIns(id, ct), opened.CursorId, SignInBatch.Read, CancellationToken));
                     }
                     catch (PartnerSecurityException failure)
                     {
@@ -57,12 +56,9 @@ namespace PartnerSecurity.Commands
                     {
                         WriteTenantError(batch.Error.ToException(batch.Tenant), batch.Tenant);
                     }
-                    if (batch.Records.ValueKind == JsonValueKind.Array)
+                    foreach (var record in batch.Records)
                     {
-                        foreach (var record in batch.Records.EnumerateArray())
-                        {
-                            WriteObject(SignInRecords.ToOutput(record, batch.TenantId));
-                        }
+                        WriteObject(record);
                     }
                     if (batch.Done)
                     {

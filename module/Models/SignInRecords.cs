@@ -16,7 +16,31 @@ namespace PartnerSecurity.Models
         /// <summary>The type name of a sign-in, which selects the default table view.</summary>
         public const string TypeName = "PartnerSecurity.Models.SignIn";
 
-        /// <summary>A <see cref="SignIn"/>, or a <see cref="PSObject"/> when the record has what it lacks.</summary>
+        /// <summary>
+        /// Reads the record the reader is on (its start) into a <see cref="SignIn"/>, or a
+        /// <see cref="PSObject"/> when the record has what the type lacks; leaves the reader on
+        /// the record's end.
+        /// </summary>
+        internal static object Read(ref Utf8JsonReader reader)
+        {
+            var start = reader;
+            try
+            {
+                if (JsonSerializer.Deserialize(ref reader, SignInJsonContext.Default.SignIn) is { } signIn)
+                {
+                    return Typed(signIn);
+                }
+            }
+            catch (Exception e) when (e is JsonException || e is NotSupportedException)
+            {
+                // Read it again, untyped.
+            }
+            reader = start;
+            using var document = JsonDocument.ParseValue(ref reader);
+            return Untyped(document.RootElement);
+        }
+
+        /// <summary><see cref="Read"/> for a record already parsed, from the tenant <paramref name="tenantId"/>.</summary>
         internal static object ToOutput(JsonElement record, string? tenantId)
         {
             SignIn? signIn;
@@ -24,19 +48,38 @@ namespace PartnerSecurity.Models
             {
                 signIn = record.Deserialize(SignInJsonContext.Default.SignIn);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException || e is NotSupportedException)
             {
                 signIn = null;
             }
-            catch (NotSupportedException)
+            var output = signIn != null ? Typed(signIn) : Untyped(record);
+            SetTenant(output, tenantId);
+            return output;
+        }
+
+        /// <summary>Sets TenantId on an output object that has none from Graph.</summary>
+        internal static void SetTenant(object output, string? tenantId)
+        {
+            if (tenantId == null)
             {
-                signIn = null;
+                return;
             }
-            if (signIn == null)
+            switch (output)
             {
-                return ToPSObject(record, tenantId);
+                case SignIn signIn:
+                    signIn.TenantId ??= tenantId;
+                    break;
+                case PSObject { BaseObject: SignIn wrapped }:
+                    wrapped.TenantId ??= tenantId;
+                    break;
+                case PSObject untyped when untyped.Properties["TenantId"] == null:
+                    untyped.Properties.Add(new PSNoteProperty("TenantId", tenantId));
+                    break;
             }
-            signIn.TenantId ??= tenantId;
+        }
+
+        private static object Typed(SignIn signIn)
+        {
             signIn.ConditionalAccessAudiences = Untyped(signIn.ConditionalAccessAudiences, nameof(SignIn.ConditionalAccessAudiences));
             signIn.PrivateLinkDetails = Untyped(signIn.PrivateLinkDetails, nameof(SignIn.PrivateLinkDetails));
             signIn.AuthenticationAppDeviceDetails = Untyped(signIn.AuthenticationAppDeviceDetails, nameof(SignIn.AuthenticationAppDeviceDetails));
@@ -58,14 +101,10 @@ namespace PartnerSecurity.Models
         /// <summary>A property typed <c>object</c> arrives as a <see cref="JsonElement"/>; scripts get PowerShell values.</summary>
         private static object? Untyped(object? value, string name) => value is JsonElement element ? Convert(element, name) : value;
 
-        private static PSObject ToPSObject(JsonElement record, string? tenantId)
+        private static PSObject Untyped(JsonElement record)
         {
             var result = Convert(record, null) as PSObject ?? new PSObject();
             result.TypeNames.Insert(0, TypeName);
-            if (tenantId != null && result.Properties["TenantId"] == null)
-            {
-                result.Properties.Add(new PSNoteProperty("TenantId", tenantId));
-            }
             return result;
         }
 

@@ -78,6 +78,43 @@ namespace PartnerSecurity.Native
             return Read<T>(reply);
         }
 
+        /// <summary>
+        /// <see cref="CallWithTextAsync{T}"/> for large answers: <paramref name="read"/> reads the
+        /// payload from the native UTF-8 bytes, with no string in between.
+        /// </summary>
+        internal static async Task<T> CallWithTextAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, string text, ReadUtf8<T> read, CancellationToken cancellationToken)
+        {
+            Reply reply;
+            try
+            {
+                reply = await call(Service.Value, Argument(text), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+            var code = reply.code.IntoString();
+            var message = reply.message.IntoString();
+            using var json = reply.json;
+            if (!reply.status.IsOk)
+            {
+                throw new PartnerSecurityException(PartnerSecurityException.KindOf(reply.status), code, message);
+            }
+            try
+            {
+                return read(json.Utf8);
+            }
+            catch (JsonException e)
+            {
+                throw Unreadable(e);
+            }
+        }
+
+        internal delegate T ReadUtf8<T>(ReadOnlySpan<byte> json);
+
+        private static PartnerSecurityException Unreadable(JsonException e) =>
+            new(FailureKind.Internal, "UnreadableReply", $"The native library's answer could not be read ({e.Message}). This is a bug; please report it.");
+
         /// <summary>Copies a string into Rust memory after checking its size.</summary>
         internal static Utf8String Argument(string value)
         {
@@ -134,7 +171,7 @@ namespace PartnerSecurity.Native
             }
             catch (JsonException e)
             {
-                throw new PartnerSecurityException(FailureKind.Internal, "UnreadableReply", $"The native library's answer could not be read ({e.Message}). This is a bug; please report it.");
+                throw Unreadable(e);
             }
         }
     }

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Text.Json;
+using PartnerSecurity.Models;
 
 namespace PartnerSecurity.Native
 {
@@ -85,22 +87,71 @@ namespace PartnerSecurity.Native
     /// <summary>One page of a cursor (or one tenant's failure, or the end).</summary>
     internal sealed class SignInBatch
     {
-        public string? Tenant { get; init; }
+        public string? Tenant { get; private set; }
 
-        public string? TenantId { get; init; }
+        public string? TenantId { get; private set; }
 
-        /// <summary>The sign-ins, with the Graph SDK's PascalCase property names.</summary>
-        public JsonElement Records { get; init; }
+        /// <summary>The sign-ins as output objects (see <see cref="SignInRecords"/>).</summary>
+        public List<object> Records { get; } = new();
 
-        public bool Done { get; init; }
+        public bool Done { get; private set; }
 
-        public long Fetched { get; init; }
+        public long Fetched { get; private set; }
 
-        public long Pages { get; init; }
+        public long Pages { get; private set; }
 
-        public long TenantsDone { get; init; }
+        public long TenantsDone { get; private set; }
 
-        public NativeFailure? Error { get; init; }
+        public NativeFailure? Error { get; private set; }
+
+        /// <summary>Reads a batch (PascalCase JSON of the native <c>BatchReply</c>) from its UTF-8 bytes.</summary>
+        internal static SignInBatch Read(ReadOnlySpan<byte> json)
+        {
+            var batch = new SignInBatch();
+            var reader = new Utf8JsonReader(json);
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("Records"u8))
+                {
+                    Expect(reader.Read());
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            batch.Records.Add(SignInRecords.Read(ref reader));
+                        }
+                    }
+                    continue;
+                }
+                var name = reader.GetString();
+                Expect(reader.Read());
+                switch (name)
+                {
+                    case "Tenant": batch.Tenant = reader.GetString(); break;
+                    case "TenantId": batch.TenantId = reader.GetString(); break;
+                    case "Done": batch.Done = reader.GetBoolean(); break;
+                    case "Fetched": batch.Fetched = reader.GetInt64(); break;
+                    case "Pages": batch.Pages = reader.GetInt64(); break;
+                    case "TenantsDone": batch.TenantsDone = reader.GetInt64(); break;
+                    case "Error": batch.Error = reader.TokenType == JsonTokenType.Null ? null : JsonSerializer.Deserialize<NativeFailure>(ref reader, NativeClient.Json); break;
+                    default: reader.Skip(); break;
+                }
+            }
+            foreach (var record in batch.Records)
+            {
+                SignInRecords.SetTenant(record, batch.TenantId);
+            }
+            return batch;
+        }
+
+        private static void Expect(bool condition)
+        {
+            if (!condition)
+            {
+                throw new JsonException("a sign-in batch is not the expected JSON object");
+            }
+        }
     }
 
     internal sealed class ExportStarted
