@@ -1187,7 +1187,7 @@ proptest! {
 #[tokio::test]
 async fn a_damaged_profile_entry_names_the_profile_and_the_command_that_repairs_it() {
     let f = Fixture::start().await;
-    let (repo, store) = f.consented_file_profile().await;
+    let (repo, _store) = f.consented_file_profile().await;
     let options = OpenOptions { passphrase: Some(Secret::new(PASSPHRASE)), file_store: fast_options(), ..Default::default() };
     let truncate = |name: &str| {
         let path = f.secrets_dir().join(format!("{name}.pssecret"));
