@@ -64,23 +64,15 @@ namespace PartnerSecurity.Native
         }
 
         /// <summary>Sends <paramref name="text"/> as it is (an id, a name) to an async native call.</summary>
-        internal static async Task<T> CallWithTextAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, string text, CancellationToken cancellationToken)
+        internal static Task<T> CallWithTextAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, string text, CancellationToken cancellationToken)
         {
-            Reply reply;
-            try
-            {
-                reply = await call(Service.Value, Argument(text), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(cancellationToken);
-            }
-            return Read<T>(reply);
+            return CallWithTextAsync(call, text, Deserialize<T>, cancellationToken);
         }
 
         /// <summary>
-        /// <see cref="CallWithTextAsync{T}"/> for large answers: <paramref name="read"/> reads the
-        /// payload from the native UTF-8 bytes, with no string in between.
+        /// <see cref="CallWithTextAsync{T}(Func{PartnerSecurityNative, Utf8String, CancellationToken, Task{Reply}}, string, CancellationToken)"/>
+        /// with a reader of its own: <paramref name="read"/> reads the payload from the native UTF-8
+        /// bytes (large answers, such as a page of sign-ins).
         /// </summary>
         internal static async Task<T> CallWithTextAsync<T>(Func<PartnerSecurityNative, Utf8String, CancellationToken, Task<Reply>> call, string text, ReadUtf8<T> read, CancellationToken cancellationToken)
         {
@@ -93,27 +85,10 @@ namespace PartnerSecurity.Native
             {
                 throw new OperationCanceledException(cancellationToken);
             }
-            var code = reply.code.IntoString();
-            var message = reply.message.IntoString();
-            using var json = reply.json;
-            if (!reply.status.IsOk)
-            {
-                throw new PartnerSecurityException(PartnerSecurityException.KindOf(reply.status), code, message);
-            }
-            try
-            {
-                return read(json.Utf8);
-            }
-            catch (JsonException e)
-            {
-                throw Unreadable(e);
-            }
+            return Read(reply, read);
         }
 
         internal delegate T ReadUtf8<T>(ReadOnlySpan<byte> json);
-
-        private static PartnerSecurityException Unreadable(JsonException e) =>
-            new(FailureKind.Internal, "UnreadableReply", $"The native library's answer could not be read ({e.Message}). This is a bug; please report it.");
 
         /// <summary>Copies a string into Rust memory after checking its size.</summary>
         internal static Utf8String Argument(string value)
@@ -155,23 +130,27 @@ namespace PartnerSecurity.Native
             }
         }
 
-        private static T Read<T>(Reply reply)
+        private static T Read<T>(Reply reply) => Read(reply, Deserialize<T>);
+
+        private static T Deserialize<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, Json)!;
+
+        /// <summary>The payload of <paramref name="reply"/> read by <paramref name="read"/>, or its failure; frees the reply.</summary>
+        private static T Read<T>(Reply reply, ReadUtf8<T> read)
         {
-            var status = reply.status;
             var code = reply.code.IntoString();
             var message = reply.message.IntoString();
-            var json = reply.json.IntoString();
-            if (!status.IsOk)
+            using var json = reply.json;
+            if (!reply.status.IsOk)
             {
-                throw new PartnerSecurityException(PartnerSecurityException.KindOf(status), code, message);
+                throw new PartnerSecurityException(PartnerSecurityException.KindOf(reply.status), code, message);
             }
             try
             {
-                return JsonSerializer.Deserialize<T>(json, Json)!;
+                return read(json.Utf8);
             }
             catch (JsonException e)
             {
-                throw Unreadable(e);
+                throw new PartnerSecurityException(FailureKind.Internal, "UnreadableReply", $"The native library's answer could not be read ({e.Message}). This is a bug; please report it.");
             }
         }
     }
