@@ -395,8 +395,8 @@ impl Tenant {
     }
 
     /// One page (its records and its `@odata.nextLink` as sent), retried while failures pass,
-    /// every attempt inside the budget.
-    async fn fetch(&self, url: &Url, filter: Option<&str>) -> Result<(Vec<Record>, Option<String>)> {
+    /// every attempt inside the budget, ahead of waiting requests with a larger `priority`.
+    async fn fetch(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>)> {
         let mut attempt = 0u32;
         let mut throttled = 0u32;
         // A refused token (expired by Graph's clock, revoked mid-run) is replaced once; a
@@ -408,7 +408,7 @@ impl Tenant {
             http::confine(url, &self.graph_endpoint, token.claims.audience.as_deref())?;
             let secret = &token.access_token;
             let outcome = {
-                let _permit = self.limiter.acquire().await;
+                let _permit = self.limiter.acquire_with(priority).await;
                 http::send_once(url, &[secret], || {
                     self.client
                         .get(url.clone())
@@ -693,7 +693,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
 async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, order: Order, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
     let (url, filter) = tenant.first_url(query, &range)?;
     let started = Instant::now();
-    let (records, next) = tenant.fetch(&url, filter.as_deref()).await?;
+    let (records, next) = tenant.fetch(&url, filter.as_deref(), 0).await?;
     let latency = started.elapsed();
     let Some(next) = next else {
         out.send(tenant.page_event(index, 0, records, Position::Done)).await.map_err(|_| Error::Cancelled)?;
@@ -735,12 +735,14 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
             return;
         }
     };
+    // Newest first, nearer windows' requests go first: the output waits on them sooner.
+    let priority = if read_ahead.is_some() { u32::try_from(window).unwrap_or(u32::MAX) } else { 0 };
     loop {
         let permit = match &read_ahead {
             Some(pool) => pool.reserve(window).await,
             None => None,
         };
-        let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref()).await {
+        let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref(), priority).await {
             Ok(p) => p,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;

@@ -18,10 +18,15 @@
 //! [`MAX_ALLOWANCE`], so a slow or uneven network costs one `Retry-After`, not one per window.
 //! A `429` also pauses every slot for its `Retry-After` (another process using the same app,
 //! a smaller server budget).
+//!
+//! Waiting requests go in order of their priority, first come first served among equals:
+//! newest-first output needs the window being merged to page at its own pace, not behind every
+//! window reading ahead (those fill the slots it leaves; when they had taken all the read-ahead,
+//! the output waited on one page at a time of a window queued behind them).
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -74,21 +79,23 @@ struct State {
     paused_until: Option<Instant>,
     sent: u64,
     allowance: Duration,
+    /// Requests waiting for a slot, by (priority, arrival): the first goes next.
+    waiting: BTreeSet<(u32, u64)>,
+    arrivals: u64,
 }
 
 #[derive(Debug)]
 pub struct Limiter {
     budget: Budget,
     state: Mutex<State>,
-    /// First come, first served among waiting requests.
-    queue: tokio::sync::Mutex<()>,
-    released: Notify,
+    /// A slot was released or the first waiting request changed.
+    changed: Notify,
 }
 
 enum Next {
     Take(usize),
     WaitUntil(Instant),
-    WaitForRelease,
+    WaitForChange,
 }
 
 impl Limiter {
@@ -96,9 +103,15 @@ impl Limiter {
         let now = Instant::now();
         Self {
             budget,
-            state: Mutex::new(State { slots: vec![Slot::FreeAt(now); budget.requests.max(1) as usize], paused_until: None, sent: 0, allowance: INITIAL_ALLOWANCE }),
-            queue: tokio::sync::Mutex::new(()),
-            released: Notify::new(),
+            state: Mutex::new(State {
+                slots: vec![Slot::FreeAt(now); budget.requests.max(1) as usize],
+                paused_until: None,
+                sent: 0,
+                allowance: INITIAL_ALLOWANCE,
+                waiting: BTreeSet::new(),
+                arrivals: 0,
+            }),
+            changed: Notify::new(),
         }
     }
 
@@ -111,20 +124,26 @@ impl Limiter {
         self.state.lock().sent
     }
 
-    /// Waits for a slot. Hold the permit until the answer has arrived, then drop it.
-    /// Cancel-safe: a dropped wait takes nothing.
+    /// Waits for a slot, first come first served. Hold the permit until the answer has
+    /// arrived, then drop it. Cancel-safe: a dropped wait takes nothing.
     pub async fn acquire(self: &Arc<Self>) -> Permit {
-        let _turn = self.queue.lock().await;
+        self.acquire_with(0).await
+    }
+
+    /// [`acquire`](Self::acquire) ahead of every waiting request with a larger `priority`.
+    pub async fn acquire_with(self: &Arc<Self>, priority: u32) -> Permit {
+        let turn = Turn::new(self, priority);
         loop {
-            let released = self.released.notified();
-            tokio::pin!(released);
-            released.as_mut().enable();
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let next = {
                 let mut state = self.state.lock();
                 let now = Instant::now();
                 let paused = state.paused_until.filter(|&p| p > now);
                 let earliest = state.slots.iter().enumerate().filter_map(|(i, s)| if let Slot::FreeAt(t) = s { Some((i, *t)) } else { None }).min_by_key(|&(_, t)| t);
                 match (earliest, paused) {
+                    _ if state.waiting.first() != Some(&turn.key) => Next::WaitForChange,
                     (_, Some(until)) => Next::WaitUntil(until),
                     (Some((i, t)), None) if t <= now => {
                         state.slots[i] = Slot::Busy { sent: now };
@@ -132,18 +151,19 @@ impl Limiter {
                         Next::Take(i)
                     }
                     (Some((_, t)), None) => Next::WaitUntil(t),
-                    (None, None) => Next::WaitForRelease,
+                    (None, None) => Next::WaitForChange,
                 }
             };
             match next {
+                // The turn passes on as it drops.
                 Next::Take(slot) => return Permit { limiter: self.clone(), slot },
                 Next::WaitUntil(t) => {
                     tokio::select! {
                         _ = tokio::time::sleep_until(t) => {}
-                        _ = &mut released => {}
+                        _ = &mut changed => {}
                     }
                 }
-                Next::WaitForRelease => released.await,
+                Next::WaitForChange => changed.await,
             }
         }
     }
@@ -172,7 +192,33 @@ impl Limiter {
         };
         state.slots[slot] = Slot::FreeAt(counted + self.budget.window + MARGIN);
         drop(state);
-        self.released.notify_one();
+        self.changed.notify_waiters();
+    }
+}
+
+/// A request's place among those waiting; leaving it (slot taken or wait dropped) lets the next go.
+struct Turn<'a> {
+    limiter: &'a Limiter,
+    key: (u32, u64),
+}
+
+impl<'a> Turn<'a> {
+    fn new(limiter: &'a Limiter, priority: u32) -> Self {
+        let mut state = limiter.state.lock();
+        state.arrivals += 1;
+        let key = (priority, state.arrivals);
+        state.waiting.insert(key);
+        drop(state);
+        // A new first in line must not wait for the next release.
+        limiter.changed.notify_waiters();
+        Self { limiter, key }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.limiter.state.lock().waiting.remove(&self.key);
+        self.limiter.changed.notify_waiters();
     }
 }
 
@@ -352,6 +398,37 @@ mod tests {
         let start = Instant::now();
         drop(limiter.acquire().await);
         assert!(start.elapsed() >= Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_nearer_request_goes_before_farther_ones_waiting_longer() {
+        let limiter = Arc::new(Limiter::new(Budget { requests: 1, window: Duration::from_secs(5) }));
+        drop(limiter.acquire().await);
+        let start = Instant::now();
+        let (order, sent) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let spawn = |name: &'static str, priority: u32| {
+            let (limiter, order, sent) = (limiter.clone(), order.clone(), sent.clone());
+            tokio::spawn(async move {
+                let permit = limiter.acquire_with(priority).await;
+                order.lock().push(name);
+                sent.lock().push(start.elapsed());
+                drop(permit);
+            })
+        };
+        // Two far requests wait for the slot; a near one comes later and still goes first; the
+        // far ones then keep their order of arrival.
+        let far = spawn("far", 7);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let farther_later = spawn("far, later", 7);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let near = spawn("near", 1);
+        for task in [far, farther_later, near] {
+            task.await.unwrap();
+        }
+        assert_eq!(*order.lock(), vec!["near", "far", "far, later"]);
+        // One request per window all the same.
+        let sent = sent.lock().clone();
+        assert!(sent.windows(2).all(|p| p[1] - p[0] >= Duration::from_secs(5)), "{sent:?}");
     }
 
     #[tokio::test(start_paused = true)]
