@@ -74,25 +74,28 @@ pub fn read(body: &[u8], request: &Url) -> Result<(Vec<Record>, Option<String>)>
     Ok((records, raw.next_link))
 }
 
-/// [`reshape`] as the record is read: object keys go to the output in PascalCase as they come,
-/// values are copied without building a tree (a tree costs an allocation per key and string,
-/// most of the time a page takes). Keys that meet after renaming (`id` and `Id`) and anything
-/// unusual fall back to [`reshape`], so the result is the same.
+/// [`reshape`] done on the record's text: object keys are written in PascalCase, everything else
+/// is copied as sent (a tree costs an allocation per key and string, and decoding and encoding
+/// every string again cost most of what a page took). Keys that meet after renaming (`id` and
+/// `Id`) and a key that starts with an escape fall back to [`reshape`]; the result means the
+/// same either way.
 #[derive(Default)]
 struct Reshaper {
     out: Vec<u8>,
     /// Hashes of the keys written so far, for each object being written (innermost last).
     keys: Vec<u64>,
+    /// For each container being written: where its keys start in `keys`, or `None` for an array.
+    open: Vec<Option<usize>>,
 }
 
 impl Reshaper {
     fn reshape_record(&mut self, raw: &RawValue, request: &Url) -> Result<Record> {
         self.out.clear();
         self.keys.clear();
-        let streamed = serde::de::DeserializeSeed::deserialize(Transcode { out: &mut self.out, keys: &mut self.keys }, &mut serde_json::Deserializer::from_str(raw.get()));
-        let text = match streamed {
-            Ok(()) => String::from_utf8(std::mem::take(&mut self.out)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?,
-            Err(_) => {
+        self.open.clear();
+        let text = match self.rename_keys(raw.get().as_bytes()) {
+            Some(()) => String::from_utf8(std::mem::take(&mut self.out)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?,
+            None => {
                 let value: Value = serde_json::from_str(raw.get()).map_err(|e| Error::InvalidResponse {
                     url: http::endpoint_label(request),
                     reason: format!("a sign-in in the page is not the expected JSON ({})", e.classify_text()),
@@ -102,135 +105,132 @@ impl Reshaper {
         };
         RawValue::from_string(text).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))
     }
-}
 
-/// One JSON value, written to `out` reshaped.
-struct Transcode<'o> {
-    out: &'o mut Vec<u8>,
-    keys: &'o mut Vec<u64>,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-fn written<E: serde::de::Error>(result: serde_json::Result<()>) -> std::result::Result<(), E> {
-    result.map_err(E::custom)
-}
-
-impl<'de> serde::de::Visitor<'de> for Transcode<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<(), E> {
-        self.out.extend_from_slice(if v { b"true" } else { b"false" });
-        Ok(())
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<(), E> {
-        written(serde_json::to_writer(&mut *self.out, &v))
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<(), E> {
-        written(serde_json::to_writer(&mut *self.out, &v))
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<(), E> {
-        // What a tree would hold: a number that is not finite has no JSON form.
-        match serde_json::Number::from_f64(v) {
-            Some(n) => written(serde_json::to_writer(&mut *self.out, &n)),
-            None => Err(E::custom("a number with no JSON form")),
+    /// Writes `json` (one value, already checked to be JSON) to `out` with its keys renamed,
+    /// without whitespace. `None`: the record needs the tree path.
+    fn rename_keys(&mut self, json: &[u8]) -> Option<()> {
+        let mut key_next = false;
+        let mut i = 0;
+        while let Some(&b) = json.get(i) {
+            match b {
+                b'"' => {
+                    let end = string_end(json, i + 1)?;
+                    if key_next {
+                        key_next = false;
+                        let name = &json[i + 1..end];
+                        if name.first() == Some(&b'\\') {
+                            return None;
+                        }
+                        let start = self.out.len();
+                        self.out.extend_from_slice(&json[i..=end]);
+                        if name.first().is_some_and(u8::is_ascii_lowercase) {
+                            self.out[start + 1].make_ascii_uppercase();
+                        }
+                        let hash = key_hash(&self.out[start..]);
+                        let base = self.open.last().copied().flatten()?;
+                        if self.keys[base..].contains(&hash) {
+                            return None;
+                        }
+                        self.keys.push(hash);
+                        i = skip_whitespace(json, end + 1);
+                        if json.get(i) != Some(&b':') {
+                            return None;
+                        }
+                        self.out.push(b':');
+                        i = skip_whitespace(json, i + 1);
+                        if name == b"mfaDetail" && json.get(i) == Some(&b'{') {
+                            // One with nothing in it is `null`, as for a sign-in without MFA.
+                            let end = container_end(json, i)?;
+                            if is_empty_object(&serde_json::from_slice(&json[i..end]).ok()?) {
+                                self.out.extend_from_slice(b"null");
+                                i = end;
+                            }
+                        }
+                        continue;
+                    }
+                    self.out.extend_from_slice(&json[i..=end]);
+                    i = end + 1;
+                    continue;
+                }
+                // Deeper than a parsed tree may go: the tree path refuses it.
+                b'{' | b'[' if self.open.len() >= MAX_DEPTH => return None,
+                b'{' => {
+                    self.open.push(Some(self.keys.len()));
+                    key_next = true;
+                }
+                b'[' => self.open.push(None),
+                b'}' | b']' => {
+                    if let Some(base) = self.open.pop()? {
+                        self.keys.truncate(base);
+                    }
+                    key_next = false;
+                }
+                b',' => key_next = matches!(self.open.last(), Some(Some(_))),
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {
+                    // A number, true, false or null: up to the next delimiter.
+                    let end = json[i..].iter().position(|c| matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')).map_or(json.len(), |n| i + n);
+                    let token = &json[i..end];
+                    // A number no double holds (1e400) is refused, as a parsed tree would refuse it.
+                    if b != b't' && b != b'f' && b != b'n' && token.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) && !std::str::from_utf8(token).ok()?.parse::<f64>().ok()?.is_finite() {
+                        return None;
+                    }
+                    self.out.extend_from_slice(token);
+                    i = end;
+                    continue;
+                }
+            }
+            self.out.push(b);
+            i += 1;
         }
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
-        written(serde_json::to_writer(&mut *self.out, v))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
-        self.out.extend_from_slice(b"null");
-        Ok(())
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        self.out.push(b'[');
-        let mut first = true;
-        loop {
-            let comma = self.out.len();
-            if !first {
-                self.out.push(b',');
-            }
-            if seq.next_element_seed(Transcode { out: &mut *self.out, keys: &mut *self.keys })?.is_none() {
-                self.out.truncate(comma);
-                break;
-            }
-            first = false;
-        }
-        self.out.push(b']');
-        Ok(())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        self.out.push(b'{');
-        let base = self.keys.len();
-        let mut first = true;
-        loop {
-            let comma = self.out.len();
-            if !first {
-                self.out.push(b',');
-            }
-            let Some((hash, is_mfa_detail)) = map.next_key_seed(Key { out: &mut *self.out })? else {
-                self.out.truncate(comma);
-                break;
-            };
-            first = false;
-            if self.keys[base..].contains(&hash) {
-                return Err(serde::de::Error::custom("two keys the same after renaming"));
-            }
-            self.keys.push(hash);
-            self.out.push(b':');
-            if is_mfa_detail {
-                let value: Value = map.next_value()?;
-                let value = if is_empty_object(&value) { Value::Null } else { reshape(value) };
-                written(serde_json::to_writer(&mut *self.out, &value))?;
-            } else {
-                map.next_value_seed(Transcode { out: &mut *self.out, keys: &mut *self.keys })?;
-            }
-        }
-        self.keys.truncate(base);
-        self.out.push(b'}');
-        Ok(())
+        self.open.is_empty().then_some(())
     }
 }
 
-/// An object key, written to `out` as a JSON string in PascalCase; gives its hash and whether
-/// it was `mfaDetail`.
-struct Key<'o> {
-    out: &'o mut Vec<u8>,
-}
+/// serde_json's nesting limit for a parsed value.
+const MAX_DEPTH: usize = 128;
 
-impl<'de> serde::de::DeserializeSeed<'de> for Key<'_> {
-    type Value = (u64, bool);
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(u64, bool), D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Key<'_> {
-    type Value = (u64, bool);
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a property name")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(u64, bool), E> {
-        let start = self.out.len();
-        written(serde_json::to_writer(&mut *self.out, v))?;
-        // A lower-case ASCII first letter is written as itself, right after the quote.
-        if let Some(first) = self.out.get_mut(start + 1)
-            && v.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-        {
-            first.make_ascii_uppercase();
+/// The index of the quote that closes the string whose text starts at `from`.
+fn string_end(json: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', json.get(from..)?)?;
+        if json[at] == b'"' {
+            return Some(at);
         }
-        Ok((key_hash(&self.out[start..]), v == "mfaDetail"))
+        // An escape: the character after the backslash is part of it (`\"`, `\\`).
+        from = at + 2;
     }
+}
+
+/// Just past the object or array that starts at `start`.
+fn container_end(json: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(&b) = json.get(i) {
+        match b {
+            b'"' => i = string_end(json, i + 1)?,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn skip_whitespace(json: &[u8], mut i: usize) -> usize {
+    while json.get(i).is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        i += 1;
+    }
+    i
 }
 
 /// FNV-1a of a written key. Two keys of one object with the same hash only send the record down
@@ -396,6 +396,24 @@ mod tests {
             "AuthenticationDetails": [{"Succeeded": true, "@odata.type": "x"}], "RiskEventTypes_v2": []}));
         assert_eq!(reshape(json!({"mfaDetail": {"authMethod": null, "authDetail": null}})), json!({"MfaDetail": null}));
         assert_eq!(reshape(json!({"mfaDetail": null})), json!({"MfaDetail": null}));
+    }
+
+    #[test]
+    fn a_usual_record_is_renamed_on_its_text() {
+        let record = r#"{"id":"a\"b","isInteractive":true,"riskDetail":null,"status":{"errorCode":50126,"failureReason":"Invalid \u00e9"},"location":{"geoCoordinates":{"latitude":47.6,"longitude":-1.2e2}},"mfaDetail":{"authMethod":null,"authDetail":""},"appliedConditionalAccessPolicies":[],"authenticationDetails":[{"succeeded":false,"@odata.type":"x"}]}"#;
+        let mut reshaper = Reshaper::default();
+        assert_eq!(reshaper.rename_keys(record.as_bytes()), Some(()), "no tree needed");
+        let expected = r#"{"Id":"a\"b","IsInteractive":true,"RiskDetail":null,"Status":{"ErrorCode":50126,"FailureReason":"Invalid \u00e9"},"Location":{"GeoCoordinates":{"Latitude":47.6,"Longitude":-1.2e2}},"MfaDetail":null,"AppliedConditionalAccessPolicies":[],"AuthenticationDetails":[{"Succeeded":false,"@odata.type":"x"}]}"#;
+        assert_eq!(String::from_utf8(reshaper.out).unwrap(), expected, "strings and numbers as sent, keys renamed");
+        let mut reshaper = Reshaper::default();
+        assert_eq!(reshaper.rename_keys(b"{ \"a\" :\n [ 1 , true ,{ \"mfaDetail\" : {\"authMethod\": \"x\"} } ] }"), Some(()));
+        assert_eq!(String::from_utf8(reshaper.out).unwrap(), r#"{"A":[1,true,{"MfaDetail":{"AuthMethod":"x"}}]}"#, "without whitespace");
+        // The tree path: keys that meet after renaming, a key that starts with an escape, deeper
+        // than a tree may go, a number no double holds.
+        let deep = format!("{{\"d\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        for odd in [r#"{"id":1,"Id":2}"#, r#"{"\u0061b":1}"#, deep.as_str(), r#"{"n":1e400}"#] {
+            assert_eq!(Reshaper::default().rename_keys(odd.as_bytes()), None, "{odd}");
+        }
     }
 
     #[test]
