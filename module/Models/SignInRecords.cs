@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Management.Automation;
+using System.Text;
 using System.Text.Json;
 
 namespace PartnerSecurity.Models
@@ -43,16 +44,11 @@ namespace PartnerSecurity.Models
         /// <summary><see cref="Read"/> for a record already parsed, from the tenant <paramref name="tenantId"/>.</summary>
         internal static object ToOutput(JsonElement record, string? tenantId)
         {
-            SignIn? signIn;
-            try
-            {
-                signIn = record.Deserialize(SignInJsonContext.Default.SignIn);
-            }
-            catch (Exception e) when (e is JsonException || e is NotSupportedException)
-            {
-                signIn = null;
-            }
-            var output = signIn != null ? Typed(signIn) : Untyped(record);
+            // A reader over the element's text: one typed-or-untyped read for both (an element
+            // cannot hand a reader its bytes; these records are few, from an assessment).
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(record.GetRawText()));
+            reader.Read();
+            var output = Read(ref reader);
             SetTenant(output, tenantId);
             return output;
         }

@@ -80,7 +80,7 @@ impl FetchOptions {
     /// tenant read at once (v1.0 to beta pages).
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
-        let windows = if budget.requests > 16 { concurrency * 2 } else { concurrency };
+        let windows = if budget.requests > TIGHT_BUDGET { concurrency * 2 } else { concurrency };
         let buffer_pages = 32;
         Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages }
     }
@@ -93,6 +93,25 @@ impl FetchOptions {
             return Err(Error::invalid_input("ThrottleLimit", "windows (1-256), concurrency (1-64), tenant concurrency (1-256) and buffered pages (1-64) are out of range"));
         }
         Ok(Self { budget: self.budget.validated()?, ..self })
+    }
+}
+
+/// Requests per window up to which a budget is tight (Graph's is 5 per 10 s): every request
+/// counts, and the run is shaped to waste none.
+const TIGHT_BUDGET: u32 = 16;
+
+/// Windows of one tenant a newest-first run reads at once under a tight budget: the one being
+/// merged and the two after it. Three chains of 1-5 s pages fill 5 requests per 10 s; windows
+/// further out only filled the read-ahead with far pages, and the merged window's chain then
+/// paged alone (120 pages at 5 per 10 s: 89% of the budget used, 60 pages: 85%).
+const TIGHT_NEWEST_FIRST_READING: usize = 3;
+
+/// How many windows of one tenant read at once.
+fn windows_reading(options: &FetchOptions, order: Order) -> usize {
+    let concurrency = options.concurrency.max(1) as usize;
+    match order {
+        Order::NewestFirst if options.budget.requests <= TIGHT_BUDGET => concurrency.min(TIGHT_NEWEST_FIRST_READING),
+        _ => concurrency,
     }
 }
 
@@ -225,8 +244,10 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     if order == Order::NewestFirst && in_flight > 1.0 {
         // Pages too slow for one window to fill the budget: later windows wait for the newest,
         // and only what they read ahead fills the budget meanwhile, so windows small enough to be
-        // read ahead whole.
-        wanted = wanted.max((pages_left / f64::from(options.buffer_pages + 1)).ceil());
+        // read ahead whole, by twice the first page's density: the first page covers the last
+        // hours of one day, which may hold half the day's average (120 pages taken for 70 made
+        // windows of 40, the read-ahead filled, and the newest window's chain paged alone).
+        wanted = wanted.max((2.0 * pages_left / f64::from(options.buffer_pages + 1)).ceil());
     }
     // Newest first, a window longer than the read-ahead makes the output wait on its nextLink
     // chain (one page per page time): more windows then, each costing one short page, when the
@@ -326,8 +347,8 @@ pub const ARRIVAL_PAGES_WAITING: usize = 16;
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
 pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
     // Memory: per tenant, newest first, `buffer_pages` read ahead plus what the window being
-    // merged has fetched; as pages arrive, `ARRIVAL_PAGES_WAITING`; this channel a few more. A page is compact JSON (~2.5 MB at 1,000
-    // beta sign-ins).
+    // merged has fetched; as pages arrive, `ARRIVAL_PAGES_WAITING`; this channel a few more. A
+    // page is compact JSON (~2.5 MB at 1,000 beta sign-ins).
     let (tx, rx) = mpsc::channel(EVENTS_WAITING);
     let task = tokio::spawn(async move {
         let slots = Arc::new(tokio::sync::Semaphore::new(query.options.tenant_concurrency.max(1) as usize));
@@ -623,7 +644,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     }
     // The permit a read-ahead page holds is released here, as the page is handed on.
     let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position));
-    let concurrency = query.options.concurrency.max(1) as usize;
+    let concurrency = windows_reading(&query.options, order);
     let buffer = query.options.buffer_pages.max(1) as usize;
     // The launcher runs beside the merger; dropping `background` (the merger failed, or this
     // tenant's task was aborted) aborts it and, with its own set, every window task.
@@ -905,16 +926,16 @@ mod tests {
         let slow = first(1000, day(21) - Span::hours(10), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
-        // About 95 left: a window per 20 pages, at most 33 each (the read-ahead, 32, plus the one
-        // being merged) newest first.
+        // About 95 left: a window per 20 pages as pages arrive; newest first, windows the
+        // read-ahead (32, plus the one being merged) holds whole at twice the first page's density.
         let slow = first(1000, day(21) - Span::hours(5), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
-        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 4);
+        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 6);
         // About 190 left: as pages arrive, at most `windows`; newest first, beyond it.
         let slow = first(1000, day(21) - Span::minutes(150), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), options.windows as usize);
         let w = split(range, slow, &options, Order::NewestFirst, day(22));
-        assert_eq!(w.len(), 9, "{w:?}");
+        assert_eq!(w.len(), 12, "{w:?}");
         assert!(w.len() > options.windows as usize);
         assert_contiguous(range, &w);
         // A limit below the default holds.
@@ -933,6 +954,17 @@ mod tests {
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)), vec![range]);
         let range = TimeRange { from: Some(day(1)), to: Some(Upper::AtOrBefore(day(9))) };
         assert_eq!(split(range, first(1000, day(8), 100), &options, Order::NewestFirst, day(20)).len(), 2);
+    }
+
+    #[test]
+    fn newest_first_under_a_tight_budget_reads_three_windows_at_once() {
+        let graph = graph_options();
+        assert_eq!(windows_reading(&graph, Order::NewestFirst), 3, "the merged window and the two after it");
+        assert_eq!(windows_reading(&graph, Order::Arrival), graph.concurrency as usize, "as pages arrive, nothing waits on a merger");
+        let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
+        assert_eq!(windows_reading(&generous, Order::NewestFirst), generous.concurrency as usize, "a generous budget reads far ahead");
+        let two = FetchOptions { concurrency: 2, ..graph };
+        assert_eq!(windows_reading(&two, Order::NewestFirst), 2, "a lower limit holds");
     }
 
     #[test]
