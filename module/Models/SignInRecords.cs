@@ -38,7 +38,7 @@ namespace PartnerSecurity.Models
             }
             reader = start;
             using var document = JsonDocument.ParseValue(ref reader);
-            return Untyped(document.RootElement);
+            return UntypedRecord(document.RootElement);
         }
 
         /// <summary><see cref="Read"/> for a record already parsed, from the tenant <paramref name="tenantId"/>.</summary>
@@ -97,7 +97,7 @@ namespace PartnerSecurity.Models
         /// <summary>A property typed <c>object</c> arrives as a <see cref="JsonElement"/>; scripts get PowerShell values.</summary>
         private static object? Untyped(object? value, string name) => value is JsonElement element ? Convert(element, name) : value;
 
-        private static PSObject Untyped(JsonElement record)
+        private static PSObject UntypedRecord(JsonElement record)
         {
             var result = Convert(record, null) as PSObject ?? new PSObject();
             result.TypeNames.Insert(0, TypeName);

@@ -90,9 +90,6 @@ struct Reshaper {
 
 impl Reshaper {
     fn reshape_record(&mut self, raw: &RawValue, request: &Url) -> Result<Record> {
-        self.out.clear();
-        self.keys.clear();
-        self.open.clear();
         let text = match self.rename_keys(raw.get().as_bytes()) {
             Some(()) => String::from_utf8(std::mem::take(&mut self.out)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?,
             None => {
@@ -109,6 +106,9 @@ impl Reshaper {
     /// Writes `json` (one value, already checked to be JSON) to `out` with its keys renamed,
     /// without whitespace. `None`: the record needs the tree path.
     fn rename_keys(&mut self, json: &[u8]) -> Option<()> {
+        self.out.clear();
+        self.keys.clear();
+        self.open.clear();
         let mut key_next = false;
         let mut i = 0;
         while let Some(&b) = json.get(i) {
@@ -175,7 +175,7 @@ impl Reshaper {
                     let end = json[i..].iter().position(|c| matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')).map_or(json.len(), |n| i + n);
                     let token = &json[i..end];
                     // A number no double holds (1e400) is refused, as a parsed tree would refuse it.
-                    if b != b't' && b != b'f' && b != b'n' && token.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) && !std::str::from_utf8(token).ok()?.parse::<f64>().ok()?.is_finite() {
+                    if matches!(b, b'-' | b'0'..=b'9') && token.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) && !std::str::from_utf8(token).ok()?.parse::<f64>().ok()?.is_finite() {
                         return None;
                     }
                     self.out.extend_from_slice(token);
