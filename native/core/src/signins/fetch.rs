@@ -5,6 +5,8 @@
 //! Windows are paged concurrently, every request paced by the (tenant, application) throttle
 //! budget. Pages come out per tenant either newest first (windows in order, each window's pages
 //! in Graph's order: the same output on every run) or as they arrive (nothing waits; exports).
+//! Newest first with room in the budget, a window whose own first page shows it holds more than
+//! it was cut for is cut again into parts, read side by side and merged after it.
 //! Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
 //!
 //! Failures that pass (5xx, a reset connection, a body cut short, broken JSON) are retried, each
@@ -21,6 +23,7 @@ use crate::http::{self, HttpClients};
 use crate::session::Session;
 use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
+use std::ops::Bound::Excluded;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -45,7 +48,8 @@ pub struct FetchOptions {
     pub page_size: u32,
     /// Most time windows a tenant's range is cut into (each adds at most one short page). At the
     /// budget's default or above, newest-first output may take more, up to 256, each small enough
-    /// to be read ahead whole; a lower value holds for both orders.
+    /// to be read ahead whole, and may cut a window into parts as it reads; a lower value holds
+    /// for both orders (and no window is cut into parts).
     pub windows: u32,
     /// Windows of one tenant paged at the same time.
     pub concurrency: u32,
@@ -263,6 +267,13 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     // once merged.
     let per_window = if order == Order::NewestFirst && f64::from(budget.requests) >= 2.0 * pages_left { 1.0 } else { 2.0 };
     let count = wanted.min(f64::from(most)).min((pages_left / per_window).ceil()).min(remaining as f64).max(1.0) as i64;
+    cut(range, first.oldest, remaining, count)
+}
+
+/// Cuts `range` into `count` windows, newest first: the first from the range's upper end down to
+/// `remaining` seconds / `count` below `oldest`, then equal steps. Cuts fall on whole seconds, as
+/// filters do.
+fn cut(range: TimeRange, oldest: DateTime<Utc>, remaining: i64, count: i64) -> Vec<TimeRange> {
     if count <= 1 {
         return vec![range];
     }
@@ -270,12 +281,43 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     let mut windows = Vec::with_capacity(count as usize);
     let mut upper = range.to;
     for k in 1..count {
-        let cut = (first.oldest - Span::seconds(step * k)).trunc_subsecs(0);
+        let cut = (oldest - Span::seconds(step * k)).trunc_subsecs(0);
         windows.push(TimeRange { from: Some(cut), to: upper });
         upper = Some(Upper::Before(cut));
     }
     windows.push(TimeRange { from: range.from, to: upper });
     windows
+}
+
+/// Pages a part of a newest-first window is cut to hold (see [`parts_of`]).
+const PART_PAGES: f64 = 2.0;
+/// Most parts a window is cut into.
+const MAX_PARTS: usize = 16;
+
+/// Cuts what is left of a newest-first window after its first page into parts of about
+/// [`PART_PAGES`] pages each, by that page's density; the first part keeps the page's nextLink.
+/// The tenant's windows are cut by its first page's density, but sign-ins come in waves (day and
+/// night): a window may hold seven pages where two were meant, and its nextLink chain, one page
+/// after another, then holds up the output (at 100 ms a page, a window of 7 pages made the
+/// output wait 0.3 s, 4 s of 5 in all for 200 pages). Only with room in the budget: each part
+/// ends with a short page that costs a request, which a tight budget pays for in time.
+fn parts_of(range: TimeRange, page: &[Record], options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
+    let (Some(newest), Some(oldest)) = (page.first().and_then(page::created), page.last().and_then(page::created)) else {
+        return vec![range];
+    };
+    // A lower limit on windows than the budget's default is the caller's, and holds for parts.
+    if options.budget.requests <= TIGHT_BUDGET || options.windows < FetchOptions::for_budget(options.budget).windows {
+        return vec![range];
+    }
+    let low = range.from.unwrap_or(now - Span::days(RETENTION_DAYS));
+    let covered = ((newest - oldest).num_milliseconds() as f64 / 1000.0).max(1.0);
+    let remaining = (oldest - low).num_seconds();
+    if remaining < 2 {
+        return vec![range];
+    }
+    let pages_left = page.len() as f64 / covered * remaining as f64 / f64::from(options.page_size.max(1));
+    let count = (pages_left / PART_PAGES).ceil().min(MAX_PARTS as f64).min(remaining as f64).max(1.0) as i64;
+    cut(range, oldest, remaining, count)
 }
 
 /// Most windows for newest-first output (the largest `windows` allowed): at 17 pages each,
@@ -313,7 +355,9 @@ pub struct PageEvent {
     pub tenant_id: String,
     pub window: usize,
     pub records: Vec<Record>,
-    /// Where the window stands after this page.
+    /// Where the window stands after this page: what an export's checkpoint keeps. (Newest
+    /// first, a window may be cut into parts as it reads, see [`parts_of`]; a part's page gives
+    /// the part's position. Such runs are not resumed.)
     pub position: Position,
 }
 
@@ -507,6 +551,42 @@ fn encode(value: &str) -> String {
     out
 }
 
+/// Where a page stands in newest-first output: its window, then its part of the window (0: the
+/// window's own nextLink chain; see [`parts_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    window: usize,
+    part: usize,
+}
+
+impl Place {
+    fn window(window: usize) -> Self {
+        Self { window, part: 0 }
+    }
+
+    /// The limiter's priority: nearer places go first.
+    fn priority(self) -> u32 {
+        u32::try_from(self.window * (MAX_PARTS + 1) + self.part.min(MAX_PARTS)).unwrap_or(u32::MAX)
+    }
+}
+
+/// A window's (or part's) pages on their way to the tenant's merger.
+type PagesOf = mpsc::Receiver<Result<WindowPage>>;
+/// A part of a newest-first window and its pages.
+type Part = (Place, PagesOf);
+
+/// What a window of a newest-first run reads with, besides its channel.
+struct Ahead {
+    pool: Arc<ReadAhead>,
+    place: Place,
+    /// Counts the window as reading until its own pages are read (its parts count for themselves).
+    _reading: ReadingWindow,
+    /// Where the window says, after its first page, which parts it was cut into; `None` for a part.
+    parts: Option<tokio::sync::oneshot::Sender<Vec<Part>>>,
+    /// Pages a part's channel holds.
+    buffer: usize,
+}
+
 /// A window's page on its way to the tenant's merger.
 struct WindowPage {
     window: usize,
@@ -531,12 +611,12 @@ struct ReadAhead {
 
 struct ReadAheadState {
     free: usize,
-    /// The window being merged; windows before it are done.
-    current: usize,
-    /// Windows waiting for a permit.
-    waiting: std::collections::BTreeSet<usize>,
-    /// Windows started and not finished.
-    reading: std::collections::BTreeSet<usize>,
+    /// The window (or part) being merged; those before it are done.
+    current: Place,
+    /// Windows (and parts) waiting for a permit.
+    waiting: std::collections::BTreeSet<Place>,
+    /// Windows (and parts) started and not finished.
+    reading: std::collections::BTreeSet<Place>,
 }
 
 struct ReadAheadPermit(Arc<ReadAhead>);
@@ -550,12 +630,12 @@ impl Drop for ReadAheadPermit {
 
 impl ReadAhead {
     fn new(pages: usize) -> Arc<Self> {
-        Arc::new(Self { state: parking_lot::Mutex::new(ReadAheadState { free: pages.max(1), current: 0, waiting: Default::default(), reading: Default::default() }), changed: tokio::sync::Notify::new() })
+        Arc::new(Self { state: parking_lot::Mutex::new(ReadAheadState { free: pages.max(1), current: Place::window(0), waiting: Default::default(), reading: Default::default() }), changed: tokio::sync::Notify::new() })
     }
 
     /// A permit for one page of `window`, or none once `window` is the one being merged.
-    async fn reserve(self: &Arc<Self>, window: usize) -> Option<ReadAheadPermit> {
-        struct Waiting<'a>(&'a ReadAhead, usize);
+    async fn reserve(self: &Arc<Self>, window: Place) -> Option<ReadAheadPermit> {
+        struct Waiting<'a>(&'a ReadAhead, Place);
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
                 self.0.state.lock().waiting.remove(&self.1);
@@ -573,7 +653,7 @@ impl ReadAhead {
                     return None;
                 }
                 state.waiting.insert(window);
-                let nearer = state.reading.range(state.current + 1..window).count();
+                let nearer = state.reading.range((Excluded(state.current), Excluded(window))).count();
                 if state.free > nearer && state.waiting.first() == Some(&window) {
                     state.free -= 1;
                     return Some(ReadAheadPermit(self.clone()));
@@ -584,20 +664,20 @@ impl ReadAhead {
     }
 
     /// The merger has moved on to `window`.
-    fn merging(&self, window: usize) {
+    fn merging(&self, window: Place) {
         self.state.lock().current = window;
         self.changed.notify_waiters();
     }
 
     /// `window` starts reading; it counts as reading until the guard is dropped.
-    fn reading(self: &Arc<Self>, window: usize) -> ReadingWindow {
+    fn reading(self: &Arc<Self>, window: Place) -> ReadingWindow {
         self.state.lock().reading.insert(window);
         ReadingWindow(self.clone(), window)
     }
 }
 
 /// A window of a newest-first run that has pages left to read (see [`ReadAhead::reading`]).
-struct ReadingWindow(Arc<ReadAhead>, usize);
+struct ReadingWindow(Arc<ReadAhead>, Place);
 
 impl Drop for ReadingWindow {
     fn drop(&mut self) {
@@ -651,7 +731,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     let mut background = JoinSet::new();
     match order {
         Order::NewestFirst => {
-            let (queue_tx, mut queue_rx) = mpsc::channel::<(usize, mpsc::Receiver<Result<WindowPage>>)>(concurrency.saturating_sub(1).max(1));
+            let (queue_tx, mut queue_rx) = mpsc::channel::<(usize, PagesOf, tokio::sync::oneshot::Receiver<Vec<Part>>)>(concurrency.saturating_sub(1).max(1));
             let (tenant, query) = (tenant.clone(), query.clone());
             let read_ahead = ReadAhead::new(buffer);
             let pool = read_ahead.clone();
@@ -660,23 +740,26 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
                 for (w, plan) in windows.into_iter().enumerate().filter(|(_, p)| p.position != Position::Done) {
                     // Room for every page the window may hold: the permits are what limit it.
                     let (tx, rx) = mpsc::channel(buffer + 1);
-                    if queue_tx.send((w, rx)).await.is_err() {
+                    let (parts_tx, parts_rx) = tokio::sync::oneshot::channel();
+                    if queue_tx.send((w, rx, parts_rx)).await.is_err() {
                         break;
                     }
-                    let reading = pool.reading(w);
-                    let (tenant, query, pool) = (tenant.clone(), query.clone(), pool.clone());
-                    running.spawn(async move {
-                        let _reading = reading;
-                        run_window(tenant, query, w, plan, tx, Some(pool)).await;
-                    });
+                    let ahead = Ahead { _reading: pool.reading(Place::window(w)), pool: pool.clone(), place: Place::window(w), parts: Some(parts_tx), buffer };
+                    running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx, Some(ahead)));
                 }
                 drop(queue_tx);
                 while running.join_next().await.is_some() {}
             });
-            while let Some((w, mut rx)) = queue_rx.recv().await {
-                read_ahead.merging(w);
-                while let Some(page) = rx.recv().await {
-                    send(page?).await.map_err(|_| Error::Cancelled)?;
+            while let Some((w, rx, parts)) = queue_rx.recv().await {
+                read_ahead.merging(Place::window(w));
+                // The window's own pages, then its parts' in order (none when it was not cut): the
+                // window says which once its first page is in.
+                let parts = parts.await.unwrap_or_default();
+                for (place, mut rx) in std::iter::once((Place::window(w), rx)).chain(parts) {
+                    read_ahead.merging(place);
+                    while let Some(page) = rx.recv().await {
+                        send(page?).await.map_err(|_| Error::Cancelled)?;
+                    }
                 }
             }
         }
@@ -736,7 +819,25 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     Ok(windows)
 }
 
-async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>, read_ahead: Option<Arc<ReadAhead>>) {
+/// Reads a window's pages into `tx`, then waits for the parts it was cut into, if any (see
+/// [`parts_of`]): dropping the task stops them too.
+async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: mpsc::Sender<Result<WindowPage>>, mut ahead: Option<Ahead>) {
+    let mut parts = JoinSet::new();
+    read_pages(&tenant, &query, window, plan, &tx, ahead.as_mut(), &mut parts).await;
+    // The window's own pages are all out: the merger moves on to its parts.
+    drop((tx, ahead));
+    while parts.join_next().await.is_some() {}
+}
+
+/// A part of a newest-first window, read as a window of its own (a part is not cut again).
+fn read_part(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, range: TimeRange, tx: mpsc::Sender<Result<WindowPage>>, ahead: Ahead) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(run_window(tenant, query, window, WindowPlan { range, position: Position::Start }, tx, Some(ahead)))
+}
+
+/// A window's own nextLink chain. Newest first, its first page may show that it holds more than
+/// its windows were cut for: what is left below that page is then cut into parts, spawned into
+/// `parts`, and the chain ends where the first part begins.
+async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: &mpsc::Sender<Result<WindowPage>>, mut ahead: Option<&mut Ahead>, parts: &mut JoinSet<()>) {
     let filter = match query.filter_for(&plan.range) {
         Ok(f) => f,
         Err(e) => {
@@ -745,7 +846,7 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
         }
     };
     let first = match plan.position {
-        Position::Start => tenant.first_url(&query, &plan.range).map(|(u, _)| u),
+        Position::Start => tenant.first_url(query, &plan.range).map(|(u, _)| u),
         Position::After { next } => page::follow(&next, &tenant.base),
         Position::Done => return,
     };
@@ -756,11 +857,12 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
             return;
         }
     };
+    let mut lower = plan.range.from;
     // Newest first, nearer windows' requests go first: the output waits on them sooner.
-    let priority = if read_ahead.is_some() { u32::try_from(window).unwrap_or(u32::MAX) } else { 0 };
+    let priority = ahead.as_ref().map_or(0, |a| a.place.priority());
     loop {
-        let permit = match &read_ahead {
-            Some(pool) => pool.reserve(window).await,
+        let permit = match &ahead {
+            Some(a) => a.pool.reserve(a.place).await,
             None => None,
         };
         let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref(), priority).await {
@@ -770,9 +872,30 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
                 return;
             }
         };
-        // A first window continuing its first page's link reads a wider range than its own:
-        // it ends at its lower bound, where the next window begins.
-        if let Some(from) = plan.range.from
+        if let Some(a) = ahead.as_deref_mut()
+            && let Some(say) = a.parts.take()
+            && next.is_some()
+        {
+            let ranges = parts_of(TimeRange { from: lower, to: plan.range.to }, &records, &query.options, Utc::now());
+            if let [own, rest @ ..] = ranges.as_slice()
+                && !rest.is_empty()
+            {
+                lower = own.from;
+                // Every part counts as reading before any asks for a permit (see `ReadAhead`).
+                let places: Vec<(Place, ReadingWindow)> = (1..=rest.len()).map(|part| Place { window, part }).map(|p| (p, a.pool.reading(p))).collect();
+                let mut handed = Vec::with_capacity(rest.len());
+                for ((place, reading), range) in places.into_iter().zip(rest) {
+                    let (part_tx, part_rx) = mpsc::channel(a.buffer + 1);
+                    let part = Ahead { pool: a.pool.clone(), place, _reading: reading, parts: None, buffer: a.buffer };
+                    parts.spawn(read_part(tenant.clone(), query.clone(), window, *range, part_tx, part));
+                    handed.push((place, part_rx));
+                }
+                let _ = say.send(handed);
+            }
+        }
+        // A window continuing a page's link reads a wider range than its own: it ends at its
+        // lower bound, where the next window (or part) begins.
+        if let Some(from) = lower
             && records.last().and_then(page::created).is_some_and(|oldest| oldest < from)
         {
             records.retain(|r| page::created(r).is_none_or(|t| t >= from));
@@ -876,8 +999,8 @@ mod tests {
     async fn read_ahead_goes_to_the_nearest_window_and_never_holds_up_the_merged_one() {
         let pool = ReadAhead::new(2);
         // Windows 3 and 2 take the two permits; window 1 then waits, and so does window 4.
-        let held = [pool.reserve(3).await.expect("a permit"), pool.reserve(2).await.expect("a permit")];
-        let (near, far) = (tokio::spawn({ let p = pool.clone(); async move { p.reserve(1).await } }), tokio::spawn({ let p = pool.clone(); async move { p.reserve(4).await } }));
+        let held = [pool.reserve(Place::window(3)).await.expect("a permit"), pool.reserve(Place::window(2)).await.expect("a permit")];
+        let (near, far) = (tokio::spawn({ let p = pool.clone(); async move { p.reserve(Place::window(1)).await } }), tokio::spawn({ let p = pool.clone(); async move { p.reserve(Place::window(4)).await } }));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!near.is_finished() && !far.is_finished(), "no permit is free");
         // A permit comes back: the nearer window gets it, the farther one still waits.
@@ -888,28 +1011,28 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!far.is_finished());
         // The merger reaches window 4 while every permit is held: window 4 reads on without one.
-        pool.merging(4);
+        pool.merging(Place::window(4));
         assert!(far.await.unwrap().is_none(), "the merged window reads without a permit");
-        assert!(pool.reserve(4).await.is_none() && pool.reserve(0).await.is_none());
+        assert!(pool.reserve(Place::window(4)).await.is_none() && pool.reserve(Place::window(0)).await.is_none());
         drop((second, near));
-        let both = [pool.reserve(5).await, pool.reserve(6).await];
+        let both = [pool.reserve(Place::window(5)).await, pool.reserve(Place::window(6)).await];
         assert!(both.iter().all(Option::is_some), "both permits came back");
     }
 
     #[tokio::test]
     async fn read_ahead_keeps_a_permit_for_each_nearer_window_still_reading() {
         let pool = ReadAhead::new(2);
-        let (one, _two, _three) = (pool.reading(1), pool.reading(2), pool.reading(3));
+        let (one, _two, _three) = (pool.reading(Place::window(1)), pool.reading(Place::window(2)), pool.reading(Place::window(3)));
         // Window 3 would take what windows 1 and 2 need for their next pages: it waits.
         let far = tokio::spawn({
             let p = pool.clone();
-            async move { p.reserve(3).await }
+            async move { p.reserve(Place::window(3)).await }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!far.is_finished(), "window 3 leaves both permits to windows 1 and 2");
         // Window 2 takes one and leaves one for window 1.
-        let second = pool.reserve(2).await.expect("window 2 gets a permit");
-        let first = pool.reserve(1).await.expect("window 1 gets the one kept for it");
+        let second = pool.reserve(Place::window(2)).await.expect("window 2 gets a permit");
+        let first = pool.reserve(Place::window(1)).await.expect("window 1 gets the one kept for it");
         // Window 1 ends; its permit comes back, and window 2 may still need one: window 3 waits.
         drop((first, one));
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -999,5 +1122,60 @@ mod tests {
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("userPrincipalName eq 'a+b&c#d'"), "userPrincipalName%20eq%20%27a%2Bb%26c%23d%27");
+    }
+
+    /// A page of `n` records spread evenly from `newest` down to `oldest`.
+    fn page_between(n: usize, newest: DateTime<Utc>, oldest: DateTime<Utc>) -> Vec<Record> {
+        let step = (newest - oldest) / (n.max(2) as i32 - 1);
+        (0..n)
+            .map(|k| {
+                let at = if k + 1 == n { oldest } else { newest - step * k as i32 };
+                serde_json::value::RawValue::from_string(format!(r#"{{"Id":"{k}","CreatedDateTime":"{}"}}"#, at.to_rfc3339())).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_denser_than_meant_is_cut_into_parts_of_two_pages() {
+        // An 8-hour window whose first page of 1000 covered its newest 30 minutes: about 15 pages
+        // left, so 8 parts, the first continuing the page's link down to the first cut.
+        let window = TimeRange { from: Some(t(2)), to: Some(Upper::Before(t(10))) };
+        let page = page_between(1000, t(10) - Span::seconds(1), t(9) + Span::minutes(30));
+        let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
+        let parts = parts_of(window, &page, &generous, day(20));
+        assert_eq!(parts.len(), 8, "{parts:?}");
+        assert_contiguous(window, &parts);
+        assert!(parts[0].from.unwrap() < t(9) + Span::minutes(30), "the first part takes in the page and below it");
+        // The densest waves are cut finer, up to a limit.
+        let dense = page_between(1000, t(10) - Span::seconds(1), t(10) - Span::seconds(60));
+        assert_eq!(parts_of(window, &dense, &generous, day(20)).len(), MAX_PARTS);
+        // Little left below the page: the window stays whole.
+        let last = page_between(1000, t(3), t(2) + Span::minutes(5));
+        assert_eq!(parts_of(window, &last, &generous, day(20)), vec![window]);
+        // A tight budget pays a short page per part in time: never cut. Nor when the caller set
+        // fewer windows than the default.
+        assert_eq!(parts_of(window, &page, &graph_options(), day(20)), vec![window]);
+        assert_eq!(parts_of(window, &page, &FetchOptions { windows: 4, ..generous }, day(20)), vec![window]);
+        // A page past the window's lower end (a first window continuing the tenant's first page).
+        let past = page_between(1000, t(3), t(1));
+        assert_eq!(parts_of(window, &past, &generous, day(20)), vec![window]);
+    }
+
+    #[tokio::test]
+    async fn a_window_s_parts_come_between_it_and_the_next_window() {
+        assert!(Place::window(3) < Place { window: 3, part: 1 } && Place { window: 3, part: 16 } < Place::window(4));
+        assert!(Place::window(3).priority() < Place { window: 3, part: 1 }.priority() && Place { window: 3, part: 16 }.priority() < Place::window(4).priority());
+        // Window 2 is merged; its part 1 is nearer than window 3 and keeps a permit for itself.
+        let pool = ReadAhead::new(2);
+        pool.merging(Place::window(2));
+        let (_part, _three) = (pool.reading(Place { window: 2, part: 1 }), pool.reading(Place::window(3)));
+        let held = pool.reserve(Place::window(3)).await.expect("window 3 gets the permit not kept for the part");
+        let blocked = tokio::time::timeout(Duration::from_millis(50), pool.reserve(Place::window(3))).await;
+        assert!(blocked.is_err(), "the last permit is kept for the part still reading");
+        let mine = pool.reserve(Place { window: 2, part: 1 }).await.expect("the part gets the permit kept for it");
+        // Merged, the part reads without one.
+        pool.merging(Place { window: 2, part: 1 });
+        assert!(pool.reserve(Place { window: 2, part: 1 }).await.is_none());
+        drop((held, mine));
     }
 }
