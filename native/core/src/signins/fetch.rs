@@ -842,7 +842,9 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
     while parts.join_next().await.is_some() {}
 }
 
-/// A part of a newest-first window, read as a window of its own (a part is not cut again).
+/// A part of a newest-first window, read as a window of its own (a part is not cut again). Boxed
+/// behind a named type: `run_window` spawns its parts, so its future would otherwise depend on
+/// its own opaque type (a cycle the compiler rejects).
 fn read_part(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, range: TimeRange, tx: mpsc::Sender<Result<WindowPage>>, ahead: Ahead) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     Box::pin(run_window(tenant, query, window, WindowPlan { range, position: Position::Start }, tx, Some(ahead)))
 }
