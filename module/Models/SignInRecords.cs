@@ -74,7 +74,8 @@ namespace PartnerSecurity.Models
             }
         }
 
-        private static object Typed(SignIn signIn)
+        /// <summary>A typed record as output: its untyped properties converted, and a <see cref="PSObject"/> when it has properties the type lacks.</summary>
+        internal static object Typed(SignIn signIn)
         {
             signIn.ConditionalAccessAudiences = Untyped(signIn.ConditionalAccessAudiences, nameof(SignIn.ConditionalAccessAudiences));
             signIn.PrivateLinkDetails = Untyped(signIn.PrivateLinkDetails, nameof(SignIn.PrivateLinkDetails));

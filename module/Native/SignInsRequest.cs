@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using PartnerSecurity.Models;
 
 namespace PartnerSecurity.Native
@@ -107,6 +108,49 @@ namespace PartnerSecurity.Native
         /// <summary>Reads a batch (PascalCase JSON of the native <c>BatchReply</c>) from its UTF-8 bytes.</summary>
         internal static SignInBatch Read(ReadOnlySpan<byte> json)
         {
+            return ReadTyped(json) ?? ReadRecordByRecord(json);
+        }
+
+        /// <summary>
+        /// The batch in one typed pass, or null when a record has what <see cref="SignIn"/> cannot
+        /// hold (read again record by record: that read tokenises each record twice, once to find
+        /// its end, and is kept for the records that need it).
+        /// </summary>
+        private static SignInBatch? ReadTyped(ReadOnlySpan<byte> json)
+        {
+            TypedBatch? typed;
+            try
+            {
+                typed = JsonSerializer.Deserialize(json, SignInBatchJsonContext.Default.TypedBatch);
+            }
+            catch (Exception e) when (e is JsonException || e is NotSupportedException)
+            {
+                return null;
+            }
+            if (typed == null)
+            {
+                return null;
+            }
+            var batch = new SignInBatch
+            {
+                Tenant = typed.Tenant, TenantId = typed.TenantId, Done = typed.Done, Fetched = typed.Fetched,
+                Pages = typed.Pages, TenantsDone = typed.TenantsDone, Error = typed.Error,
+            };
+            if (typed.Records != null)
+            {
+                batch.Records.Capacity = typed.Records.Count;
+                foreach (var signIn in typed.Records)
+                {
+                    var record = SignInRecords.Typed(signIn);
+                    SignInRecords.SetTenant(record, batch.TenantId);
+                    batch.Records.Add(record);
+                }
+            }
+            return batch;
+        }
+
+        private static SignInBatch ReadRecordByRecord(ReadOnlySpan<byte> json)
+        {
             var batch = new SignInBatch();
             var reader = new Utf8JsonReader(json);
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
@@ -152,6 +196,25 @@ namespace PartnerSecurity.Native
                 throw new JsonException("a sign-in batch is not the expected JSON object");
             }
         }
+    }
+
+    /// <summary>The native <c>BatchReply</c> as a type, for <see cref="SignInBatch"/>'s one-pass read.</summary>
+    internal sealed class TypedBatch
+    {
+        public string? Tenant { get; set; }
+        public string? TenantId { get; set; }
+        public List<SignIn>? Records { get; set; }
+        public bool Done { get; set; }
+        public long Fetched { get; set; }
+        public long Pages { get; set; }
+        public long TenantsDone { get; set; }
+        public NativeFailure? Error { get; set; }
+    }
+
+    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.Strict)]
+    [JsonSerializable(typeof(TypedBatch))]
+    internal sealed partial class SignInBatchJsonContext : JsonSerializerContext
+    {
     }
 
     internal sealed class ExportStarted
