@@ -596,8 +596,6 @@ struct Ahead {
     _reading: ReadingWindow,
     /// Where the window says, after its first page, which parts it was cut into; `None` for a part.
     parts: Option<tokio::sync::oneshot::Sender<Vec<Part>>>,
-    /// Pages a part's channel holds.
-    buffer: usize,
 }
 
 /// A window's page on its way to the tenant's merger.
@@ -757,7 +755,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
                     if queue_tx.send((w, rx, parts_rx)).await.is_err() {
                         break;
                     }
-                    let ahead = Ahead { _reading: pool.reading(Place::window(w)), pool: pool.clone(), place: Place::window(w), parts: Some(parts_tx), buffer };
+                    let ahead = Ahead { _reading: pool.reading(Place::window(w)), pool: pool.clone(), place: Place::window(w), parts: Some(parts_tx) };
                     running.spawn(run_window(tenant.clone(), query.clone(), w, plan, tx, Some(ahead)));
                 }
                 drop(queue_tx);
@@ -900,8 +898,9 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
                 let places: Vec<(Place, ReadingWindow)> = (1..=rest.len()).map(|part| Place { window, part }).map(|p| (p, a.pool.reading(p))).collect();
                 let mut handed = Vec::with_capacity(rest.len());
                 for ((place, reading), range) in places.into_iter().zip(rest) {
-                    let (part_tx, part_rx) = mpsc::channel(a.buffer + 1);
-                    let part = Ahead { pool: a.pool.clone(), place, _reading: reading, parts: None, buffer: a.buffer };
+                    // Room for every page the part may hold, as for a window: the permits limit it.
+                    let (part_tx, part_rx) = mpsc::channel(query.options.buffer_pages.max(1) as usize + 1);
+                    let part = Ahead { pool: a.pool.clone(), place, _reading: reading, parts: None };
                     parts.spawn(read_part(tenant.clone(), query.clone(), window, *range, part_tx, part));
                     handed.push((place, part_rx));
                 }
