@@ -52,19 +52,19 @@ namespace PartnerSecurity.Commands
                         ThrowTerminatingError(ErrorFor(failure, null));
                         return;
                     }
-                    if (batch.Error != null)
+                    if (batch.Header.Error != null)
                     {
-                        WriteTenantError(batch.Error.ToException(batch.Tenant), batch.Tenant);
+                        WriteTenantError(batch.Header.Error.ToException(batch.Header.Tenant), batch.Header.Tenant);
                     }
                     foreach (var record in batch.Records)
                     {
                         WriteObject(record);
                     }
-                    if (batch.Done)
+                    if (batch.Header.Done)
                     {
                         break;
                     }
-                    ReportProgress(ProgressId, Activity, $"{batch.Fetched} sign-ins, {batch.Pages} pages" + (batch.Tenant != null ? $" (tenant {batch.Tenant})" : string.Empty));
+                    ReportProgress(ProgressId, Activity, $"{batch.Header.Fetched} sign-ins, {batch.Header.Pages} pages" + (batch.Header.Tenant != null ? $" (tenant {batch.Header.Tenant})" : string.Empty));
                 }
             }
             finally

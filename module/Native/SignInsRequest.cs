@@ -85,25 +85,54 @@ namespace PartnerSecurity.Native
         public string CursorId { get; init; } = string.Empty;
     }
 
+    /// <summary>What a native <c>BatchReply</c> says besides its records.</summary>
+    internal class BatchHeader
+    {
+        public string? Tenant { get; set; }
+
+        public string? TenantId { get; set; }
+
+        public bool Done { get; set; }
+
+        public long Fetched { get; set; }
+
+        public long Pages { get; set; }
+
+        public long TenantsDone { get; set; }
+
+        public NativeFailure? Error { get; set; }
+    }
+
+    /// <summary>The native <c>BatchReply</c> as a type, for <see cref="SignInBatch"/>'s one-pass read.</summary>
+    internal sealed class TypedBatch : BatchHeader
+    {
+        public List<SignIn>? Records { get; set; }
+    }
+
+    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.Strict)]
+    [JsonSerializable(typeof(TypedBatch))]
+    [JsonSerializable(typeof(BatchHeader))]
+    internal sealed partial class SignInBatchJsonContext : JsonSerializerContext
+    {
+    }
+
     /// <summary>One page of a cursor (or one tenant's failure, or the end).</summary>
     internal sealed class SignInBatch
     {
-        public string? Tenant { get; private set; }
+        private SignInBatch(BatchHeader header, List<object> records)
+        {
+            Header = header;
+            Records = records;
+            foreach (var record in records)
+            {
+                SignInRecords.SetTenant(record, header.TenantId);
+            }
+        }
 
-        public string? TenantId { get; private set; }
+        public BatchHeader Header { get; }
 
         /// <summary>The sign-ins as output objects (see <see cref="SignInRecords"/>).</summary>
-        public List<object> Records { get; } = new();
-
-        public bool Done { get; private set; }
-
-        public long Fetched { get; private set; }
-
-        public long Pages { get; private set; }
-
-        public long TenantsDone { get; private set; }
-
-        public NativeFailure? Error { get; private set; }
+        public List<object> Records { get; }
 
         /// <summary>Reads a batch (PascalCase JSON of the native <c>BatchReply</c>) from its UTF-8 bytes.</summary>
         internal static SignInBatch Read(ReadOnlySpan<byte> json)
@@ -131,90 +160,48 @@ namespace PartnerSecurity.Native
             {
                 return null;
             }
-            var batch = new SignInBatch
+            var records = new List<object>(typed.Records?.Count ?? 0);
+            foreach (var signIn in typed.Records ?? new List<SignIn>())
             {
-                Tenant = typed.Tenant, TenantId = typed.TenantId, Done = typed.Done, Fetched = typed.Fetched,
-                Pages = typed.Pages, TenantsDone = typed.TenantsDone, Error = typed.Error,
-            };
-            if (typed.Records != null)
-            {
-                batch.Records.Capacity = typed.Records.Count;
-                foreach (var signIn in typed.Records)
-                {
-                    var record = SignInRecords.Typed(signIn);
-                    SignInRecords.SetTenant(record, batch.TenantId);
-                    batch.Records.Add(record);
-                }
+                records.Add(SignInRecords.Typed(signIn));
             }
-            return batch;
+            typed.Records = null;
+            return new SignInBatch(typed, records);
         }
 
+        /// <summary>The header as a type (its records skipped), then the records one by one.</summary>
         private static SignInBatch ReadRecordByRecord(ReadOnlySpan<byte> json)
         {
-            var batch = new SignInBatch();
+            var header = JsonSerializer.Deserialize(json, SignInBatchJsonContext.Default.BatchHeader) ?? throw NotABatch();
+            var records = new List<object>();
             var reader = new Utf8JsonReader(json);
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("Records"u8))
+                var isRecords = reader.ValueTextEquals("Records"u8);
+                Expect(reader.Read());
+                if (isRecords && reader.TokenType == JsonTokenType.StartArray)
                 {
-                    Expect(reader.Read());
-                    if (reader.TokenType == JsonTokenType.StartArray)
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                        {
-                            batch.Records.Add(SignInRecords.Read(ref reader));
-                        }
+                        records.Add(SignInRecords.Read(ref reader));
                     }
                     continue;
                 }
-                var name = reader.GetString();
-                Expect(reader.Read());
-                switch (name)
-                {
-                    case "Tenant": batch.Tenant = reader.GetString(); break;
-                    case "TenantId": batch.TenantId = reader.GetString(); break;
-                    case "Done": batch.Done = reader.GetBoolean(); break;
-                    case "Fetched": batch.Fetched = reader.GetInt64(); break;
-                    case "Pages": batch.Pages = reader.GetInt64(); break;
-                    case "TenantsDone": batch.TenantsDone = reader.GetInt64(); break;
-                    case "Error": batch.Error = reader.TokenType == JsonTokenType.Null ? null : JsonSerializer.Deserialize<NativeFailure>(ref reader, NativeClient.Json); break;
-                    default: reader.Skip(); break;
-                }
+                reader.Skip();
             }
-            foreach (var record in batch.Records)
-            {
-                SignInRecords.SetTenant(record, batch.TenantId);
-            }
-            return batch;
+            return new SignInBatch(header, records);
         }
 
         private static void Expect(bool condition)
         {
             if (!condition)
             {
-                throw new JsonException("a sign-in batch is not the expected JSON object");
+                throw NotABatch();
             }
         }
-    }
 
-    /// <summary>The native <c>BatchReply</c> as a type, for <see cref="SignInBatch"/>'s one-pass read.</summary>
-    internal sealed class TypedBatch
-    {
-        public string? Tenant { get; set; }
-        public string? TenantId { get; set; }
-        public List<SignIn>? Records { get; set; }
-        public bool Done { get; set; }
-        public long Fetched { get; set; }
-        public long Pages { get; set; }
-        public long TenantsDone { get; set; }
-        public NativeFailure? Error { get; set; }
-    }
-
-    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.Strict)]
-    [JsonSerializable(typeof(TypedBatch))]
-    internal sealed partial class SignInBatchJsonContext : JsonSerializerContext
-    {
+        private static JsonException NotABatch() => new("a sign-in batch is not the expected JSON object");
     }
 
     internal sealed class ExportStarted
