@@ -121,6 +121,14 @@ impl<'f> Plan<'f> {
                 }
                 continue;
             }
+            // Time ranges joined by `or` (several windows read in one request): only
+            // records inside their hull are generated, then checked against each.
+            if let Expr::Or(..) = conj
+                && let Some((lo, hi)) = time_bounds(conj)
+            {
+                plan.lo = plan.lo.max(lo);
+                plan.hi = plan.hi.min(hi);
+            }
             let (mask, exact) = event_types(conj);
             for (s, m) in plan.streams.iter_mut().zip(mask) {
                 *s &= m;
@@ -140,6 +148,34 @@ impl<'f> Plan<'f> {
 
     fn matches_generated(&self, rec: &GenRecord<'_>) -> bool {
         self.residual.iter().all(|e| e.eval(rec, None))
+    }
+}
+
+/// The inclusive `createdDateTime` bounds (ms) outside which `e` cannot hold, when its time
+/// conditions say (an `or` bounds only when both sides do).
+fn time_bounds(e: &Expr) -> Option<(i64, i64)> {
+    match e {
+        Expr::Cmp {
+            lhs: Operand::Field(Field::CreatedDateTime),
+            op,
+            rhs: Lit::Time(t),
+        } => match op {
+            CmpOp::Eq => Some((*t, *t)),
+            CmpOp::Ge => Some((*t, i64::MAX)),
+            CmpOp::Gt => Some((t.saturating_add(1), i64::MAX)),
+            CmpOp::Le => Some((i64::MIN, *t)),
+            CmpOp::Lt => Some((i64::MIN, t.saturating_sub(1))),
+            CmpOp::Ne => None,
+        },
+        Expr::And(a, b) => match (time_bounds(a), time_bounds(b)) {
+            (Some((la, ha)), Some((lb, hb))) => Some((la.max(lb), ha.min(hb))),
+            (one, None) | (None, one) => one,
+        },
+        Expr::Or(a, b) => {
+            let ((la, ha), (lb, hb)) = (time_bounds(a)?, time_bounds(b)?);
+            Some((la.min(lb), ha.max(hb)))
+        }
+        _ => None,
     }
 }
 
@@ -464,5 +500,25 @@ impl Serialize for LiteralView<'_> {
             }
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_bounds(filter: &str) -> (i64, i64) {
+        let f = Filter::parse(filter, ApiVersion::V1).expect("parses");
+        let plan = Plan::new(Some(&f), ApiVersion::V1, Order::Desc, (0, i64::MAX));
+        (plan.lo, plan.hi)
+    }
+
+    #[test]
+    fn ranges_joined_by_or_bound_the_scan_by_their_hull() {
+        let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        let (lo, hi) = plan_bounds("((createdDateTime ge 2024-05-02T00:00:00Z and createdDateTime lt 2024-05-02T10:00:01Z) or (createdDateTime ge 2024-05-01T00:00:00Z and createdDateTime le 2024-05-01T06:00:00Z)) and clientAppUsed eq 'IMAP4'");
+        assert_eq!((lo, hi), (ms("2024-05-01T00:00:00Z"), ms("2024-05-02T10:00:01Z") - 1));
+        // A side without a time condition bounds nothing.
+        assert_eq!(plan_bounds("createdDateTime ge 2024-05-02T00:00:00Z or userId eq 'a'"), (0, i64::MAX));
     }
 }
