@@ -102,32 +102,14 @@ impl<'f> Plan<'f> {
             return plan;
         };
         for conj in filter.conjuncts() {
-            if let Expr::Cmp {
-                lhs: Operand::Field(Field::CreatedDateTime),
-                op,
-                rhs: Lit::Time(t),
-            } = conj
-            {
-                match op {
-                    CmpOp::Eq => {
-                        plan.lo = plan.lo.max(*t);
-                        plan.hi = plan.hi.min(*t);
-                    }
-                    CmpOp::Ge => plan.lo = plan.lo.max(*t),
-                    CmpOp::Gt => plan.lo = plan.lo.max(t.saturating_add(1)),
-                    CmpOp::Le => plan.hi = plan.hi.min(*t),
-                    CmpOp::Lt => plan.hi = plan.hi.min(t.saturating_sub(1)),
-                    CmpOp::Ne => plan.residual.push(conj),
-                }
-                continue;
-            }
-            // Time ranges joined by `or` (several windows read in one request): only
-            // records inside their hull are generated, then checked against each.
-            if let Expr::Or(..) = conj
-                && let Some((lo, hi)) = time_bounds(conj)
-            {
+            if let Some((lo, hi)) = time_bounds(conj) {
                 plan.lo = plan.lo.max(lo);
                 plan.hi = plan.hi.min(hi);
+                // One comparison is its bound; time ranges joined by `or` (several windows read
+                // in one request) bound only their hull, and each record is checked against them.
+                if matches!(conj, Expr::Cmp { .. }) {
+                    continue;
+                }
             }
             let (mask, exact) = event_types(conj);
             for (s, m) in plan.streams.iter_mut().zip(mask) {
@@ -513,6 +495,22 @@ mod tests {
         // The `or` is still checked against every record: the gap between its ranges is inside the hull.
         assert!(plan.residual.iter().any(|e| matches!(e, Expr::Or(..))), "{filter}");
         (plan.lo, plan.hi)
+    }
+
+    #[test]
+    fn a_time_comparison_bounds_the_scan_by_itself() {
+        let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        let plan_of = |filter: &str| {
+            let f = Filter::parse(filter, ApiVersion::V1).expect("parses");
+            let plan = Plan::new(Some(&f), ApiVersion::V1, Order::Desc, (0, i64::MAX));
+            (plan.lo, plan.hi, plan.residual.len())
+        };
+        let (a, b) = (ms("2024-05-01T00:00:00Z"), ms("2024-05-02T00:00:00Z"));
+        assert_eq!(plan_of("createdDateTime gt 2024-05-01T00:00:00Z and createdDateTime le 2024-05-02T00:00:00Z"), (a + 1, b, 0));
+        assert_eq!(plan_of("createdDateTime ge 2024-05-01T00:00:00Z and createdDateTime lt 2024-05-02T00:00:00Z"), (a, b - 1, 0));
+        assert_eq!(plan_of("createdDateTime eq 2024-05-01T00:00:00Z"), (a, a, 0));
+        // As Graph, `ne` on the time is refused (so it never reaches a plan).
+        assert!(Filter::parse("createdDateTime ne 2024-05-01T00:00:00Z", ApiVersion::V1).is_err());
     }
 
     #[test]
