@@ -156,7 +156,7 @@ where
                         // client error's too (Graph and Partner Center explain those in JSON; garbled,
                         // a 400 would pass for "not available here").
                         Ok(body) if retry && ((200..300).contains(&status) || ((400..500).contains(&status) && !body.is_empty())) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() => backoff(attempt),
-                        Ok(body) => return Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge }),
+                        Ok(body) => return Ok(Answer { status, body: body.into(), retry_after, request_id, challenge }),
                         Err(_) if retry => backoff(attempt),
                         Err(e) => {
                             return Err(Error::Network {
@@ -197,7 +197,7 @@ where
     let request_id = header(response.headers(), "request-id").or_else(|| header(response.headers(), "x-ms-request-id"));
     let challenge = header(response.headers(), "www-authenticate");
     let body = response.bytes().await.map_err(|e| Error::Network { url: endpoint, reason: redact(&format!("reading the answer failed ({})", describe(&e)), secrets) })?;
-    Ok(Answer { status, body: body.to_vec(), retry_after, request_id, challenge })
+    Ok(Answer { status, body: body.into(), retry_after, request_id, challenge })
 }
 
 /// Statuses worth another attempt: throttling and the server-side failures that pass.
