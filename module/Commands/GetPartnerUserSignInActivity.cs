@@ -52,19 +52,20 @@ namespace PartnerSecurity.Commands
                         ThrowTerminatingError(ErrorFor(failure, null));
                         return;
                     }
-                    if (batch.Header.Error != null)
+                    var header = batch.Header;
+                    if (header.Error != null)
                     {
-                        WriteTenantError(batch.Header.Error.ToException(batch.Header.Tenant), batch.Header.Tenant);
+                        WriteTenantError(header.Error.ToException(header.Tenant), header.Tenant);
                     }
                     foreach (var record in batch.Records)
                     {
                         WriteObject(record);
                     }
-                    if (batch.Header.Done)
+                    if (header.Done)
                     {
                         break;
                     }
-                    ReportProgress(ProgressId, Activity, $"{batch.Header.Fetched} sign-ins, {batch.Header.Pages} pages" + (batch.Header.Tenant != null ? $" (tenant {batch.Header.Tenant})" : string.Empty));
+                    ReportProgress(ProgressId, Activity, $"{header.Fetched} sign-ins, {header.Pages} pages" + (header.Tenant != null ? $" (tenant {header.Tenant})" : string.Empty));
                 }
             }
             finally
