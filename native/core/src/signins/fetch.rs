@@ -59,7 +59,8 @@ pub struct FetchOptions {
     pub budget: Budget,
     /// Pages a tenant's windows may read ahead of the newest-first merger, shared by the windows
     /// waiting their turn, nearest first. (As pages arrive, a tenant's pages wait in a channel of
-    /// [`ARRIVAL_PAGES_WAITING`]: nothing there waits for a turn.)
+    /// half as many, at most [`ARRIVAL_PAGES_WAITING`]: nothing there waits for a turn.) More than
+    /// four tenants read at once share what four would hold (see [`shared_among`]).
     pub buffer_pages: u32,
 }
 
@@ -85,7 +86,7 @@ impl FetchOptions {
     /// the pages per second times the time a chain takes, and at 100 ms pages and 16 requests in
     /// flight 32 held the output up (200,000 sign-ins: 4.3 -> 3.5 s; 64 gained nothing more).
     /// Memory: 32 to 80 MB a tenant read at once under a tight budget, 48 to 120 MB otherwise
-    /// (v1.0 to beta pages).
+    /// (v1.0 to beta pages); beyond four tenants at once, what four would hold.
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
         let windows = if is_tight(budget) { concurrency } else { concurrency * 2 };
@@ -398,14 +399,44 @@ impl Drop for Run {
 const EVENTS_WAITING: usize = 4;
 
 /// Pages of a tenant that arrived and wait for the consumer (exports): a writer keeps up, so a
-/// few cover the moments it flushes.
+/// few cover the moments it flushes. At most half the tenant's read-ahead (see [`shared_among`]).
 pub const ARRIVAL_PAGES_WAITING: usize = 16;
+
+/// Tenants read at once that each keep the whole read-ahead ([`FetchOptions::buffer_pages`]);
+/// more share what this many would hold.
+const TENANTS_WITH_WHOLE_READ_AHEAD: usize = 4;
+/// The least read-ahead a tenant keeps when many are read at once.
+const LEAST_READ_AHEAD: u32 = 4;
+
+/// The query as each tenant of a run over `tenants` reads it. Up to four tenants at once, each
+/// keeps the whole read-ahead; beyond that, each keeps its share of four tenants' (at least
+/// [`LEAST_READ_AHEAD`] pages), so that a larger -ThrottleLimit does not multiply memory: 50
+/// tenants at once held up to 32 pages each, 1,600 pages (4 GB of beta sign-ins), whenever the
+/// pipeline read slower than Graph answered.
+fn shared_among(query: Arc<SignInQuery>, tenants: usize) -> Arc<SignInQuery> {
+    let at_once = (query.options.tenant_concurrency.max(1) as usize).min(tenants.max(1));
+    if at_once <= TENANTS_WITH_WHOLE_READ_AHEAD {
+        return query;
+    }
+    let whole = query.options.buffer_pages;
+    let share = u32::try_from(whole as usize * TENANTS_WITH_WHOLE_READ_AHEAD / at_once).unwrap_or(whole);
+    let mut shared = (*query).clone();
+    shared.options.buffer_pages = share.max(LEAST_READ_AHEAD.min(whole));
+    Arc::new(shared)
+}
+
+/// Pages of a tenant that may wait for the consumer as they arrive.
+fn arrival_pages_waiting(options: &FetchOptions) -> usize {
+    ARRIVAL_PAGES_WAITING.min((options.buffer_pages.max(2) / 2) as usize)
+}
 
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
 pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
     // Memory: per tenant, newest first, `buffer_pages` read ahead plus what the window being
-    // merged has fetched; as pages arrive, `ARRIVAL_PAGES_WAITING`; this channel a few more. A
-    // page is compact JSON (~2.5 MB at 1,000 beta sign-ins).
+    // merged has fetched; as pages arrive, half as many; this channel a few more. A page is
+    // compact JSON (~1.2 MB at 1,000 v1.0 sign-ins, ~2.5 MB beta). Many tenants at once share
+    // what four would hold.
+    let query = shared_among(query, plans.len());
     let (tx, rx) = mpsc::channel(EVENTS_WAITING);
     let task = tokio::spawn(async move {
         let slots = Arc::new(tokio::sync::Semaphore::new(query.options.tenant_concurrency.max(1) as usize));
@@ -775,7 +806,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
             }
         }
         Order::Arrival => {
-            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(ARRIVAL_PAGES_WAITING);
+            let (tx, mut rx) = mpsc::channel::<Result<WindowPage>>(arrival_pages_waiting(&query.options));
             let (tenant, query) = (tenant.clone(), query.clone());
             background.spawn(async move {
                 let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -1103,6 +1134,30 @@ mod tests {
         assert!(generous.buffer_pages > graph.buffer_pages, "and keeps more pages read ahead, as pages come faster");
         let two = FetchOptions { concurrency: 2, ..graph };
         assert_eq!(windows_reading(&two, Order::NewestFirst), 2, "a lower limit holds");
+    }
+
+    #[test]
+    fn many_tenants_at_once_share_what_four_would_read_ahead() {
+        let query = |tenants: usize, at_once: u32| {
+            let tenants = (0..tenants).map(|i| format!("t{i}.example")).collect();
+            Arc::new(SignInQuery { tenants, options: FetchOptions { tenant_concurrency: at_once, ..graph_options() }, ..Default::default() })
+        };
+        let whole = graph_options().buffer_pages;
+        let read_ahead = |tenants: usize, at_once: u32| shared_among(query(tenants, at_once), tenants).options.buffer_pages;
+        assert_eq!(read_ahead(4, 4), whole, "four tenants keep the whole read-ahead");
+        assert_eq!(read_ahead(1, 50), whole, "a limit above the tenants read counts the tenants");
+        assert_eq!(read_ahead(8, 8), whole / 2, "eight share four tenants' pages");
+        assert_eq!(read_ahead(50, 50), LEAST_READ_AHEAD, "never below the least");
+        assert_eq!(read_ahead(50, 8), whole / 2, "the tenants read at once count, not all of them");
+        // Run-wide, what is read ahead stays near four tenants' worth however many run at once.
+        for at_once in [5u32, 8, 16, 32] {
+            assert!(read_ahead(256, at_once) as usize * at_once as usize <= whole as usize * TENANTS_WITH_WHOLE_READ_AHEAD, "{at_once} tenants");
+        }
+        // As pages arrive, half the read-ahead waits, at most the usual queue.
+        let options = |buffer_pages| FetchOptions { buffer_pages, ..graph_options() };
+        assert_eq!(arrival_pages_waiting(&options(whole)), ARRIVAL_PAGES_WAITING);
+        assert_eq!(arrival_pages_waiting(&options(LEAST_READ_AHEAD)), 2);
+        assert_eq!(arrival_pages_waiting(&options(1)), 1);
     }
 
     #[test]
