@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Management.Automation;
 using PartnerSecurity.Models;
 using PartnerSecurity.Native;
@@ -19,6 +20,12 @@ namespace PartnerSecurity.Commands
         private const int ProgressId = 1;
         private const string Activity = "Reading sign-in activity";
 
+        /// <summary>
+        /// The least time between progress updates after the first page's: each costs the host about
+        /// a millisecond, and pages can arrive hundreds a second.
+        /// </summary>
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
         protected override void EndProcessing()
         {
             if (NothingPiped)
@@ -38,6 +45,7 @@ namespace PartnerSecurity.Commands
             }
 
             ReportProgress(ProgressId, Activity, "Waiting for the first page");
+            Stopwatch? sinceProgress = null;
             try
             {
                 while (true)
@@ -65,7 +73,11 @@ namespace PartnerSecurity.Commands
                     {
                         break;
                     }
-                    ReportProgress(ProgressId, Activity, $"{header.Fetched} sign-ins, {header.Pages} pages" + (header.Tenant != null ? $" (tenant {header.Tenant})" : string.Empty));
+                    if (sinceProgress == null || sinceProgress.Elapsed >= ProgressInterval)
+                    {
+                        ReportProgress(ProgressId, Activity, $"{header.Fetched} sign-ins, {header.Pages} pages" + (header.Tenant != null ? $" (tenant {header.Tenant})" : string.Empty));
+                        sinceProgress = Stopwatch.StartNew();
+                    }
                 }
             }
             finally

@@ -509,7 +509,7 @@ Describe 'Progress' {
         $script:progressStart = [DateTime]::UtcNow.AddDays(-27)
     }
 
-    It 'Get-PartnerUserSignInActivity reports each page with a new record, counts never falling, then Completed' {
+    It 'Get-PartnerUserSignInActivity reports the first page and then pages as they arrive (a few updates a second), each with a new record, counts never falling, then Completed' {
         $run = Get-ProgressOf { param($Start) Get-PartnerUserSignInActivity -StartDate $Start -Interactive -NonInteractive } $progressStart
         $run.Output.Count | Should -BeGreaterThan 1000
         $records = $run.Records
