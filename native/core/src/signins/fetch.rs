@@ -125,11 +125,15 @@ fn is_tight(budget: Budget) -> bool {
 /// paged alone (120 pages at 5 per 10 s: 89% of the budget used, 60 pages: 85%).
 const TIGHT_NEWEST_FIRST_READING: usize = 3;
 
-/// How many windows of one tenant read at once.
+/// How many windows of one tenant read at once. Newest first with room in the budget, twice the
+/// concurrency: the windows are cut to about a page each, so half the requests end a window with
+/// a short page, and the merger waited a page time on a window's chain about 30 times in 200
+/// pages (200,000 sign-ins at 100 ms a page, core alone: 4.1 -> 3.2 s, for 16 more requests in flight).
 fn windows_reading(options: &FetchOptions, order: Order) -> usize {
     let concurrency = options.concurrency.max(1) as usize;
     match order {
         Order::NewestFirst if is_tight(options.budget) => concurrency.min(TIGHT_NEWEST_FIRST_READING),
+        Order::NewestFirst if !options.windows_limited() => concurrency * 2,
         _ => concurrency,
     }
 }
@@ -1130,7 +1134,10 @@ mod tests {
         assert_eq!(windows_reading(&graph, Order::NewestFirst), 3, "the merged window and the two after it");
         assert_eq!(windows_reading(&graph, Order::Arrival), graph.concurrency as usize, "as pages arrive, nothing waits on a merger");
         let generous = FetchOptions::for_budget(Budget { requests: 10_000, window: Duration::from_secs(10) });
-        assert_eq!(windows_reading(&generous, Order::NewestFirst), generous.concurrency as usize, "a generous budget reads far ahead");
+        assert_eq!(windows_reading(&generous, Order::NewestFirst), 2 * generous.concurrency as usize, "a generous budget reads far ahead");
+        assert_eq!(windows_reading(&generous, Order::Arrival), generous.concurrency as usize);
+        let limited = FetchOptions { windows: 4, ..generous };
+        assert_eq!(windows_reading(&limited, Order::NewestFirst), generous.concurrency as usize, "not when the caller lowered the windows");
         assert!(generous.buffer_pages > graph.buffer_pages, "and keeps more pages read ahead, as pages come faster");
         let two = FetchOptions { concurrency: 2, ..graph };
         assert_eq!(windows_reading(&two, Order::NewestFirst), 2, "a lower limit holds");
