@@ -45,7 +45,7 @@ namespace PartnerSecurity.Commands
             }
 
             ReportProgress(ProgressId, Activity, "Waiting for the first page");
-            Stopwatch? sinceProgress = null;
+            var sinceProgress = new Stopwatch();
             try
             {
                 while (true)
@@ -73,10 +73,10 @@ namespace PartnerSecurity.Commands
                     {
                         break;
                     }
-                    if (sinceProgress == null || sinceProgress.Elapsed >= ProgressInterval)
+                    if (!sinceProgress.IsRunning || sinceProgress.Elapsed >= ProgressInterval)
                     {
                         ReportProgress(ProgressId, Activity, $"{header.Fetched} sign-ins, {header.Pages} pages" + (header.Tenant != null ? $" (tenant {header.Tenant})" : string.Empty));
-                        sinceProgress = Stopwatch.StartNew();
+                        sinceProgress.Restart();
                     }
                 }
             }
