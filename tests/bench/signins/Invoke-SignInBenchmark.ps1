@@ -237,7 +237,20 @@ try {
         ([long]$fields[11] + [long]$fields[12]) / 100
     }
 
+    function Get-SignInRequestCount {
+        $log = @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
+        if ($log.Count -and $VerbosePreference -ne 'SilentlyContinue') {
+            # When the requests came: how many arrived in each tenth of a second after the first.
+            $t0 = ([datetime]$log[0].time).ToUniversalTime()
+            $tenths = @($log | Group-Object { [int][Math]::Floor((([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds * 10) } | Sort-Object { [int]$_.Name })
+            Write-Verbose ('sign-in requests per 0.1 s: ' + (($tenths | ForEach-Object { "$($_.Name):$($_.Count)" }) -join ' '))
+        }
+        $log.Count
+    }
+
     function Invoke-Contender([string] $Name, [string[]] $TenantIds, [hashtable] $Extra = @{}) {
+        # The request log counts this contender's sign-in requests only (it holds the last 10,000).
+        Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
         $emulatorCpu = Get-EmulatorCpuSeconds
         $arguments = $common + $Extra + @{ Tenants = $TenantIds }
         $log = Join-Path $work "$Name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).time"
@@ -260,11 +273,8 @@ try {
         [pscustomobject]@{ Contender = $Name; Records = [long]$figures.records; Seconds = [double]$figures.seconds
             RecordsPerSecond = [double]$figures.records / [Math]::Max(0.001, [double]$figures.seconds); PeakRssMB = [Math]::Round($rssKb / 1024, 1)
             FailedTenants = [int]$figures.failedTenants
-            ClientCpuSeconds = [Math]::Round($clientCpu, 1); EmulatorCpuSeconds = [Math]::Round((Get-EmulatorCpuSeconds) - $emulatorCpu, 1) }
-    }
-
-    function Get-SignInRequestCount {
-        @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' }).Count
+            ClientCpuSeconds = [Math]::Round($clientCpu, 1); EmulatorCpuSeconds = [Math]::Round((Get-EmulatorCpuSeconds) - $emulatorCpu, 1)
+            Requests = Get-SignInRequestCount }
     }
 
     $rows = [System.Collections.Generic.List[object]]::new()
@@ -279,17 +289,15 @@ try {
         # The cmdlet writes newest first (later windows read ahead a few pages, then wait); the
         # export writes pages as they arrive.
         foreach ($name in @('ours-get', 'ours-export', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
-            Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
             Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }   # a fresh budget
             $r = Invoke-Contender $name @($one)
-            $requests = Get-SignInRequestCount
+            $requests = $r.Requests
             if ($VerbosePreference -ne 'SilentlyContinue') {
                 $log = @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
                 $t0 = ([datetime]$log[0].time).ToUniversalTime()
                 Write-Verbose ("$name answers (s since the first, status): " + (($log | ForEach-Object { '{0:n1}/{1}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.status }) -join ' '))
             }
             $r | Add-Member Scenario 1
-            $r | Add-Member Requests $requests
             $r | Add-Member FractionOfLimit ([Math]::Round($r.RecordsPerSecond / $limit, 3))
             $r | Add-Member RequestFractionOfBudget ([Math]::Round(($requests / $r.Seconds) / 0.5, 3))
             $rows.Add($r)
@@ -310,7 +318,7 @@ try {
             $r = Invoke-Contender $name @($big) $(if ($name -like 'ours-*') { $unthrottled } else { @{} })
             $r | Add-Member Scenario 2
             $rows.Add($r)
-            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  peak RSS {3} MB" -f $name, $r.Records, $r.Seconds, $r.PeakRssMB)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  peak RSS {3} MB ({4} requests)" -f $name, $r.Records, $r.Seconds, $r.PeakRssMB, $r.Requests)
         }
     }
 
@@ -322,7 +330,7 @@ try {
             $r = Invoke-Contender $name $many $(if ($name -like 'ours-*') { $compressed } else { @{} })
             $r | Add-Member Scenario 3
             $rows.Add($r)
-            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  ({3} tenants failed)" -f $name, $r.Records, $r.Seconds, $r.FailedTenants)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  ({3} tenants failed, {4} requests)" -f $name, $r.Records, $r.Seconds, $r.FailedTenants, $r.Requests)
         }
     }
 
@@ -366,7 +374,7 @@ try {
     }
     Write-Host ''
     $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, RecordsPerSecond, PeakRssMB, FailedTenants, @{ n = 'Requests'; e = { if ($_.PSObject.Properties['Requests']) { $_.Requests } } }, ClientCpuSeconds, EmulatorCpuSeconds
+    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, RecordsPerSecond, PeakRssMB, FailedTenants, Requests, ClientCpuSeconds, EmulatorCpuSeconds
     $raw | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     if ($ResultPath) {
