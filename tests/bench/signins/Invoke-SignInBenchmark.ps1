@@ -361,7 +361,7 @@ try {
         Add-Ratio '2 peak RSS ours-export, all / quarter of the records (MB)' { "$($export.PeakRssMB) / $($q.PeakRssMB)" } '<= 150, flat'
         Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' { '{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB } '<= 150, flat'
         Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' { "$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)" } ''
-        Add-Ratio '2 Rust -> C# -> PSObject cost per record (us)' { '{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6) } ''
+        Add-Ratio '2 ours-get minus ours-export per record (us): PSObjects, and newest-first order against arrival' { '{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6) } ''
         Add-Ratio '2 ours-get per record, all in (us)' { '{0:n1}' -f (($get.Seconds / [Math]::Max(1, $get.Records)) * 1e6) } ''
     }
     if (3 -in $Scenario) {
