@@ -133,7 +133,7 @@ const TIGHT_NEWEST_FIRST_READING: usize = 3;
 /// holds a page of each beside the pages waiting for the consumer (a window holds its page until
 /// the consumer has room): with the default 32 windows, half of them waited for the other half's
 /// nextLink chains, and the last ones paged alone (Export-PartnerSignInActivity, 200,000 sign-ins
-/// at 100 ms a page: 2.3-2.6 -> 1.6-1.8 s, peak RSS unchanged within its noise).
+/// at 100 ms a page: 2.3-2.6 -> 1.6-1.9 s, peak RSS unchanged within its noise).
 fn windows_reading(options: &FetchOptions, order: Order) -> usize {
     let concurrency = options.concurrency.max(1) as usize;
     match order {
