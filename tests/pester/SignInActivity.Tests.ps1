@@ -10,7 +10,8 @@
 #   - the licence error, per-tenant errors and tenants from the pipeline;
 #   - outcome filters (-Succeeded, -Failed, -ErrorCode) and their hostile input;
 #   - customer tenants through GDAP (the partner's refresh token at each customer's authority);
-#   - Ctrl+C; export to JSONL and CSV; resume after the exporting process was killed.
+#   - Ctrl+C, and a pipeline that wants no more (Select-Object -First); export to JSONL and CSV;
+#     resume after the exporting process was killed.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
@@ -483,6 +484,24 @@ Describe 'Ctrl+C' {
         Start-Sleep -Seconds 4
         $count = (Get-SignInRequests).Count
         Start-Sleep -Seconds 4
+        (Get-SignInRequests).Count | Should -Be $count
+    }
+
+    It 'stops when the pipeline wants no more (Select-Object -First) and ends its requests' {
+        # One request a second (the client's own limit; the emulator's is off), so that reading
+        # every page would go on sending requests for several seconds after the first page.
+        Set-GraphSettings @{ signInsThrottle = $null; pageLatencyMs = 500 }
+        try {
+            $first = @(Get-PartnerUserSignInActivity -Interactive -NonInteractive -ThrottleBudget 1 -ThrottleWindow '00:00:01' | Select-Object -First 3)
+        } finally {
+            Set-GraphSettings @{ signInsThrottle = @{ requests = 5; windowSeconds = 10 }; pageLatencyMs = 0 }
+        }
+        $first.Count | Should -Be 3
+        $first | ForEach-Object { $_.Id | Should -Not -BeNullOrEmpty }
+        # The cursor was closed with the pipeline: the pages not yet asked for never are.
+        Start-Sleep -Seconds 2
+        $count = (Get-SignInRequests).Count
+        Start-Sleep -Seconds 3
         (Get-SignInRequests).Count | Should -Be $count
     }
 }
