@@ -64,6 +64,15 @@ BeforeAll {
         @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
     }
 
+    # No sign-in request arrives any more: those in flight when the cursor closed may still be
+    # logged as they end (within $SettleSeconds), none after them for $WatchSeconds.
+    function script:Assert-SignInRequestsEnded([int] $SettleSeconds, [int] $WatchSeconds) {
+        Start-Sleep -Seconds $SettleSeconds
+        $count = (Get-SignInRequests).Count
+        Start-Sleep -Seconds $WatchSeconds
+        (Get-SignInRequests).Count | Should -Be $count
+    }
+
     function script:Set-GraphSettings([hashtable] $Settings) {
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body $Settings | Out-Null
     }
@@ -481,10 +490,7 @@ Describe 'Ctrl+C' {
             Set-GraphSettings @{ pageLatencyMs = 0 }
         }
         # The cursor was closed: no more sign-in requests arrive.
-        Start-Sleep -Seconds 4
-        $count = (Get-SignInRequests).Count
-        Start-Sleep -Seconds 4
-        (Get-SignInRequests).Count | Should -Be $count
+        Assert-SignInRequestsEnded -SettleSeconds 4 -WatchSeconds 4
     }
 
     It 'stops when the pipeline wants no more (Select-Object -First) and ends its requests' {
@@ -499,10 +505,7 @@ Describe 'Ctrl+C' {
         $first.Count | Should -Be 3
         $first | ForEach-Object { $_.Id | Should -Not -BeNullOrEmpty }
         # The cursor was closed with the pipeline: the pages not yet asked for never are.
-        Start-Sleep -Seconds 2
-        $count = (Get-SignInRequests).Count
-        Start-Sleep -Seconds 3
-        (Get-SignInRequests).Count | Should -Be $count
+        Assert-SignInRequestsEnded -SettleSeconds 2 -WatchSeconds 3
     }
 }
 
