@@ -43,6 +43,7 @@ BeforeAll {
     $script:emu = Start-TestEmulator -Scenario $scenarioPath
     Register-TestEnvironment -Emulator $emu | Out-Null
     $script:tenantId = $partner.id
+    $script:scenarioThrottle = $scenario.graph.signInsThrottle
     $script:customerDomain = $scenario.tenants[1].domains[0]
     $script:reporter = $reporterId
     $script:reporterSecret = $partner.applications[0].secrets[0].value
@@ -500,7 +501,7 @@ Describe 'Ctrl+C' {
         try {
             $first = @(Get-PartnerUserSignInActivity -Interactive -NonInteractive -ThrottleBudget 1 -ThrottleWindow '00:00:01' | Select-Object -First 3)
         } finally {
-            Set-GraphSettings @{ signInsThrottle = @{ requests = 5; windowSeconds = 10 }; pageLatencyMs = 0 }
+            Set-GraphSettings @{ signInsThrottle = $scenarioThrottle; pageLatencyMs = 0 }
         }
         $first.Count | Should -Be 3
         $first | ForEach-Object { $_.Id | Should -Not -BeNullOrEmpty }
