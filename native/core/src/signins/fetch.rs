@@ -273,7 +273,16 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     // One sample of the page time can mislead (a fast first page, slow ones after): a large
     // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
     let mut wanted = in_flight.max((pages_left / 20.0).floor());
-    if order == Order::NewestFirst && in_flight > 1.0 {
+    if order == Order::NewestFirst && is_tight(budget) {
+        // Under a tight budget only the window being merged and the two after it read
+        // ([`TIGHT_NEWEST_FIRST_READING`]), and the limiter serves the merged one first: the two
+        // fill the read-ahead slowly, with what the budget leaves. Every window ends with a short
+        // page that costs a request, so windows as long as the whole read-ahead by the first
+        // page's density (at 5 per 10 s and 1-5 s a page, half that length and a window per 20
+        // pages took 66 requests and 134 s for 60 pages, 127 and 261 s for 120; these took 63
+        // and 126-129 s, 124 and 258 s).
+        wanted = in_flight.max((pages_left / f64::from(options.buffer_pages)).ceil());
+    } else if order == Order::NewestFirst && in_flight > 1.0 {
         // Pages too slow for one window to fill the budget: later windows wait for the newest,
         // and only what they read ahead fills the budget meanwhile, so windows small enough to be
         // read ahead whole, by twice the first page's density: the first page covers the last
@@ -1108,16 +1117,17 @@ mod tests {
         let slow = first(1000, day(21) - Span::hours(10), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 3);
         assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
-        // About 95 left: a window per 20 pages as pages arrive; newest first, windows the
-        // read-ahead (32, plus the one being merged) holds whole at twice the first page's density.
+        // About 95 left: a window per 20 pages as pages arrive; newest first under a tight
+        // budget, windows as long as the read-ahead (32) by the first page's density, and
+        // enough to fill the budget (three).
         let slow = first(1000, day(21) - Span::hours(5), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), 4);
-        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 6);
+        assert_eq!(split(range, slow, &options, Order::NewestFirst, day(22)).len(), 3);
         // About 190 left: as pages arrive, at most `windows`; newest first, beyond it.
         let slow = first(1000, day(21) - Span::minutes(150), 3000);
         assert_eq!(split(range, slow, &options, Order::Arrival, day(22)).len(), options.windows as usize);
         let w = split(range, slow, &options, Order::NewestFirst, day(22));
-        assert_eq!(w.len(), 12, "{w:?}");
+        assert_eq!(w.len(), 6, "{w:?}");
         assert!(w.len() > options.windows as usize);
         assert_contiguous(range, &w);
         // A limit below the default holds.
