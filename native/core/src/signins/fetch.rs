@@ -278,9 +278,10 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         // ([`TIGHT_NEWEST_FIRST_READING`]), and the limiter serves the merged one first: the two
         // fill the read-ahead slowly, with what the budget leaves. Every window ends with a short
         // page that costs a request, so windows as long as the whole read-ahead by the first
-        // page's density (at 5 per 10 s and 1-5 s a page, half that length and a window per 20
-        // pages took 66 requests and 134 s for 60 pages, 127 and 261 s for 120; these took 63
-        // and 126-129 s, 124 and 258 s).
+        // page's density. At 5 per 10 s and 1-5 s a page, half that length and a window per 20
+        // pages took 66 requests and 134 s for 60 pages, 127 and 261 s for 120; these took 61-63
+        // and 126-129 s (126 s also where the first page showed a third of the average density,
+        // so that windows held three times what was meant), 123-124 and 257-270 s.
         wanted = in_flight.max((pages_left / f64::from(options.buffer_pages)).ceil());
     } else if order == Order::NewestFirst && in_flight > 1.0 {
         // Pages too slow for one window to fill the budget: later windows wait for the newest,
