@@ -243,7 +243,7 @@ try {
     }
 
     function Get-SignInRequestCount {
-        $log = Get-SignInRequests
+        $log = @(Get-SignInRequests)   # a function returns an empty array as nothing
         if ($log.Count -and $VerbosePreference -ne 'SilentlyContinue') {
             # When the requests came: how many arrived in each tenth of a second after the first.
             $t0 = ([datetime]$log[0].time).ToUniversalTime()
