@@ -271,7 +271,8 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         in_flight = in_flight.max(2.0);
     }
     // One sample of the page time can mislead (a fast first page, slow ones after): a large
-    // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
+    // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests
+    // (newest first under a tight budget the read-ahead decides instead, see below).
     let mut wanted = in_flight.max((pages_left / 20.0).floor());
     if order == Order::NewestFirst && is_tight(budget) {
         // Under a tight budget only the window being merged and the two after it read
@@ -284,11 +285,10 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         // so that windows held three times what was meant), 123-124 and 257-270 s.
         wanted = in_flight.max((pages_left / f64::from(options.buffer_pages)).ceil());
     } else if order == Order::NewestFirst && in_flight > 1.0 {
-        // Pages too slow for one window to fill the budget: later windows wait for the newest,
-        // and only what they read ahead fills the budget meanwhile, so windows small enough to be
-        // read ahead whole, by twice the first page's density: the first page covers the last
-        // hours of one day, which may hold half the day's average (120 pages taken for 70 made
-        // windows of 40, the read-ahead filled, and the newest window's chain paged alone).
+        // With room in the budget, pages too slow for one window to fill it: later windows wait
+        // for the newest, and only what they read ahead fills the budget meanwhile, so windows
+        // small enough to be read ahead whole, by twice the first page's density: the first page
+        // covers the last hours of one day, which may hold half the day's average.
         wanted = wanted.max((2.0 * pages_left / f64::from(options.buffer_pages + 1)).ceil());
     }
     // Newest first, a window longer than the read-ahead makes the output wait on its nextLink
