@@ -271,10 +271,9 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         in_flight = in_flight.max(2.0);
     }
     // One sample of the page time can mislead (a fast first page, slow ones after): a large
-    // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests
-    // (newest first under a tight budget the read-ahead decides instead, see below).
-    let mut wanted = in_flight.max((pages_left / 20.0).floor());
-    if order == Order::NewestFirst && is_tight(budget) {
+    // range gets a window per 20 pages anyway, whose short pages cost at most 2.5% more requests.
+    let per_twenty = in_flight.max((pages_left / 20.0).floor());
+    let wanted = match order {
         // Under a tight budget only the window being merged and the two after it read
         // ([`TIGHT_NEWEST_FIRST_READING`]), and the limiter serves the merged one first: the two
         // fill the read-ahead slowly, with what the budget leaves. Every window ends with a short
@@ -283,14 +282,14 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
         // pages took 66 requests and 134 s for 60 pages, 127 and 261 s for 120; these took 61-63
         // and 126-129 s (126 s also where the first page showed a third of the average density,
         // so that windows held three times what was meant), 123-124 and 257-270 s.
-        wanted = in_flight.max((pages_left / f64::from(options.buffer_pages)).ceil());
-    } else if order == Order::NewestFirst && in_flight > 1.0 {
+        Order::NewestFirst if is_tight(budget) => in_flight.max((pages_left / f64::from(options.buffer_pages)).ceil()),
         // With room in the budget, pages too slow for one window to fill it: later windows wait
         // for the newest, and only what they read ahead fills the budget meanwhile, so windows
         // small enough to be read ahead whole, by twice the first page's density: the first page
         // covers the last hours of one day, which may hold half the day's average.
-        wanted = wanted.max((2.0 * pages_left / f64::from(options.buffer_pages + 1)).ceil());
-    }
+        Order::NewestFirst if in_flight > 1.0 => per_twenty.max((2.0 * pages_left / f64::from(options.buffer_pages + 1)).ceil()),
+        _ => per_twenty,
+    };
     // Newest first, a window longer than the read-ahead makes the output wait on its nextLink
     // chain (one page per page time): more windows then, each costing one short page, when the
     // limit is the budget's default. A lower limit is the caller's and holds.
