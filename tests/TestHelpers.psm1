@@ -147,6 +147,17 @@ function Invoke-EmulatorControl {
     Invoke-RestMethod @request | ForEach-Object { $_ }
 }
 
+function Get-EmulatorSignInRequests {
+    <#
+    .SYNOPSIS
+        The emulator's logged sign-in log requests (Graph auditLogs/signIns) since the log was last
+        cleared, oldest first. Wrap the call in @() to count: a function returns no entries as nothing.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Emulator)
+    Invoke-EmulatorControl -Emulator $Emulator -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' }
+}
+
 function Get-EmulatorIssuedSecrets {
     <# Every secret value the emulator has seeded or issued (tokens, refresh tokens, client secrets), as strings, to prove none leaks into output, logs or files. #>
     [CmdletBinding()]
@@ -198,6 +209,6 @@ function Remove-TestStoreCertificate {
     } finally { $store.Close() }
 }
 
-Export-ModuleMember -Function Import-PartnerSecurityModule, Start-TestEmulator, Stop-TestEmulator,
+Export-ModuleMember -Function Import-PartnerSecurityModule, Start-TestEmulator, Stop-TestEmulator, Get-EmulatorSignInRequests,
     Register-TestEnvironment, Invoke-EmulatorControl, Get-EmulatorIssuedSecrets,
     New-TestStoreCertificate, Remove-TestStoreCertificate

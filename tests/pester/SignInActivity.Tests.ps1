@@ -61,17 +61,13 @@ BeforeAll {
         (Invoke-EmulatorControl -Emulator $emu -Path "/_emulator/signins/count?$query").count
     }
 
-    function script:Get-SignInRequests {
-        @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
-    }
-
     # No sign-in request arrives any more: those in flight when the cursor closed may still be
     # logged as they end (within $SettleSeconds), none after them for $WatchSeconds.
     function script:Assert-SignInRequestsEnded([int] $SettleSeconds, [int] $WatchSeconds) {
         Start-Sleep -Seconds $SettleSeconds
-        $count = (Get-SignInRequests).Count
+        $count = @(Get-EmulatorSignInRequests -Emulator $emu).Count
         Start-Sleep -Seconds $WatchSeconds
-        (Get-SignInRequests).Count | Should -Be $count
+        @(Get-EmulatorSignInRequests -Emulator $emu).Count | Should -Be $count
     }
 
     function script:Set-GraphSettings([hashtable] $Settings) {
@@ -224,10 +220,10 @@ Describe 'Filters' {
     }
 
     It 'refuses a -UserId that is not a GUID before sending anything' {
-        $before = (Get-SignInRequests).Count
+        $before = @(Get-EmulatorSignInRequests -Emulator $emu).Count
         { Get-PartnerUserSignInActivity -UserId "3dd89389-b34c-4f5a-975d-516df5694d7e' or userId ne '" } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
         { Get-PartnerUserSignInActivity -UserId 'admin@contoso.com' } | Should -Throw '*UserId*'
-        (Get-SignInRequests).Count | Should -Be $before
+        @(Get-EmulatorSignInRequests -Emulator $emu).Count | Should -Be $before
     }
 
     It 'refuses reversed and absurd dates, naming the parameter' {
@@ -259,7 +255,7 @@ Describe 'Paging and throttling' {
         $expected | Should -BeGreaterThan 5000
         $all.Count | Should -Be $expected
         ($all.Id | Sort-Object -Unique).Count | Should -Be $all.Count
-        $requests = Get-SignInRequests
+        $requests = @(Get-EmulatorSignInRequests -Emulator $emu)
         $requests.Count | Should -BeGreaterThan 5 -Because 'the test must need more requests than one window allows'
         @($requests | Where-Object { $_.status -eq 429 }).Count | Should -Be 0
         # Sliding 10-second windows of the emulator's own request times: never more than 5.
@@ -279,7 +275,7 @@ Describe 'Paging and throttling' {
         } finally {
             Invoke-RestMethod -Uri "$($emu.BaseUrl)/_emulator/faults" -Method Post -Body 'null' -ContentType 'application/json' -SkipCertificateCheck | Out-Null
         }
-        @(Get-SignInRequests | Where-Object { $_.PSObject.Properties['fault'] }).Count | Should -BeGreaterThan 0 -Because 'faults must have been injected'
+        @(Get-EmulatorSignInRequests -Emulator $emu | Where-Object { $_.PSObject.Properties['fault'] }).Count | Should -BeGreaterThan 0 -Because 'faults must have been injected'
         $faulty | Should -Be $reference
     }
 }
@@ -401,7 +397,7 @@ Describe 'Outcome filters' {
         { Get-PartnerUserSignInActivity -ThrottleBudget 10001 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PartnerSecurity.Commands.GetPartnerUserSignInActivity'
         $err = { Get-PartnerUserSignInActivity -ThrottleWindow ([timespan]::Zero) } | Should -Throw -PassThru
         $err.Exception.Message | Should -BeLike "*'ThrottleWindow'*"
-        @(Get-SignInRequests).Count | Should -Be 0 -Because 'nothing hostile or contradictory reaches Graph'
+        @(Get-EmulatorSignInRequests -Emulator $emu).Count | Should -Be 0 -Because 'nothing hostile or contradictory reaches Graph'
     }
 
     It 'exports only the failures asked for' {

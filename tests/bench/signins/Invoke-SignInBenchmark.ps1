@@ -237,13 +237,8 @@ try {
         ([long]$fields[11] + [long]$fields[12]) / 100
     }
 
-    # The emulator's log of sign-in requests since it was last cleared.
-    function Get-SignInRequests {
-        @(Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' | Where-Object { $_.path -like '*/auditLogs/signIns*' })
-    }
-
     function Get-SignInRequestCount {
-        $log = @(Get-SignInRequests)   # a function returns an empty array as nothing
+        $log = @(Get-EmulatorSignInRequests -Emulator $emu)
         if ($log.Count -and $VerbosePreference -ne 'SilentlyContinue') {
             # When the requests came: how many arrived in each tenth of a second after the first.
             $t0 = ([datetime]$log[0].time).ToUniversalTime()
@@ -298,7 +293,7 @@ try {
             $r = Invoke-Contender $name @($one)
             $requests = $r.Requests
             if ($VerbosePreference -ne 'SilentlyContinue') {
-                $log = Get-SignInRequests
+                $log = @(Get-EmulatorSignInRequests -Emulator $emu)
                 $t0 = ([datetime]$log[0].time).ToUniversalTime()
                 Write-Verbose ("$name answers (s since the first, status): " + (($log | ForEach-Object { '{0:n1}/{1}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.status }) -join ' '))
             }
