@@ -2,7 +2,7 @@
 # tools/bootstrap.sh — makes this machine ready to build and test PartnerSecurity. Idempotent.
 #   - points cargo at ../shared's vendored crates when that folder exists (offline machines);
 #     without it cargo uses crates.io as usual
-#   - checks cargo and dotnet are there
+#   - checks cargo and dotnet (and on Linux objcopy) are there
 #   - ensures pwsh >= 7.4 (installs the PowerShell dotnet global tool when missing)
 #   - restores Pester from NuGet into .tools/ and records its path in .tools/pester-path.txt
 set -euo pipefail
@@ -16,6 +16,11 @@ fi
 
 command -v cargo  >/dev/null || die "cargo not found: install Rust (https://rustup.rs) and put cargo on PATH"
 command -v dotnet >/dev/null || die "dotnet not found: install the .NET SDK 8 or later"
+# build.sh strips the module's copy of the native library (Linux: objcopy, from binutils, which
+# the Rust linker needs anyway).
+if [ "$(uname -s)" = Linux ]; then
+  command -v objcopy >/dev/null || die "objcopy not found: install binutils (apt-get install binutils)"
+fi
 
 pwsh_ok() {
   command -v pwsh >/dev/null || return 1
