@@ -12,6 +12,7 @@ pub mod assessment;
 mod guarded;
 pub mod reply;
 pub mod requests;
+pub mod runtime;
 pub mod sam;
 pub mod service;
 pub mod signins;

@@ -3,10 +3,10 @@
 use crate::guarded;
 use crate::reply::Reply;
 use crate::requests::{self, ExportSignInsRequest, SignInRequest, SignInsRequest};
+use crate::runtime::Runtime;
 use crate::sam::{self, SamRequest};
 use crate::signins::{BatchReply, CursorOpened, ExportStarted, ProgressReply, SummaryReply};
 use interoptopus::pattern::asynk::Async;
-use interoptopus::rt::Tokio;
 use interoptopus::{AsyncRuntime, ffi};
 use crate::assessment::{AssessmentRequest, AssessmentStarted, CheckRequest, ReportRequest};
 use partnersecurity_core::auth::Claims;
@@ -27,7 +27,7 @@ pub enum NativeError {
 #[ffi(service)]
 #[derive(AsyncRuntime)]
 pub struct PartnerSecurityNative {
-    runtime: Tokio,
+    runtime: Runtime,
     core: Arc<PartnerSecurity>,
     assessments: Arc<Assessments>,
 }
@@ -43,9 +43,9 @@ fn install_panic_hook() {
 impl PartnerSecurityNative {
     pub fn create() -> ffi::Result<Self, NativeError> {
         install_panic_hook();
-        match std::panic::catch_unwind(|| Self { runtime: Tokio::new(), core: Arc::new(PartnerSecurity::new()), assessments: Arc::new(Assessments::default()) }) {
-            Ok(service) => ffi::Ok(service),
-            Err(_) => ffi::Err(NativeError::Unexpected),
+        match std::panic::catch_unwind(|| Runtime::new().map(|runtime| Self { runtime, core: Arc::new(PartnerSecurity::new()), assessments: Arc::new(Assessments::default()) })) {
+            Ok(Ok(service)) => ffi::Ok(service),
+            Ok(Err(_)) | Err(_) => ffi::Err(NativeError::Unexpected),
         }
     }
 
