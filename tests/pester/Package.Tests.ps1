@@ -1,11 +1,12 @@
-# What the built module ships (tools/build.sh): the native library for this platform where the
-# loader looks, without debug sections, and no copy of pwsh's own assemblies. Reads the module
-# from $env:PARTNERSECURITY_MODULE_PATH when set, else <repo>/artifacts/PartnerSecurity.
+# What the built module ships (tools/build.sh, into artifacts/PartnerSecurity): the native library
+# for this platform where the loader looks, without debug sections, and no copy of pwsh's own
+# assemblies.
 
 BeforeAll {
-    $modulePath = if ($env:PARTNERSECURITY_MODULE_PATH) { $env:PARTNERSECURITY_MODULE_PATH }
-    else { Join-Path $PSScriptRoot '../../artifacts/PartnerSecurity/PartnerSecurity.psd1' }
-    $script:moduleBase = Split-Path -Parent (Resolve-Path -LiteralPath $modulePath).ProviderPath
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    Import-PartnerSecurityModule
+    $script:module = Get-Module PartnerSecurity
+    $script:moduleBase = $module.ModuleBase
     $script:native = @(Get-ChildItem -LiteralPath (Join-Path $moduleBase 'runtimes') -Recurse -File |
             Where-Object { $_.Name -match '^(lib)?partnersecurity_native\.(so|dylib|dll)$' })
 
@@ -37,8 +38,7 @@ Describe 'The module package' {
     }
 
     It 'ships the native library without debug sections (Linux, release build)' -Skip:(-not $IsLinux) {
-        $assembly = [Reflection.Assembly]::LoadFrom((Join-Path $moduleBase 'PartnerSecurity.dll'))
-        $debuggable = $assembly.GetCustomAttributes([Diagnostics.DebuggableAttribute], $false) | Select-Object -First 1
+        $debuggable = $module.ImplementingAssembly.GetCustomAttributes([Diagnostics.DebuggableAttribute], $false) | Select-Object -First 1
         if ($debuggable -and $debuggable.IsJITOptimizerDisabled) {
             Set-ItResult -Skipped -Because 'a Debug build (tools/build.sh --debug) keeps its debug sections'
             return
