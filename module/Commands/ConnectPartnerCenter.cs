@@ -23,7 +23,6 @@ namespace PartnerSecurity.Commands
         private const string UserCredentialParameterSet = "UserCredential";
         /// <summary>The public client the PartnerCenter module signs users in with (Azure CLI).</summary>
         private const string PowerShellApplicationId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
-        private const string GuidPattern = @"^(\{){0,1}[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}(\}){0,1}$";
 
         /// <summary>An access token for Partner Center, used as is (it cannot be renewed).</summary>
         [Parameter(ParameterSetName = AccessTokenParameterSet, Mandatory = true, HelpMessage = "Access token for Partner Center.")]
@@ -33,7 +32,7 @@ namespace PartnerSecurity.Commands
         /// <summary>The application (client) id used to sign in.</summary>
         [Parameter(ParameterSetName = RefreshTokenParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application used to sign in.")]
         [Parameter(ParameterSetName = ServicePrincipalCertificateParameterSet, Mandatory = true, HelpMessage = "Identifier of the Azure AD application used to sign in.")]
-        [ValidatePattern(GuidPattern, Options = System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        [ValidateGuid]
         public string? ApplicationId { get; set; }
 
         /// <summary>Thumbprint of the application's certificate (CurrentUser, then LocalMachine 'My' store).</summary>

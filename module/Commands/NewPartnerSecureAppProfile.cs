@@ -36,7 +36,7 @@ namespace PartnerSecurity.Commands
         public string? RefreshToken { get; set; }
 
         [Parameter(ParameterSetName = CertificateParameterSet, Mandatory = true, HelpMessage = "Identifier of the application.")]
-        [ValidatePattern(SignInQueryCmdlet.GuidPattern, Options = System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        [ValidateGuid]
         public string? ApplicationId { get; set; }
 
         [Parameter(ParameterSetName = CertificateParameterSet, Mandatory = true, HelpMessage = "Thumbprint of the application's certificate.")]

@@ -22,7 +22,6 @@ namespace PartnerSecurity.Commands
         internal const string SucceededSet = "Succeeded";
         internal const string FailedSet = "Failed";
 
-        internal const string GuidPattern = @"^(\{){0,1}[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}(\}){0,1}$";
 
         private readonly List<string> _tenants = new();
 
@@ -36,7 +35,7 @@ namespace PartnerSecurity.Commands
 
         /// <summary>Object ids of users.</summary>
         [Parameter(Mandatory = false, HelpMessage = "The identifier for the user.")]
-        [ValidatePattern(GuidPattern, Options = System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        [ValidateGuid]
         [ValidateNotNullOrEmpty]
         public string[]? UserId { get; set; }
 
@@ -47,7 +46,7 @@ namespace PartnerSecurity.Commands
 
         [Parameter(Mandatory = false, HelpMessage = "Application (client) ids of the applications signed in to.")]
         [Alias("AppId")]
-        [ValidatePattern(GuidPattern, Options = System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        [ValidateGuid]
         [ValidateNotNullOrEmpty]
         public string[]? ApplicationId { get; set; }
 

@@ -25,7 +25,7 @@ BeforeDiscovery {
         @{ Case = 'empty access token'; Command = 'Connect-PartnerCenter'; Parameters = { @{ AccessToken = ''; Environment = 'Emulator' } }
            ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'AccessToken'; Message = '*null or empty*' }
         @{ Case = 'application id that is not a GUID'; Command = 'Connect-PartnerCenter'; Parameters = { @{ ApplicationId = 'not-a-guid'; RefreshToken = $refreshToken; Credential = $credential; Tenant = $tenantId; Environment = 'Emulator' } }
-           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'ApplicationId'; Message = '*not-a-guid*' }
+           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'ApplicationId'; Message = "*'not-a-guid' is not an id: give a GUID*" }
         @{ Case = 'tenant that climbs out of the URL path'; Command = 'Connect-PartnerCenter'; Parameters = { @{ Credential = $credential; ServicePrincipal = $true; Tenant = '../common'; Environment = 'Emulator' } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'Tenant'; Message = '*neither a tenant id*' }
         @{ Case = 'tenant of 10,000 characters'; Command = 'Connect-PartnerCenter'; Parameters = { @{ Credential = $credential; ServicePrincipal = $true; Tenant = ('a' * 10000); Environment = 'Emulator' } }
@@ -104,11 +104,11 @@ BeforeDiscovery {
         @{ Case = 'empty UPN'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ UserPrincipalName = ' ' } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'UserPrincipalName'; Message = '*empty*' }
         @{ Case = 'user id that is not a GUID'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ UserId = 'admin@contoso.com' } }
-           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'UserId'; Message = '*admin@contoso.com*' }
+           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'UserId'; Message = "*'admin@contoso.com' is not an id*8-4-4-4-12*" }
         @{ Case = 'user id with an OData operator'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ UserId = "3dd89389-b34c-4f5a-975d-516df5694d7e' or userId ne '" } }
-           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'UserId'; Message = '*' }
+           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'UserId'; Message = '*is not an id*' }
         @{ Case = 'application id that is not a GUID'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ ApplicationId = 'Outlook' } }
-           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'ApplicationId'; Message = '*Outlook*' }
+           ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Parameter = 'ApplicationId'; Message = "*'Outlook' is not an id*" }
         @{ Case = 'end date before the start date'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ StartDate = (Get-Date); EndDate = (Get-Date).AddDays(-3) } }
            ErrorId = 'InvalidInput'; Category = 'InvalidArgument'; Parameter = 'EndDate'; Message = '*before -StartDate*' }
         @{ Case = 'start date in year 1'; Command = 'Get-PartnerUserSignInActivity'; Parameters = { @{ StartDate = [datetime]::MinValue } }

@@ -226,6 +226,12 @@ Describe 'Filters' {
         @(Get-EmulatorSignInRequests -Emulator $emu).Count | Should -Be $before
     }
 
+    It 'takes a -UserId in braces and capitals, as the PartnerCenter module did' {
+        $plain = @(Get-PartnerUserSignInActivity -UserId $exampleUser).Id
+        $plain.Count | Should -BeGreaterThan 0
+        @(Get-PartnerUserSignInActivity -UserId "{$($exampleUser.ToUpperInvariant())}").Id | Should -Be $plain
+    }
+
     It 'refuses reversed and absurd dates, naming the parameter' {
         $err = { Get-PartnerUserSignInActivity -StartDate (Get-Date) -EndDate (Get-Date).AddDays(-1) } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'InvalidInput,*'
