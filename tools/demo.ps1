@@ -2,7 +2,9 @@
 <#
 .SYNOPSIS
     The demo tools/demo.sh runs: connects the built module to a running emulator with the
-    Secure Application Model and shows the resulting context and environment.
+    Secure Application Model, shows the resulting context and environment, then what the module
+    is for: who signed in without MFA (Get-PartnerUserSignInActivity) and the partner security
+    assessment's findings per check (Invoke-PartnerSecurityAssessment).
 
 .DESCRIPTION
     Expects the emulator already started with native/emulator/scenarios/demo.json and --tls;
@@ -53,3 +55,15 @@ Write-Host "`nGet-PartnerContext | Format-List"
 Get-PartnerContext | Format-List | Out-Host
 Write-Host 'Get-PartnerEnvironment -Name Emulator | Format-List'
 Get-PartnerEnvironment -Name Emulator | Format-List | Out-Host
+
+Write-Host "Successful sign-ins of the last 7 days without MFA (Get-PartnerUserSignInActivity, the newest 5)"
+Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7) -Succeeded |
+    Where-Object { $null -eq $_.MfaDetail } | Select-Object -First 5 | Format-Table | Out-Host
+
+Write-Host 'The partner security assessment, findings per check (Invoke-PartnerSecurityAssessment)'
+$findings = @(Invoke-PartnerSecurityAssessment)
+$findings | Group-Object Check | ForEach-Object {
+    $statuses = $_.Group | Group-Object Status -NoElement
+    [pscustomobject]@{ Check = $_.Name; Findings = $_.Count; Statuses = ($statuses | ForEach-Object { "$($_.Count) $($_.Name)" }) -join ', ' }
+} | Format-Table -AutoSize | Out-Host
+Write-Host "Each finding has Evidence and Remediation; -OutputPath writes an HTML, JSON and CSV report."
