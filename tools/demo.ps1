@@ -61,8 +61,7 @@ Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7) -Succeeded |
     Where-Object { $null -eq $_.MfaDetail } | Select-Object -First 5 | Format-Table | Out-Host
 
 Write-Host 'The partner security assessment, findings per check (Invoke-PartnerSecurityAssessment)'
-$findings = @(Invoke-PartnerSecurityAssessment)
-$findings | Group-Object Check | ForEach-Object {
+Invoke-PartnerSecurityAssessment | Group-Object Check | ForEach-Object {
     $statuses = $_.Group | Group-Object Status -NoElement
     [pscustomobject]@{ Check = $_.Name; Findings = $_.Count; Statuses = ($statuses | ForEach-Object { "$($_.Count) $($_.Name)" }) -join ', ' }
 } | Format-Table -AutoSize | Out-Host

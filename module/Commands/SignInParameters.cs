@@ -22,7 +22,6 @@ namespace PartnerSecurity.Commands
         internal const string SucceededSet = "Succeeded";
         internal const string FailedSet = "Failed";
 
-
         private readonly List<string> _tenants = new();
 
         /// <summary>Sign-ins at or after this time (a DateTime without a kind is local time).</summary>

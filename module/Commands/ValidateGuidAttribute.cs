@@ -12,14 +12,14 @@ namespace PartnerSecurity.Commands
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
     public sealed class ValidateGuidAttribute : ValidateEnumeratedArgumentsAttribute
     {
-        private static readonly Regex Guid = new(
+        private static readonly Regex GuidText = new(
             @"^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
         protected override void ValidateElement(object element)
         {
             var text = element?.ToString() ?? string.Empty;
-            if (!Guid.IsMatch(text))
+            if (!GuidText.IsMatch(text))
             {
                 var shown = text.Length > 60 ? text.Substring(0, 60) + "..." : text;
                 throw new ValidationMetadataException(
