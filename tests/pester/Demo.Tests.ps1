@@ -34,7 +34,8 @@ Describe 'The demo' {
     It 'lists successful sign-ins without MFA' {
         $section = ($output -split 'Successful sign-ins of the last 7 days without MFA')[1]
         $section | Should -Not -BeNullOrEmpty
-        $section | Should -Match '@contoso-csp\.onmicrosoft\.com'
+        # Rows of the default view: the time in UTC, who, error code 0 and Mfa False.
+        $section | Should -Match '(?m)^\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \S+\s+0 False\b'
     }
 
     It 'summarises the assessment per check' {
