@@ -64,6 +64,10 @@ namespace PartnerSecurity.Commands
                 ThrowTerminatingError(ErrorFor(failure, path));
                 return;
             }
+            foreach (var warning in started.Warnings)
+            {
+                WriteWarning(warning);
+            }
 
             var finished = false;
             try

@@ -43,6 +43,10 @@ namespace PartnerSecurity.Commands
                 ThrowTerminatingError(ErrorFor(failure, request.Tenant.Length == 1 ? request.Tenant[0] : null));
                 return;
             }
+            foreach (var warning in opened.Warnings)
+            {
+                WriteWarning(warning);
+            }
 
             ReportProgress(ProgressId, Activity, "Waiting for the first page");
             var sinceProgress = new Stopwatch();

@@ -83,6 +83,9 @@ namespace PartnerSecurity.Native
     internal sealed class CursorOpened
     {
         public string CursorId { get; init; } = string.Empty;
+
+        /// <summary>What to tell the user before the records (a start older than Graph keeps sign-ins).</summary>
+        public string[] Warnings { get; init; } = Array.Empty<string>();
     }
 
     /// <summary>What a native <c>BatchReply</c> says besides its records.</summary>
@@ -207,6 +210,9 @@ namespace PartnerSecurity.Native
     internal sealed class ExportStarted
     {
         public string ExportId { get; init; } = string.Empty;
+
+        /// <summary>What to tell the user before the export runs, as <see cref="CursorOpened.Warnings"/>.</summary>
+        public string[] Warnings { get; init; } = Array.Empty<string>();
     }
 
     internal sealed class ExportProgressInfo

@@ -240,6 +240,19 @@ Describe 'Filters' {
         $err.Exception.Message | Should -BeLike "*'StartDate'*"
     }
 
+    It 'warns when -StartDate is older than Graph keeps sign-ins, and reads what Graph has' {
+        $start = (Get-Date).AddDays(-45)
+        # One user's: a few pages less to wait for under the budget.
+        $signIns = @(Get-PartnerUserSignInActivity -StartDate $start -UserId $exampleUser -WarningVariable warnings -WarningAction SilentlyContinue)
+        $signIns.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start) and userId eq '$exampleUser'")
+        $signIns.Count | Should -BeGreaterThan 0
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -BeLike "-StartDate $($start.ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC is more than 30 days ago: Microsoft Graph keeps sign-ins for 30 days*Export-PartnerSignInActivity*"
+        $null = Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7) -UserId $exampleUser -WarningVariable recent -WarningAction SilentlyContinue
+        $null = Get-PartnerUserSignInActivity -WarningVariable noStart -WarningAction SilentlyContinue | Select-Object -First 1
+        $recent.Count + $noStart.Count | Should -Be 0
+    }
+
     It 'filters by client app, application and event type' {
         $imap = @(Get-PartnerUserSignInActivity -ClientApp IMAP4)
         $imap.Count | Should -Be (Get-SignInCount -Filter "clientAppUsed eq 'IMAP4'")
@@ -615,6 +628,14 @@ Describe 'Export-PartnerSignInActivity' {
         ($rows[0].PSObject.Properties.Name) | Should -Be @('CreatedDateTime', 'UserPrincipalName', 'UserId', 'AppDisplayName', 'AppId', 'ClientAppUsed', 'IpAddress', 'Status.ErrorCode', 'Status.FailureReason', 'IsInteractive', 'AuthenticationRequirement', 'MfaDetail.AuthMethod', 'ConditionalAccessStatus', 'ResourceDisplayName', 'ResourceId', 'Id', 'TenantId')
         ($rows.Id | Sort-Object -Unique).Count | Should -Be $rows.Count
         @($rows | Where-Object { $_.'Status.ErrorCode' -ne '0' }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'warns when -StartDate is older than Graph keeps sign-ins' {
+        $path = Join-Path $TestDrive 'old.jsonl'
+        $summary = Export-PartnerSignInActivity -Path $path -StartDate (Get-Date).AddDays(-60) -EndDate (Get-Date).AddDays(-40) -WarningVariable warnings -WarningAction SilentlyContinue
+        $summary.Records | Should -Be 0
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -BeLike '*is more than 30 days ago: Microsoft Graph keeps sign-ins for 30 days*'
     }
 
     It 'does not overwrite without -Force, and -WhatIf writes nothing' {

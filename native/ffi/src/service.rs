@@ -150,7 +150,7 @@ impl PartnerSecurityNative {
     // Sign-in activity: a cursor that hands out one page at a time, and background exports.
 
     /// Get-PartnerUserSignInActivity: starts a query (JSON `SignInsRequest`) in the background;
-    /// payload `{"CursorId"}`. Bad parameters and a missing session fail here.
+    /// payload `{"CursorId","Warnings"}`. Bad parameters and a missing session fail here.
     pub async fn open_sign_ins(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
@@ -159,7 +159,8 @@ impl PartnerSecurityNative {
                     Ok(q) => q,
                     Err(e) => return Reply::error(&e),
                 };
-                core.sign_in_context().and_then(|ctx| core.sign_in_logs().open(ctx, query)).map(|cursor_id| Reply::ok(&CursorOpened { cursor_id })).into()
+                let warnings = query.warnings();
+                core.sign_in_context().and_then(|ctx| core.sign_in_logs().open(ctx, query)).map(|cursor_id| Reply::ok(&CursorOpened { cursor_id, warnings })).into()
             })
             .await,
         )
@@ -179,7 +180,7 @@ impl PartnerSecurityNative {
     }
 
     /// Export-PartnerSignInActivity: checks the files and starts the export (JSON
-    /// `ExportSignInsRequest`); payload `{"ExportId"}`.
+    /// `ExportSignInsRequest`); payload `{"ExportId","Warnings"}`.
     pub async fn start_export(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
@@ -188,7 +189,8 @@ impl PartnerSecurityNative {
                     Ok(e) => e,
                     Err(e) => return Reply::error(&e),
                 };
-                core.sign_in_context().and_then(|ctx| core.sign_in_logs().start_export(ctx, export)).map(|export_id| Reply::ok(&ExportStarted { export_id })).into()
+                let warnings = export.query.warnings();
+                core.sign_in_context().and_then(|ctx| core.sign_in_logs().start_export(ctx, export)).map(|export_id| Reply::ok(&ExportStarted { export_id, warnings })).into()
             })
             .await,
         )

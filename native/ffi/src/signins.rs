@@ -40,6 +40,8 @@ fn status_name(status: Status) -> &'static str {
 #[serde(rename_all = "PascalCase")]
 pub struct CursorOpened {
     pub cursor_id: String,
+    /// For the caller to show before the records (see `SignInQuery::warnings`).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +76,7 @@ impl<'a> From<&'a Batch> for BatchReply<'a> {
 #[serde(rename_all = "PascalCase")]
 pub struct ExportStarted {
     pub export_id: String,
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize)]

@@ -38,7 +38,8 @@ const MAX_ATTEMPTS: u32 = 8;
 const MAX_THROTTLED: u32 = 12;
 /// Longest `Retry-After` obeyed; a longer one is capped (and the request then retried).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
-/// How far back a range without a start is cut into windows (Graph keeps 30 days at most).
+/// How long Graph keeps sign-ins (Entra ID P1/P2): how far back a range without a start is cut
+/// into windows, and the age of a start that gets a warning.
 const RETENTION_DAYS: i64 = 30;
 
 /// How a query runs. The defaults suit Graph's documented limits.
@@ -193,6 +194,26 @@ impl SignInQuery {
         }
         self.tenants = tenants;
         Ok(self)
+    }
+
+    /// What the caller should be told before reading (see [`SignInQuery::warnings_at`]).
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings_at(Utc::now())
+    }
+
+    /// A range that starts before Graph's retention returns nothing from before it, which reads
+    /// like a quiet tenant (the old cmdlet said nothing either): say so, and what keeps more. A
+    /// day's grace, so that `(Get-Date).Date.AddDays(-30)` is not told what it asked for.
+    pub fn warnings_at(&self, now: DateTime<Utc>) -> Vec<String> {
+        let kept_since = now - Span::days(RETENTION_DAYS);
+        match self.filter.start {
+            Some(start) if start < kept_since - Span::days(1) => vec![format!(
+                "-StartDate {} is more than {RETENTION_DAYS} days ago: Microsoft Graph keeps sign-ins for {RETENTION_DAYS} days, so none from before {} come back. To keep sign-ins longer, export them regularly (Export-PartnerSignInActivity -Resume) or send them to a Log Analytics workspace with the tenant's Entra diagnostic settings.",
+                start.format("%Y-%m-%d %H:%M UTC"),
+                kept_since.format("%Y-%m-%d %H:%M UTC")
+            )],
+            _ => Vec::new(),
+        }
     }
 
     /// `$filter` for one window.
@@ -1202,6 +1223,19 @@ mod tests {
         // Nothing older than the page within the range: one window.
         let short = TimeRange { from: Some(t(1)), to: Some(Upper::Before(t(2))) };
         assert_eq!(split(short, first(1000, t(1), 200), &generous, Order::Arrival, t(3)), vec![short]);
+    }
+
+    #[test]
+    fn a_start_older_than_graph_keeps_sign_ins_gets_a_warning() {
+        let now = day(31);
+        let query = |start: Option<DateTime<Utc>>| SignInQuery { filter: SignInFilter { start, ..Default::default() }, ..Default::default() };
+        let warnings = query(Some(now - Span::days(45))).warnings_at(now);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("keeps sign-ins for 30 days"), "{}", warnings[0]);
+        assert!(warnings[0].contains(&(now - Span::days(30)).format("%Y-%m-%d %H:%M UTC").to_string()), "{}", warnings[0]);
+        assert!(query(Some(now - Span::days(29))).warnings_at(now).is_empty());
+        assert!(query(Some(now - Span::hours(30 * 24 + 23))).warnings_at(now).is_empty(), "a day's grace");
+        assert!(query(None).warnings_at(now).is_empty(), "no start: Graph's own 30 days");
     }
 
     #[test]
