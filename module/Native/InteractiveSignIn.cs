@@ -84,9 +84,16 @@ namespace PartnerSecurity.Native
             }
             else
             {
-                cmdlet.WriteWarning($"No browser could be opened. Open this address in a browser on this computer to sign in (the answer returns to a listener on this machine): {url}");
+                cmdlet.WriteWarning($"No browser could be opened. Open this address in a browser on this computer to sign in (the answer returns to a listener on this machine), or stop with Ctrl+C and run '{deviceCodeHint}' to sign in on another device: {url}");
             }
         }
+
+        /// <summary>
+        /// How long a launcher has to fail before the page counts as opened: xdg-open without a
+        /// browser exits with an error within milliseconds, while a browser run in the foreground
+        /// (BROWSER=firefox) keeps running.
+        /// </summary>
+        private static readonly TimeSpan LauncherVerdict = TimeSpan.FromSeconds(2);
 
         private static bool TryOpenBrowser(string url, out string how)
         {
@@ -99,11 +106,13 @@ namespace PartnerSecurity.Native
                     start.ArgumentList.Add(url);
                     using var process = Process.Start(start);
                     how = $"${BrowserVariable}";
-                    return process is not null;
+                    return process is not null && !FailedAtOnce(process);
                 }
+                // Windows hands the address to the browser already running and returns no process:
+                // that is success. Elsewhere the launcher (xdg-open, open) is a process of its own.
                 using var shell = Process.Start(new ProcessStartInfo(url) { UseShellExecute = true });
                 how = "default browser";
-                return shell is not null;
+                return shell is null || !FailedAtOnce(shell);
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is InvalidOperationException || e is PlatformNotSupportedException)
             {
@@ -111,6 +120,8 @@ namespace PartnerSecurity.Native
                 return false;
             }
         }
+
+        private static bool FailedAtOnce(Process launcher) => launcher.WaitForExit(LauncherVerdict) && launcher.ExitCode != 0;
 
         private static T Await<T>(Task<T> task, CancellationToken cancellationToken)
         {

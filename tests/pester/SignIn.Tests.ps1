@@ -651,6 +651,36 @@ Describe 'Ctrl+C while waiting for the user' {
         (Connect-PartnerCenter -Environment Emulator -WarningAction SilentlyContinue).Account.ObjectId | Should -Be $admin.id
     }
 
+    It 'shows the address when no browser opens (the launcher fails), and signing in there completes' {
+        # As xdg-open on a machine without a browser: an error at once.
+        $failingBrowser = Join-Path $TestDrive 'failing-browser'
+        Set-Content -LiteralPath $failingBrowser -Value "#!/bin/sh`necho 'no method available for opening the address' >&2`nexit 3`n"
+        if (-not $IsWindows) { chmod +x $failingBrowser }
+        $env:BROWSER = $failingBrowser
+        $job = Start-InRunspace -Script {
+            param($ModulePath)
+            Import-Module $ModulePath
+            Connect-PartnerCenter -Environment Emulator
+        }
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(15)
+            while ($job.PowerShell.Streams.Warning.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $warning = "$($job.PowerShell.Streams.Warning[0])"
+            $warning | Should -BeLike 'No browser could be opened. Open this address in a browser on this computer*'
+            $warning | Should -Not -BeLike '*We have launched a browser*'
+            $warning | Should -BeLike "*run 'Connect-PartnerCenter -UseDeviceAuthentication'*"
+            $address = [regex]::Match($warning, 'https://\S+').Value
+            $address | Should -BeLike "$($emu.BaseUrl)/*authorize*"
+            # The user opens it: the stand-in browser follows it to the module's listener.
+            & $browser $address
+            $job.Handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue
+            $context = $job.PowerShell.EndInvoke($job.Handle)
+            $context.Account.ObjectId | Should -Be $admin.id
+        } finally {
+            $job.PowerShell.Dispose()
+        }
+    }
+
     It 'stops a device code sign-in within seconds, and the next one works' {
         $job = Start-InRunspace -Script {
             param($ModulePath)
