@@ -31,8 +31,9 @@ pub enum Error {
     #[error("Parameter '{parameter}' is not valid: {reason}")]
     InvalidInput { parameter: String, reason: String },
 
+    /// Boxed: the STS's answer is the largest variant by far, and every `Result` would carry its size.
     #[error("{0}")]
-    Sts(#[from] StsError),
+    Sts(Box<StsError>),
 
     #[error("{service} answered HTTP {status}{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Service {
@@ -181,6 +182,12 @@ impl fmt::Display for StsError {
 }
 
 impl std::error::Error for StsError {}
+
+impl From<StsError> for Error {
+    fn from(sts: StsError) -> Self {
+        Error::Sts(Box::new(sts))
+    }
+}
 
 #[cfg(test)]
 mod tests {

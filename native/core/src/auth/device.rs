@@ -100,7 +100,7 @@ where
     loop {
         tokio::time::sleep(interval).await;
         if tokio::time::Instant::now() >= deadline {
-            return Err(Error::Sts(crate::error::StsError {
+            return Err(Error::from(crate::error::StsError {
                 error: "expired_token".into(),
                 codes: vec![70019],
                 description: "The device code expired before the sign-in was completed. Run the command again and complete the sign-in within the time shown.".into(),
@@ -144,7 +144,7 @@ mod tests {
     }
 
     fn sts(error: &str) -> Error {
-        Error::Sts(crate::error::StsError { error: error.into(), codes: vec![], description: String::new(), suberror: None, correlation_id: None, trace_id: None, status: 400 })
+        Error::from(crate::error::StsError { error: error.into(), codes: vec![], description: String::new(), suberror: None, correlation_id: None, trace_id: None, status: 400 })
     }
 
     #[tokio::test(start_paused = true)]

@@ -147,7 +147,7 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Result<Option<Se
     if let Some(error) = get("error") {
         let _ = respond(&mut stream, "200 OK", FAILED_PAGE).await;
         let description = get("error_description").unwrap_or_default();
-        return Err(Error::Sts(crate::error::StsError {
+        return Err(Error::from(crate::error::StsError {
             codes: crate::auth::token::aadsts_codes(&description),
             error,
             description: description.lines().next().unwrap_or("the sign-in was not completed").to_owned(),

@@ -313,7 +313,7 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
         if codes.is_empty() {
             codes = aadsts_codes(&description);
         }
-        return Err(Error::Sts(StsError {
+        return Err(Error::from(StsError {
             error: raw.error,
             codes,
             description: if first_line.is_empty() { "(no description)".into() } else { first_line },
