@@ -221,10 +221,10 @@ pub fn confine(url: &Url, endpoint: &str, audience: Option<&str>) -> Result<()> 
     if url.scheme() != base.scheme() || url.host_str() != base.host_str() || url.port_or_known_default() != base.port_or_known_default() {
         return refuse(format!("it is not on the endpoint {endpoint}"));
     }
-    if let Some(aud) = audience.and_then(|a| Url::parse(a).ok()).filter(|a| a.host_str().is_some()) {
-        if aud.host_str() != url.host_str() {
-            return refuse(format!("the token was issued for {} (aud), not for {}", aud.host_str().unwrap_or_default(), url.host_str().unwrap_or_default()));
-        }
+    if let Some(aud) = audience.and_then(|a| Url::parse(a).ok()).filter(|a| a.host_str().is_some())
+        && aud.host_str() != url.host_str()
+    {
+        return refuse(format!("the token was issued for {} (aud), not for {}", aud.host_str().unwrap_or_default(), url.host_str().unwrap_or_default()));
     }
     Ok(())
 }

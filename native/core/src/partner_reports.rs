@@ -224,7 +224,7 @@ async fn fetch<T: DeserializeOwned>(
         .access_token(&ctx.http, &[partner_center_scope(environment, app_only)])
         .await?;
     http::confine(
-        &url,
+        url,
         &environment.partner_center_endpoint,
         token.claims.audience.as_deref(),
     )?;

@@ -81,8 +81,9 @@ pub struct ContextInfo {
 
 /// The credential that produces access tokens for a session.
 enum SessionCredential {
-    /// A token supplied by the caller: usable until it expires, cannot be renewed.
-    AccessToken { token: TokenResponse },
+    /// A token supplied by the caller: usable until it expires, cannot be renewed. Boxed: a
+    /// token with its claims is ten times the size of the other credentials.
+    AccessToken { token: Box<TokenResponse> },
     /// App + refresh token (Secure Application Model). The newest refresh token replaces the
     /// previous one after every exchange.
     RefreshToken { application_id: String, credential: ClientCredential, refresh_token: Mutex<Secret> },
@@ -141,7 +142,7 @@ impl Session {
                     claims,
                     id_token_claims: None,
                 };
-                (tenant, SessionCredential::AccessToken { token: response.clone() }, response, AccountType::AccessToken, application_id, scope)
+                (tenant, SessionCredential::AccessToken { token: Box::new(response.clone()) }, response, AccountType::AccessToken, application_id, scope)
             }
             ConnectRequest::RefreshToken { application_id, credential, refresh_token, tenant } => {
                 let tenant = tenant.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| DEFAULT_TENANT.to_owned());

@@ -1218,7 +1218,7 @@ async fn a_damaged_profile_entry_names_the_profile_and_the_command_that_repairs_
 
     // The application secret's file: opening the profile says to save the secret again.
     let file = truncate("contoso-app-secret");
-    let err = open_profile(&repo, Some("contoso"), &f.environments, f.http.clone(), options.clone()).await.err().expect("the application secret is damaged");
+    let err = open_profile(&repo, Some("contoso"), &f.environments, f.http.clone(), options.clone()).await.expect_err("the application secret is damaged");
     assert_eq!(err.code(), "SecretFileCorrupt", "{err}");
     let text = err.to_string();
     for fragment in [file.as_str(), "application secret of the profile 'contoso'", "'Set-PartnerSecureAppProfile -Name contoso -Credential'"] {

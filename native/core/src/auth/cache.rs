@@ -70,11 +70,11 @@ impl TokenCache {
     {
         let slot = self.slots.lock().entry(key).or_default().clone();
         let mut guard = slot.lock().await;
-        if let Some(token) = guard.as_ref() {
-            if token.expires_on - EXPIRY_SKEW > now() {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(token.clone());
-            }
+        if let Some(token) = guard.as_ref()
+            && token.expires_on - EXPIRY_SKEW > now()
+        {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(token.clone());
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         // On error nothing is cached; the next caller tries again.

@@ -87,10 +87,10 @@ impl TokenRequest {
         if uuid::Uuid::try_parse(self.client_id.trim()).is_err() {
             return Err(Error::invalid_input("ApplicationId", format!("'{}' is not an application (client) id; use the GUID shown in the app registration, e.g. 04b07795-8ddb-461a-bbee-02f9e1bf7b46", truncate(self.client_id.trim(), 80))));
         }
-        if let Grant::RefreshToken(rt) = &self.grant {
-            if rt.expose().trim().is_empty() {
-                return Err(Error::invalid_input("RefreshToken", "it is empty"));
-            }
+        if let Grant::RefreshToken(rt) = &self.grant
+            && rt.expose().trim().is_empty()
+        {
+            return Err(Error::invalid_input("RefreshToken", "it is empty"));
         }
         match &self.target {
             TokenTarget::Scopes(scopes) => {
@@ -100,10 +100,10 @@ impl TokenRequest {
                 if let Some(bad) = scopes.iter().find(|s| s.chars().any(|c| c.is_whitespace() || c.is_control())) {
                     return Err(Error::invalid_input("Scopes", format!("'{}' contains white space; pass each scope as its own array element", bad.trim())));
                 }
-                if matches!(self.grant, Grant::ClientCredentials) {
-                    if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
-                        return Err(Error::invalid_input("Scopes", "an application (client credentials) sign-in takes exactly one scope ending in '/.default', e.g. 'https://graph.microsoft.com/.default'"));
-                    }
+                if matches!(self.grant, Grant::ClientCredentials)
+                    && (scopes.len() != 1 || !scopes[0].ends_with("/.default"))
+                {
+                    return Err(Error::invalid_input("Scopes", "an application (client credentials) sign-in takes exactly one scope ending in '/.default', e.g. 'https://graph.microsoft.com/.default'"));
                 }
             }
             TokenTarget::Resource(resource) => {
@@ -324,10 +324,10 @@ pub fn parse_answer(url: &Url, status: u16, body: &[u8]) -> Result<TokenResponse
         }));
     }
     let raw: RawSuccess = serde_json::from_slice(body).map_err(|e| invalid(format!("the token answer is not the expected JSON ({})", e.classify_name())))?;
-    if let Some(kind) = &raw.token_type {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(invalid(format!("token_type '{kind}' is not Bearer")));
-        }
+    if let Some(kind) = &raw.token_type
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(invalid(format!("token_type '{kind}' is not Bearer")));
     }
     let claims = Claims::from_jwt(&raw.access_token, "access token")?;
     let id_token_claims = raw.id_token.as_deref().map(|t| Claims::from_jwt(t, "ID token")).transpose()?;

@@ -152,13 +152,14 @@ impl GraphRead {
     }
 
     /// A collection: admission, then the items `build` makes from the caller's tenant (or the
-    /// error response it returns, e.g. for an unknown parent id), paged as `path`.
+    /// error response it returns, e.g. for an unknown parent id; boxed, as `admit`'s), paged as
+    /// `path`.
     pub(super) fn list(
         &self,
         gate: &Gate,
         paging: Paging,
         path: &str,
-        build: impl FnOnce(&Tenant, &GraphCall) -> Result<Vec<Value>, Response>,
+        build: impl FnOnce(&Tenant, &GraphCall) -> Result<Vec<Value>, Box<Response>>,
     ) -> Response {
         self.answer(gate, |tenant, call| match build(tenant, call) {
             Ok(items) => page(
@@ -170,7 +171,7 @@ impl GraphRead {
                 items,
                 paging,
             ),
-            Err(response) => response,
+            Err(response) => *response,
         })
     }
 

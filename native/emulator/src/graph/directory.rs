@@ -239,7 +239,7 @@ pub async fn group_members(read: GraphRead) -> Response {
             .iter()
             .find(|g| g.id.eq_ignore_ascii_case(&read.id))
         else {
-            return Err(not_found(&read.st, call, &read.id));
+            return Err(Box::new(not_found(&read.st, call, &read.id)));
         };
         Ok(group
             .members

@@ -86,12 +86,12 @@ pub async fn access_assignments(read: GraphRead) -> Response {
                 .and_then(Value::as_str)
                 .is_some_and(|x| x.eq_ignore_ascii_case(id))
         }) else {
-            return Err(call.error(
+            return Err(Box::new(call.error(
                 &read.st,
                 StatusCode::NOT_FOUND,
                 "NotFound",
                 &format!("The delegated admin relationship '{id}' was not found."),
-            ));
+            )));
         };
         let assignments = relationship
             .get("accessAssignments")

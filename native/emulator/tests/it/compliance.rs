@@ -398,8 +398,7 @@ async fn scenario_cross_references_are_checked_at_start_up() {
         ),
     )
     .await
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     let mut chain = err.to_string();
     let mut source = std::error::Error::source(&err);
     while let Some(e) = source {
