@@ -261,7 +261,10 @@ Describe 'Invoke-PartnerSecurityAssessment: parameters, view, reports, CI' {
         $json.schemaVersion | Should -Be 1
         $json.findings.Count | Should -Be $findings.Count
         $json.summary.Fail | Should -Be @($findings | Where-Object Status -EQ 'Fail').Count
-        $csv = Import-Csv -LiteralPath ($files | Where-Object Extension -EQ '.csv').FullName
+        $csvPath = ($files | Where-Object Extension -EQ '.csv').FullName
+        # UTF-8 with a byte order mark, which Excel needs for non-English names.
+        [IO.File]::ReadAllBytes($csvPath)[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
+        $csv = Import-Csv -LiteralPath $csvPath
         $csv.Count | Should -Be $findings.Count
         ($csv | ForEach-Object { "$($_.Id) | $($_.Status) | $($_.Subject)" }) | Should -Be (Rows $findings)
         $html = Get-Content -LiteralPath ($files | Where-Object Extension -EQ '.html').FullName -Raw

@@ -623,6 +623,8 @@ Describe 'Export-PartnerSignInActivity' {
         } finally { Pop-Location }
         $summary.Format | Should -Be 'Csv'
         $summary.Path | Should -Be (Join-Path $TestDrive 'signins.csv')
+        # UTF-8 with a byte order mark, which Excel needs for non-English names.
+        [IO.File]::ReadAllBytes((Join-Path $TestDrive 'signins.csv'))[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
         $rows = Import-Csv -LiteralPath (Join-Path $TestDrive 'signins.csv')
         $rows.Count | Should -Be (Get-SignInCount -Filter $exportFilter)
         ($rows[0].PSObject.Properties.Name) | Should -Be @('CreatedDateTime', 'UserPrincipalName', 'UserId', 'AppDisplayName', 'AppId', 'ClientAppUsed', 'IpAddress', 'Status.ErrorCode', 'Status.FailureReason', 'IsInteractive', 'AuthenticationRequirement', 'MfaDetail.AuthMethod', 'ConditionalAccessStatus', 'ResourceDisplayName', 'ResourceId', 'Id', 'TenantId')

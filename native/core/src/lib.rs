@@ -20,6 +20,7 @@ pub mod secret;
 pub mod session;
 pub mod signin;
 pub mod signins;
+pub mod spreadsheet;
 
 pub use client::{AccessTokenRequest, IssuedToken, PartnerSecurity};
 pub use error::{Error, ErrorKind, Result};

@@ -717,6 +717,10 @@ async fn csv_export_resumes_too() {
     let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(true)).unwrap();
     let summary = logs.wait_export(&id).await.unwrap().unwrap();
     assert_eq!(summary.records, expected);
+    // One byte order mark (for Excel), at the start: the resume appended after it.
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBFCreatedDateTime,"), "{:?}", &bytes[..20]);
+    assert_eq!(bytes.windows(3).filter(|w| *w == b"\xEF\xBB\xBF").count(), 1);
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "CreatedDateTime");

@@ -7,6 +7,7 @@ pub use html::html;
 
 use crate::checks::{CheckId, Finding, Status};
 use crate::error::{Error, Result};
+use crate::spreadsheet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -102,16 +103,17 @@ impl Assessment {
                 &f.requirement,
                 f.status.name(),
                 f.severity.name(),
-                &neutralise(&f.subject),
-                &neutralise(&f.evidence),
-                &neutralise(&f.remediation),
+                &spreadsheet::text_cell(&f.subject),
+                &spreadsheet::text_cell(&f.evidence),
+                &spreadsheet::text_cell(&f.remediation),
             ])
             .map_err(fail)?;
         }
         let bytes = w
             .into_inner()
             .map_err(|e| Error::Internal(format!("writing CSV failed: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| Error::Internal(format!("CSV is not UTF-8: {e}")))
+        let text = String::from_utf8(bytes).map_err(|e| Error::Internal(format!("CSV is not UTF-8: {e}")))?;
+        Ok(format!("{}{text}", spreadsheet::UTF8_BOM))
     }
 
     /// Writes `<base>.html`, `<base>.json` and `<base>.csv` into `directory`; returns the paths.
@@ -158,16 +160,6 @@ pub fn worst(counts: &Counts) -> Status {
         .into_iter()
         .find(|s| counts.get(s).is_some_and(|n| *n > 0))
         .unwrap_or(Status::NotApplicable)
-}
-
-/// Spreadsheet programs run a cell starting with `=`, `+`, `-` or `@` as a formula; a leading
-/// apostrophe keeps data from the tenant (names, evidence) as text.
-fn neutralise(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -218,7 +210,7 @@ mod tests {
     fn csv_neutralises_formulas() {
         let csv = sample().to_csv().unwrap();
         assert!(
-            csv.starts_with("Id,Check,Requirement,Status,Severity,Subject,Evidence,Remediation"),
+            csv.starts_with("\u{feff}Id,Check,Requirement,Status,Severity,Subject,Evidence,Remediation"),
             "{csv}"
         );
         assert!(csv.contains("'=cmd"), "{csv}");

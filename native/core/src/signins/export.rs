@@ -13,6 +13,7 @@ use super::fetch::{self, Context, Event, Position, SignInQuery, TenantPlan, Wind
 use super::filter::{TimeRange, Upper};
 use super::page::Record;
 use crate::error::{Error, Result};
+use crate::spreadsheet;
 use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -211,15 +212,13 @@ fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
     Ok(checkpoint)
 }
 
-/// A value as one CSV cell. Text that a spreadsheet would run as a formula gets a leading `'`.
+/// A value as one CSV cell; text as [`spreadsheet::text_cell`] keeps it.
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::Bool(b)) => if *b { "True".into() } else { "False".into() },
         Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => {
-            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.clone() }
-        }
+        Some(Value::String(s)) => spreadsheet::text_cell(s).into_owned(),
         Some(other) => other.to_string(),
     }
 }
@@ -264,8 +263,9 @@ fn encode_page(format: ExportFormat, records: &[Record], tenant_id: &str) -> Res
     Ok(out)
 }
 
+/// The byte order mark, then the column names.
 fn csv_header() -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = spreadsheet::UTF8_BOM.as_bytes().to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
         let _ = writer.write_record(CSV_COLUMNS);
