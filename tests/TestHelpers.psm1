@@ -116,6 +116,50 @@ function Register-TestEnvironment {
     Add-PartnerEnvironment @parameters
 }
 
+function Get-TestConsent {
+    <#
+    .SYNOPSIS
+        A SAM consent of the emulator's scenario by name (demo.json: 'sam-admin', 'sam-sales-nomfa',
+        ...; compliance.json: 'sam-admin-3', 'sam-fedworker-3', ...): what Connect-PartnerCenter
+        -RefreshToken needs, read from the scenario so that no test spells a seeded value again.
+    .OUTPUTS
+        An object with TenantId, ApplicationId, Credential (the app id and its first secret),
+        RefreshToken and UserId (the consenting user).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Emulator,
+        [Parameter(Mandatory)] [string] $Name
+    )
+    foreach ($tenant in $Emulator.Scenario.tenants) {
+        $consent = @($tenant.consents | Where-Object name -EQ $Name) | Select-Object -First 1
+        if (-not $consent) { continue }
+        $app = @($tenant.applications | Where-Object appId -EQ $consent.clientId) | Select-Object -First 1
+        if (-not $app) { throw "The consent '$Name' names the app $($consent.clientId), which tenant $($tenant.id) of $($Emulator.ScenarioPath) lacks." }
+        return [pscustomobject]@{
+            TenantId      = $tenant.id
+            ApplicationId = $app.appId
+            Credential    = [pscredential]::new($app.appId, (ConvertTo-SecureString $app.secrets[0].value -AsPlainText -Force))
+            RefreshToken  = $consent.refreshToken
+            UserId        = $consent.userId
+        }
+    }
+    throw "No consent named '$Name' in $($Emulator.ScenarioPath)."
+}
+
+function Connect-TestConsent {
+    <# Connect-PartnerCenter with a consent of the scenario (see Get-TestConsent), as a SAM script signs in; returns the context. #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Emulator,
+        [Parameter(Mandatory)] [string] $Name,
+        [string] $Environment = 'Emulator'
+    )
+    $consent = Get-TestConsent -Emulator $Emulator -Name $Name
+    Connect-PartnerCenter -ApplicationId $consent.ApplicationId -Credential $consent.Credential -RefreshToken $consent.RefreshToken `
+        -Tenant $consent.TenantId -Environment $Environment
+}
+
 function Invoke-EmulatorControl {
     <#
     .SYNOPSIS
@@ -210,5 +254,5 @@ function Remove-TestStoreCertificate {
 }
 
 Export-ModuleMember -Function Import-PartnerSecurityModule, Start-TestEmulator, Stop-TestEmulator, Get-EmulatorSignInRequests,
-    Register-TestEnvironment, Invoke-EmulatorControl, Get-EmulatorIssuedSecrets,
+    Register-TestEnvironment, Get-TestConsent, Connect-TestConsent, Invoke-EmulatorControl, Get-EmulatorIssuedSecrets,
     New-TestStoreCertificate, Remove-TestStoreCertificate

@@ -21,11 +21,7 @@ BeforeAll {
     function script:TenantId([int] $N) { "$("$N" * 8)-0000-4000-8000-00000000000$N" }
 
     # The tenant's SAM app with the refresh token of an admin's MFA consent (App+User).
-    function script:Connect-Tenant([int] $N) {
-        $app = "5a${N}00000-0000-4000-8000-00000000000$N"
-        $credential = [pscredential]::new($app, (ConvertTo-SecureString "compliance-sam-secret-$N-NOT-A-REAL-SECRET" -AsPlainText -Force))
-        Connect-PartnerCenter -ApplicationId $app -Credential $credential -RefreshToken "1.AcomplianceRefreshToken-$N-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff" -Tenant (TenantId $N) -Environment Emulator | Out-Null
-    }
+    function script:Connect-Tenant([int] $N) { Connect-TestConsent -Emulator $emu -Name "sam-admin-$N" | Out-Null }
 
     # The tenant's "limited reader" app (User.Read.All only), signed in as itself (app-only).
     function script:Connect-LimitedApp([int] $N) {
@@ -339,10 +335,8 @@ Describe 'Invoke-PartnerSecurityAssessment: parameters, view, reports, CI' {
 
 Describe 'The session''s own token and profile' {
     It 'a federated user whose token carries amr [fed] without mfa fails FederatedMfa with the token as evidence' {
-        $app = '5a300000-0000-4000-8000-000000000003'
-        $credential = [pscredential]::new($app, (ConvertTo-SecureString 'compliance-sam-secret-3-NOT-A-REAL-SECRET' -AsPlainText -Force))
         # Partner Center refuses the token (no mfa), so connecting warns about the organization profile.
-        Connect-PartnerCenter -ApplicationId $app -Credential $credential -RefreshToken '1.AcomplianceRefreshToken-3-fedworker-NOT-A-REAL-TOKEN-ffffffffffffffffffffffff' -Tenant (TenantId 3) -Environment Emulator -WarningAction SilentlyContinue | Out-Null
+        Connect-TestConsent -Emulator $emu -Name sam-fedworker-3 -WarningAction SilentlyContinue | Out-Null
         try {
             $findings = Invoke-PartnerSecurityAssessment -Check FederatedMfa
             Rows $findings | Should -Be @(
@@ -363,9 +357,8 @@ Describe 'The session''s own token and profile' {
         $env:PARTNERSECURITY_PROFILE = $null
         $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator'
         try {
-            $app = '5a500000-0000-4000-8000-000000000005'
-            $credential = [pscredential]::new($app, (ConvertTo-SecureString 'compliance-sam-secret-5-NOT-A-REAL-SECRET' -AsPlainText -Force))
-            New-PartnerSecureAppProfile -Name litware -Credential $credential -RefreshToken '1.AcomplianceRefreshToken-5-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff' -Tenant (TenantId 5) -Environment Emulator -Default | Out-Null
+            $consent = Get-TestConsent -Emulator $emu -Name sam-admin-5
+            New-PartnerSecureAppProfile -Name litware -Credential $consent.Credential -RefreshToken $consent.RefreshToken -Tenant $consent.TenantId -Environment Emulator -Default | Out-Null
             # Connect-PartnerCenter without credentials uses the default profile.
             Connect-PartnerCenter -Environment Emulator -WarningAction SilentlyContinue | Out-Null
             $findings = Invoke-PartnerSecurityAssessment -Check SecureApplicationModel

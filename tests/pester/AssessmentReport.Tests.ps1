@@ -27,8 +27,7 @@ BeforeAll {
         $script:emu = Start-TestEmulator -Scenario (Join-Path $repo 'native/emulator/scenarios/compliance.json')
         Register-TestEnvironment -Emulator $emu | Out-Null
         # Tenant 3: Conditional Access with gaps, so every status shows up.
-        $credential = [pscredential]::new('5a300000-0000-4000-8000-000000000003', (ConvertTo-SecureString 'compliance-sam-secret-3-NOT-A-REAL-SECRET' -AsPlainText -Force))
-        Connect-PartnerCenter -ApplicationId $credential.UserName -Credential $credential -RefreshToken '1.AcomplianceRefreshToken-3-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff' -Tenant '33333333-0000-4000-8000-000000000003' -Environment Emulator | Out-Null
+        Connect-TestConsent -Emulator $emu -Name sam-admin-3 | Out-Null
         $script:reports = Join-Path $TestDrive 'reports'
         $script:findings = @(Invoke-PartnerSecurityAssessment -OutputPath $reports)
         $script:html = (Get-ChildItem -LiteralPath $reports -Filter '*.html').FullName

@@ -22,39 +22,25 @@ BeforeAll {
     $env:PARTNERSECURITY_PROFILE = $null
     $env:PARTNERSECURITY_SECRET_PASSPHRASE = 'test passphrase, not a secret of the emulator'
 
-    function script:TenantId([int] $N) { "$("$N" * 8)-0000-4000-8000-00000000000$N" }
-    function script:AppCredential([int] $N) {
-        [pscredential]::new("5a${N}00000-0000-4000-8000-00000000000$N", (ConvertTo-SecureString "compliance-sam-secret-$N-NOT-A-REAL-SECRET" -AsPlainText -Force))
-    }
-    function script:RefreshToken([int] $N) { "1.AcomplianceRefreshToken-$N-admin-NOT-A-REAL-TOKEN-ffffffffffffffffffffffffffffff" }
-    function script:Connect-Tenant([int] $N) {
-        $credential = AppCredential $N
-        Connect-PartnerCenter -ApplicationId $credential.UserName -Credential $credential -RefreshToken (RefreshToken $N) -Tenant (TenantId $N) -Environment Emulator
-    }
-
     # Objects of every type with a table view, as the cmdlets write them.
     $script:written = @{}
-    $written.PartnerContext = @(Connect-Tenant 3)
+    $written.PartnerContext = @(Connect-TestConsent -Emulator $emu -Name sam-admin-3)
     $written.PartnerEnvironment = @(Get-PartnerEnvironment)
     $written.SecurityFinding = @(Invoke-PartnerSecurityAssessment)
     $written.MfaCoverage = @(Get-PartnerMfaCoverage)
-    Connect-Tenant 5 | Out-Null
+    Connect-TestConsent -Emulator $emu -Name sam-admin-5 | Out-Null
     $written.GdapRelationship = @(Get-PartnerGdapRelationship)
     $written.FraudEvent = @(Get-PartnerFraudEvent)
     # Last: importing the refresh token exchanges (rotates) it.
-    $credential = AppCredential 4
-    $written.SecureAppProfile = @(New-PartnerSecureAppProfile -Name views-check -Credential $credential -RefreshToken (RefreshToken 4) `
-            -Tenant (TenantId 4) -Environment Emulator -WarningAction SilentlyContinue)
+    $consent = Get-TestConsent -Emulator $emu -Name sam-admin-4
+    $written.SecureAppProfile = @(New-PartnerSecureAppProfile -Name views-check -Credential $consent.Credential -RefreshToken $consent.RefreshToken `
+            -Tenant $consent.TenantId -Environment Emulator -WarningAction SilentlyContinue)
 
     # Sign-ins from the demo scenario's generator, with its SAM app's consent.
     $demo = Start-TestEmulator
     try {
         Register-TestEnvironment -Emulator $demo -Name ViewsDemo | Out-Null
-        $partner = $demo.Scenario.tenants | Where-Object { $_.consents.name -contains 'sam-admin' } | Select-Object -First 1
-        $consent = $partner.consents | Where-Object name -EQ 'sam-admin'
-        $app = $partner.applications | Where-Object appId -EQ $consent.clientId
-        $credential = [pscredential]::new($app.appId, (ConvertTo-SecureString $app.secrets[0].value -AsPlainText -Force))
-        Connect-PartnerCenter -ApplicationId $app.appId -Credential $credential -RefreshToken $consent.refreshToken -Tenant $partner.id -Environment ViewsDemo | Out-Null
+        Connect-TestConsent -Emulator $demo -Name sam-admin -Environment ViewsDemo | Out-Null
         $script:allSignIns = @(Get-PartnerUserSignInActivity -StartDate (Get-Date).AddDays(-7))
         $written.SignIn = @($allSignIns | Select-Object -First 8)
     } finally {
