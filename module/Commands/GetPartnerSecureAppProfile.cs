@@ -19,6 +19,7 @@ namespace PartnerSecurity.Commands
         [Parameter(ParameterSetName = ByNameParameterSet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Profile names; wildcards are allowed.")]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter(ParameterSetName = DefaultParameterSet, Mandatory = true, HelpMessage = "Get the default profile (PARTNERSECURITY_PROFILE first).")]
@@ -68,7 +69,7 @@ namespace PartnerSecurity.Commands
 
         private ProfileList Load()
         {
-            var list = NativeClient.Call<ProfileList>((n, r) => n.SamList(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
+            var list = SecureAppProfiles.List();
             foreach (var bad in list.Unreadable)
             {
                 WriteWarning($"'{bad.Path}' is not a readable profile: {bad.Reason}");

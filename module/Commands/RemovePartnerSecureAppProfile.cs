@@ -15,6 +15,7 @@ namespace PartnerSecurity.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Name of the profile.")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
         public string Name { get; set; } = string.Empty;
 
         [Parameter(Mandatory = false, HelpMessage = "Passphrase of the encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).")]

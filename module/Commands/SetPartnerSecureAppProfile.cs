@@ -16,6 +16,7 @@ namespace PartnerSecurity.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Name of the profile.")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
         public string Name { get; set; } = string.Empty;
 
         [Parameter(Mandatory = false, HelpMessage = "Move the refresh token to this store: File, CredentialManager or KeyVault.")]

@@ -16,6 +16,7 @@ namespace PartnerSecurity.Commands
     {
         [Parameter(Mandatory = false, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Name of the profile; the default profile when left out.")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
         public string? Name { get; set; }
 
         [Parameter(Mandatory = false, HelpMessage = "Passphrase of the encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).")]

@@ -77,6 +77,12 @@ namespace PartnerSecurity.Native
             return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
         }
 
+        /// <summary>Every profile in PARTNERSECURITY_HOME, with the files that are not readable profiles.</summary>
+        internal static ProfileList List()
+        {
+            return NativeClient.Call<ProfileList>((n, r) => n.SamList(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
+        }
+
         /// <summary>
         /// The default profile when a legacy form may switch to it: there is one, and it is for
         /// the environment the caller named (if they named one).

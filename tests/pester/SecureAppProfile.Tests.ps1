@@ -278,6 +278,24 @@ Describe 'Get, Set, Remove and Test-PartnerSecureAppProfile' {
         (Get-PartnerSecureAppProfile | Format-Table | Out-String) | Should -Match 'contoso-a\s+True'
     }
 
+    It 'completes profile names on Tab, the default first, for every profile cmdlet' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name fabrikam | Out-Null
+        New-TestProfile -Name contoso-b | Out-Null
+        New-TestProfile -Name contoso-a | Out-Null
+        Set-PartnerSecureAppProfile -Name contoso-b -Default
+        foreach ($line in 'Get-PartnerSecureAppProfile con', 'Set-PartnerSecureAppProfile -Name con', 'Remove-PartnerSecureAppProfile Con', 'Test-PartnerSecureAppProfile -Name con') {
+            $matches_ = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+            $matches_.CompletionText | Should -Be @('contoso-b', 'contoso-a') -Because "$line completes the default first"
+        }
+        $line = 'Get-PartnerSecureAppProfile -Name '
+        $all = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $all.CompletionText | Should -Be @('contoso-b', 'contoso-a', 'fabrikam')
+        $all[0].ToolTip | Should -Match "^contoso-b \(default\): application $samAppId, tenant $tenantId, Emulator$"
+        Use-NewHome | Out-Null
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain 'fabrikam' -Because 'another home has no profiles'
+    }
+
     It 'Set -Default:$false clears the default; Remove asks first and takes pipeline input' {
         Use-NewHome | Out-Null
         New-TestProfile -Default | Out-Null
