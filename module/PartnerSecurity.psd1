@@ -40,7 +40,7 @@
         PSData = @{
             Tags         = @('PartnerCenter', 'CSP', 'MFA', 'SecureApplicationModel', 'Security', 'Entra', 'Graph')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: SAM refresh-token, access-token and service-principal sign-in; environments including custom ones.'
+            ReleaseNotes = 'First release: Secure Application Model sign-in (refresh token, access token, service principal; profiles whose refresh token lives in a secret store and rotates), custom environments, sign-in activity review and resumable export across customer tenants, the MFA evidence check (Test-PartnerSecurityRequirement) and the partner security assessment (MFA coverage, legacy authentication, GDAP, fraud events) with HTML, JSON and CSV reports.'
         }
     }
 }
