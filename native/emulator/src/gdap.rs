@@ -5,7 +5,8 @@
 //! Graph's property names, so the STS (a partner user's refresh token redeemed at a customer's
 //! authority) and Graph's `tenantRelationships` endpoints read the same data.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::scenario::{Tenant, TimeSpec};
 use chrono::{DateTime, Utc};
@@ -57,7 +58,7 @@ pub struct UnifiedRole {
 }
 
 /// Graph's `delegatedAdminRelationshipStatus` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RelationshipStatus {
     Activating,
@@ -84,6 +85,36 @@ impl RelationshipStatus {
 }
 
 impl DelegatedAdminRelationship {
+    /// The relationship as Graph's `tenantRelationships/delegatedAdminRelationships` lists it,
+    /// its scenario times resolved.
+    pub fn to_graph(&self, loaded_at: DateTime<Utc>) -> Value {
+        let time = |t: &Option<TimeSpec>| {
+            t.as_ref().map(|t| {
+                t.resolve(loaded_at)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            })
+        };
+        let roles: Vec<Value> = self
+            .access_details
+            .unified_roles
+            .iter()
+            .map(|r| json!({ "roleDefinitionId": r.role_definition_id }))
+            .collect();
+        json!({
+            "id": self.id,
+            "displayName": self.display_name,
+            "duration": self.duration,
+            "status": self.status,
+            "autoExtendDuration": self.auto_extend_duration,
+            "createdDateTime": time(&self.created_date_time),
+            "lastModifiedDateTime": time(&self.last_modified_date_time),
+            "activatedDateTime": time(&self.activated_date_time),
+            "endDateTime": time(&self.end_date_time),
+            "customer": { "tenantId": self.customer.tenant_id, "displayName": self.customer.display_name },
+            "accessDetails": { "unifiedRoles": roles },
+        })
+    }
+
     /// Active at `now`: an access-granting status and an end date still ahead.
     pub fn is_active(&self, loaded_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         self.status.grants_access()

@@ -1,9 +1,12 @@
 //! GDAP from the partner side (api-contracts §4.7): `tenantRelationships/
 //! delegatedAdminRelationships` (`$top` ≤ 300, each item with `@odata.type` and `@odata.etag`)
 //! and a relationship's `accessAssignments`. Relationships are the tenant's
-//! `compliance.gdapRelationships`; their date-times may be scenario times.
+//! `delegatedAdminRelationships` (those the STS honours when a partner user's token is redeemed
+//! at a customer's authority), then its `compliance.gdapRelationships` (which may carry access
+//! assignments); their date-times may be scenario times.
 
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use axum::response::Response;
 use serde_json::Value;
 
@@ -41,19 +44,31 @@ const TIMES: &[&str] = &[
     "endDateTime",
 ];
 
-fn relationships(tenant: &crate::scenario::Tenant) -> Vec<Value> {
-    tenant
-        .compliance
-        .as_ref()
-        .map(|c| c.gdap_relationships.clone())
-        .unwrap_or_default()
+/// What Graph lists: one relationship of each id, the STS's first.
+fn relationships(tenant: &crate::scenario::Tenant, loaded_at: DateTime<Utc>) -> Vec<Value> {
+    let mut all: Vec<Value> = tenant
+        .delegated_admin_relationships
+        .iter()
+        .map(|r| r.to_graph(loaded_at))
+        .collect();
+    let listed = |id: &str| {
+        tenant
+            .delegated_admin_relationships
+            .iter()
+            .any(|r| r.id.eq_ignore_ascii_case(id))
+    };
+    let compliance = tenant.compliance.as_ref().map(|c| c.gdap_relationships.iter());
+    all.extend(compliance.into_iter().flatten().filter(|r| {
+        !r.get("id").and_then(Value::as_str).is_some_and(listed)
+    }).cloned());
+    all
 }
 
 pub async fn relationships_list(read: GraphRead) -> Response {
     let path = "tenantRelationships/delegatedAdminRelationships";
     let loaded_at = read.st.scenario.loaded_at;
     read.list(&GDAP, RELATIONSHIPS, path, |tenant, _| {
-        Ok(relationships(tenant)
+        Ok(relationships(tenant, loaded_at)
             .iter()
             .map(|r| {
                 let mut item = resolve_times(r, TIMES, loaded_at, true);
@@ -80,7 +95,7 @@ pub async fn access_assignments(read: GraphRead) -> Response {
     let path = format!("tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments");
     let loaded_at = read.st.scenario.loaded_at;
     read.list(&GDAP, ASSIGNMENTS, &path, |tenant, call| {
-        let all = relationships(tenant);
+        let all = relationships(tenant, loaded_at);
         let Some(relationship) = all.iter().find(|r| {
             r.get("id")
                 .and_then(Value::as_str)

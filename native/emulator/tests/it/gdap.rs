@@ -153,6 +153,46 @@ async fn a_relationship_stops_granting_access_when_it_ends() {
 }
 
 #[tokio::test]
+async fn graph_lists_the_relationships_the_sts_honours() {
+    let env = Env::start_with(unthrottled(|_| {})).await;
+    let token = delegated_token(&env).await;
+    let url = env.url("/graph/v1.0/tenantRelationships/delegatedAdminRelationships");
+    let (status, body, _) = get_url(&env, &url, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let items = body["value"].as_array().expect("value");
+    let listed: Vec<(&str, &str)> = items
+        .iter()
+        .map(|r| (str_of(&r["customer"], "tenantId"), str_of(r, "status")))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (S_CUSTOMER, "active"),
+            (S_NORTHWIND, "active"),
+            (S_TAILSPIN, "expired")
+        ]
+    );
+    let northwind = &items[1];
+    assert_eq!(
+        northwind["accessDetails"]["unifiedRoles"],
+        json!([{"roleDefinitionId": GLOBAL_READER}, {"roleDefinitionId": SECURITY_ADMIN}])
+    );
+    assert_eq!(
+        str_of(northwind, "@odata.type"),
+        "#microsoft.graph.delegatedAdminRelationship"
+    );
+    // Scenario times ("+150d") are Graph's UTC timestamps.
+    let end = chrono::DateTime::parse_from_rfc3339(str_of(northwind, "endDateTime")).expect("endDateTime");
+    assert!(end > chrono::Utc::now() + chrono::Duration::days(149), "{end}");
+    assert!(str_of(northwind, "endDateTime").ends_with('Z'));
+    // Every customer Graph lists as active is one whose token the STS issues.
+    for (tenant, status) in listed {
+        let (redeemed, body) = redeem_at(&env, tenant, RT_REPORTER_ADMIN).await;
+        assert_eq!(redeemed == StatusCode::OK, status == "active", "{tenant}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn a_multi_tenant_app_has_one_set_of_credentials() {
     let env = Env::start_with(unthrottled(|_| {})).await;
     // The home registration's secret works in every tenant with a service principal...
