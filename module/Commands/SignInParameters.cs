@@ -81,7 +81,8 @@ namespace PartnerSecurity.Commands
         public string[]? Property { get; set; }
 
         [Parameter(Mandatory = false, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Tenant ids or domains; the connected tenant when left out.")]
-        [Alias("TenantId", "CustomerId")]
+        [Alias("TenantId", "CustomerId", "CustomerTenantId")]
+        [TenantArgument]
         [ValidateNotNullOrEmpty]
         public string[]? Tenant { get; set; }
 

@@ -48,6 +48,9 @@ namespace PartnerSecurity.Models
 
         public string? CustomerName => Customer?.DisplayName;
 
+        /// <summary>The customer's tenant id; by this name a relationship piped to the sign-in cmdlets binds to -Tenant.</summary>
+        public string? CustomerTenantId => Customer?.TenantId;
+
         public GdapAccessDetails AccessDetails { get; set; } = new();
 
         /// <summary>Role template ids the relationship grants.</summary>
@@ -69,11 +72,17 @@ namespace PartnerSecurity.Models
         public string? TenantId { get; set; }
 
         public string? DisplayName { get; set; }
+
+        /// <summary>How Format-List shows it (instead of the type name).</summary>
+        public override string ToString() => DisplayName is null ? TenantId ?? string.Empty : $"{DisplayName} ({TenantId})";
     }
 
     public sealed class GdapAccessDetails
     {
         public GdapRole[] UnifiedRoles { get; set; } = Array.Empty<GdapRole>();
+
+        /// <summary>How Format-List shows it: the role template ids.</summary>
+        public override string ToString() => string.Join(", ", Array.ConvertAll(UnifiedRoles, r => r.RoleDefinitionId));
     }
 
     public sealed class GdapRole

@@ -340,11 +340,20 @@ Describe 'Errors and tenants' {
         @(@() | Get-PartnerUserSignInActivity).Count | Should -Be 0
     }
 
-    It 'binds -Tenant by property name (TenantId, CustomerId)' {
+    It 'binds -Tenant by property name (TenantId, CustomerId), and -Tenant takes a GUID' {
         $start = (Get-Date).AddHours(-2)
         $byCustomerId = @([pscustomobject]@{ CustomerId = $tenantId } | Get-PartnerUserSignInActivity -StartDate $start)
         $byCustomerId.Count | Should -BeGreaterThan 0
         $byCustomerId.TenantId | Sort-Object -Unique | Should -Be $tenantId
+        $byGuid = @(Get-PartnerUserSignInActivity -Tenant ([guid]$tenantId) -StartDate $start)
+        $byGuid.Count | Should -Be $byCustomerId.Count
+    }
+
+    It 'refuses an object that names no tenant, saying what to give, instead of looking up its type name' {
+        $failure = { [pscustomobject]@{ UserPrincipalName = 'ada@contoso.example' } | Get-PartnerUserSignInActivity } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentTransformationError,*'
+        $failure.Exception.Message | Should -BeLike '*PSCustomObject object is not a tenant and has no CustomerTenantId, TenantId or CustomerId property*Get-PartnerGdapRelationship*'
+        $failure.Exception.Message | Should -Not -Match 'AADSTS' -Because 'no tenant named after the type was looked up'
     }
 
     It 'asks for a connection first' {
@@ -471,6 +480,22 @@ Describe 'Customer tenants through GDAP' {
         }
         # The session stays the partner's.
         (Get-PartnerContext).Account.Tenant | Should -Be $tenantId
+    }
+
+    It 'reads the sign-ins of the GDAP customers Get-PartnerGdapRelationship lists, piped' {
+        $relationships = @(Get-PartnerGdapRelationship)
+        @($relationships | Sort-Object CustomerName | ForEach-Object { "$($_.CustomerTenantId) $($_.Status)" }) |
+            Should -Be @("$($scenario.tenants[1].id) active", "$northwind active", "$($scenario.tenants[3].id) expired")
+        $result = @($relationships | Where-Object Status -EQ active | Get-PartnerUserSignInActivity -StartDate $gdapStart -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $result.Count | Should -Be (Get-SignInCount -Tenant $northwind -Filter "createdDateTime ge $(Format-Utc $gdapStart)")
+        $result.Count | Should -BeGreaterThan 0
+        @($result.TenantId | Sort-Object -Unique) | Should -Be @($northwind)
+        # Fabrikam (active, no P1/P2) fails by its id, with the licence error.
+        $failures.Count | Should -Be 1
+        [string]$failures[0].TargetObject | Should -Be $scenario.tenants[1].id
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'Authentication_RequestFromNonPremiumTenantOrB2CTenant,*'
+        # A relationship given to -Tenant reads its customer too.
+        @(Get-PartnerUserSignInActivity -Tenant ($relationships | Where-Object CustomerTenantId -EQ $northwind) -StartDate $gdapStart).Count | Should -Be $result.Count
     }
 
     It 'reveals no token or secret in the errors of refused customers' {
