@@ -71,16 +71,19 @@ namespace PartnerSecurity.Native
             ? System.Environment.GetEnvironmentVariable(SamRequest.PassphraseVariable)
             : new NetworkCredential(string.Empty, value).Password;
 
+        /// <summary>A request naming no profile: the session's PARTNERSECURITY_HOME and PARTNERSECURITY_PROFILE only.</summary>
+        private static string SessionRequest() => System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json);
+
         /// <summary>The default profile (PARTNERSECURITY_PROFILE first), or null when there is none.</summary>
         internal static SecureAppProfile? Default()
         {
-            return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
+            return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), SessionRequest());
         }
 
         /// <summary>Every profile in PARTNERSECURITY_HOME, with the files that are not readable profiles.</summary>
         internal static ProfileList List()
         {
-            return NativeClient.Call<ProfileList>((n, r) => n.SamList(r), System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json));
+            return NativeClient.Call<ProfileList>((n, r) => n.SamList(r), SessionRequest());
         }
 
         /// <summary>
