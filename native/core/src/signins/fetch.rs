@@ -83,15 +83,17 @@ impl FetchOptions {
     /// all, nearest window first (their requests are what fills the budget while the newest
     /// window pages alone, and the nearest are read next; with 16, 100 ms pages and a million
     /// sign-ins, the output waited on windows read one page at a time). A budget with room for
-    /// more requests reads 48 ahead: the pages that wait for nearer windows' chains are as many as
+    /// more requests reads 64 ahead: the pages that wait for nearer windows' chains are as many as
     /// the pages per second times the time a chain takes, and at 100 ms pages and 16 requests in
-    /// flight 32 held the output up (200,000 sign-ins: 4.3 -> 3.5 s; 64 gained nothing more).
-    /// Memory: 32 to 80 MB a tenant read at once under a tight budget, 48 to 120 MB otherwise
+    /// flight 32 held the output up (200,000 sign-ins: 4.3 -> 3.5 s), and 48 still did with
+    /// windows of half a page (see [`split`]; core alone: 2.8-2.9 s with 48, 2.1-2.2 s with 64,
+    /// 2.0-2.1 s with 96).
+    /// Memory: 32 to 80 MB a tenant read at once under a tight budget, 64 to 160 MB otherwise
     /// (v1.0 to beta pages); beyond four tenants at once, what four would hold.
     pub fn for_budget(budget: Budget) -> Self {
         let concurrency = budget.requests.clamp(2, 16);
         let windows = if is_tight(budget) { concurrency } else { concurrency * 2 };
-        let buffer_pages = if is_tight(budget) { 32 } else { 48 };
+        let buffer_pages = if is_tight(budget) { 32 } else { 64 };
         Self { page_size: MAX_PAGE_SIZE, windows, concurrency, tenant_concurrency: 4, budget, buffer_pages }
     }
 
@@ -320,10 +322,17 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     };
     // Each window ends with a short page: a tight budget pays for it in time, so windows of at
     // least two pages. A budget with room for every page and a short page each pays nothing, and
-    // newest first then gets windows of a page: the first page's density (one part of one day)
-    // can be half the range's, and windows twice as long as meant are read one page at a time
-    // once merged.
-    let per_window = if order == Order::NewestFirst && f64::from(budget.requests) >= 2.0 * pages_left { 1.0 } else { 2.0 };
+    // newest first then gets windows of a page, or of half a page beyond a tight budget: the
+    // first page's density (one part of one day) can be a third of the range's (a page read at
+    // night showed 200,000 sign-ins over 28 days as 60 pages), and a window longer than meant
+    // is read one page after another once merged (core alone, 100 ms pages: 3.2-3.3 s with
+    // windows of a page, 2.1-2.2 s with half a page and 64 pages read ahead).
+    let room_for_short_pages = f64::from(budget.requests) >= 2.0 * pages_left;
+    let per_window = match order {
+        Order::NewestFirst if room_for_short_pages && !is_tight(budget) => 0.5,
+        Order::NewestFirst if room_for_short_pages => 1.0,
+        _ => 2.0,
+    };
     let count = wanted.min(f64::from(most)).min((pages_left / per_window).ceil()).min(remaining as f64).max(1.0) as i64;
     cut(range, first.oldest, remaining, count)
 }
@@ -1154,12 +1163,16 @@ mod tests {
         // A limit below the default holds.
         let three = FetchOptions { windows: 3, ..options };
         assert_eq!(split(range, slow, &three, Order::NewestFirst, day(22)).len(), 3);
-        // A budget with room for a short page after each page: newest first, a window per page
-        // (the first page's density may be half the range's); as pages arrive, at most `windows`.
+        // A budget with room for a short page after each page: newest first, windows of half a
+        // page (the first page's density may be a third of the range's), here as many as keep
+        // 150 requests in flight; as pages arrive, at most `windows`.
         let generous = FetchOptions::for_budget(Budget { requests: 10000, window: Duration::from_secs(10) });
         let fast = first(1000, day(21) - Span::hours(6), 100);
         let w = split(range, fast, &generous, Order::NewestFirst, day(22));
-        assert!((79..=80).contains(&w.len()), "about 79 pages left, a window each: {}", w.len());
+        assert_eq!(w.len(), 150, "about 79 pages left, two windows a page, as many as fill the budget");
+        let sparse = first(1000, day(21) - Span::hours(18), 100);
+        let w = split(range, sparse, &generous, Order::NewestFirst, day(22));
+        assert!((52..=54).contains(&w.len()), "about 26 pages left, two windows a page: {}", w.len());
         assert_contiguous(range, &w);
         assert_eq!(split(range, fast, &generous, Order::Arrival, day(22)).len(), generous.windows as usize);
         // Fast pages, fewer than the budget's requests left: one window; more, two (as above).
