@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using System.Security;
 using PartnerSecurity.Models;
 using PartnerSecurity.Native;
 
@@ -21,6 +22,8 @@ namespace PartnerSecurity.Commands
         private const string UserParameterSet = "User";
         /// <summary>1.x-era scripts passed a user's name and password; bound so they get a clear answer.</summary>
         private const string UserCredentialParameterSet = "UserCredential";
+        /// <summary>A Secure Application Model profile named by the caller (New-PartnerSecureAppProfile).</summary>
+        private const string SecureAppProfileParameterSet = "SecureAppProfile";
         /// <summary>The public client the PartnerCenter module signs users in with (Azure CLI).</summary>
         private const string PowerShellApplicationId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
@@ -71,6 +74,7 @@ namespace PartnerSecurity.Commands
         [Parameter(ParameterSetName = ServicePrincipalParameterSet, Mandatory = true, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = UserParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
         [Parameter(ParameterSetName = UserCredentialParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant.")]
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = false, HelpMessage = "Identifier or domain of the tenant (default: the profile's).")]
         [Alias("Domain", "TenantId")]
         [ValidateNotNullOrEmpty]
         public string? Tenant { get; set; }
@@ -80,19 +84,36 @@ namespace PartnerSecurity.Commands
         [Alias("Device", "DeviceAuth", "DeviceCode")]
         public SwitchParameter UseDeviceAuthentication { get; set; }
 
+        /// <summary>
+        /// A Secure Application Model profile to connect with, by name: its application, its
+        /// stored refresh token and its environment, without a browser. Not a PartnerCenter
+        /// module parameter; the legacy forms use the default profile on their own.
+        /// </summary>
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = true, HelpMessage = "Name of the Secure Application Model profile to connect with.")]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? SecureAppProfile { get; set; }
+
+        /// <summary>Passphrase of the profile's encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).</summary>
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = false, HelpMessage = "Passphrase of the encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).")]
+        public SecureString? Passphrase { get; set; }
+
         protected override void ProcessRecord()
         {
-            var target = $"{Environment} tenant {Tenant ?? "organizations"}";
+            var target = ParameterSetName == SecureAppProfileParameterSet
+                ? $"SAM profile '{SecureAppProfile}'" + (Tenant is null ? string.Empty : $", tenant {Tenant}")
+                : $"{Environment} tenant {Tenant ?? "organizations"}";
             if (!ShouldProcess(target, "Connect to Partner Center"))
             {
                 return;
             }
-            WriteVerbose($"Signing in to {Environment} ({ParameterSetName} parameter set), tenant '{Tenant ?? "organizations"}'.");
+            WriteVerbose($"Signing in: {target} ({ParameterSetName} parameter set).");
             try
             {
-                var profile = SecureAppProfileInstead();
+                var named = ParameterSetName == SecureAppProfileParameterSet;
+                var profile = named ? SecureAppProfiles.Named(SecureAppProfile!, NamedEnvironment) : SecureAppProfileInstead();
                 var context = profile is not null
-                    ? ConnectWithProfile(profile)
+                    ? ConnectWithProfile(profile, substituted: !named)
                     : ParameterSetName == UserParameterSet
                     ? InteractiveSignIn.Run<PartnerContext>(this, InteractiveRequest(), (n, id, ct) => n.FinishSignInAndConnect(id, ct), CancellationToken, "Connect-PartnerCenter -UseDeviceAuthentication")
                     : Await(NativeClient.CallAsync<PartnerContext>((n, r, ct) => n.Connect(r, ct), BuildRequest(), CancellationToken));
@@ -116,14 +137,27 @@ namespace PartnerSecurity.Commands
         private SecureAppProfile? SecureAppProfileInstead()
         {
             var userForm = (ParameterSetName == UserParameterSet && !UseDeviceAuthentication.IsPresent) || ParameterSetName == UserCredentialParameterSet;
-            return userForm ? SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null) : null;
+            return userForm ? SecureAppProfiles.ForLegacyForm(NamedEnvironment) : null;
         }
 
-        private PartnerContext ConnectWithProfile(SecureAppProfile profile)
+        /// <summary>-Environment when the caller gave it (not its default).</summary>
+        private string? NamedEnvironment => MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null;
+
+        /// <summary>
+        /// Connects through <paramref name="profile"/>; <paramref name="substituted"/>: it stands in
+        /// for the user sign-in the caller asked for, which the session is told once.
+        /// </summary>
+        private PartnerContext ConnectWithProfile(SecureAppProfile profile, bool substituted)
         {
-            WriteVerbose($"Connecting with the Secure Application Model profile '{profile.Name}' instead of signing a user in.");
-            var connected = Await(NativeClient.CallAsync<ProfileContext>((n, r, ct) => n.SamConnect(r, ct), SecureAppProfiles.Open(profile, tenant: Tenant), CancellationToken));
-            SecureAppProfiles.WarnOnce(this, profile, "Connect-PartnerCenter");
+            WriteVerbose(substituted
+                ? $"Connecting with the Secure Application Model profile '{profile.Name}' instead of signing a user in."
+                : $"Connecting with the Secure Application Model profile '{profile.Name}' (application {profile.ApplicationId}, environment {profile.Environment}).");
+            var request = SecureAppProfiles.Open(profile, SecureAppProfiles.Plain(Passphrase), tenant: Tenant);
+            var connected = Await(NativeClient.CallAsync<ProfileContext>((n, r, ct) => n.SamConnect(r, ct), request, CancellationToken));
+            if (substituted)
+            {
+                SecureAppProfiles.WarnOnce(this, profile, "Connect-PartnerCenter");
+            }
             return connected.Context;
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using PartnerSecurity.Models;
 using PartnerSecurity.Native;
 
@@ -26,7 +27,7 @@ namespace PartnerSecurity.Commands
         private const string ServicePrincipalCertificateParameterSet = "ServicePrincipalCertificate";
         private const string ServicePrincipalParameterSet = "ServicePrincipal";
         private const string UserParameterSet = "User";
-        /// <summary>Only -Scopes (and -Tenant): a token through the default Secure Application Model profile.</summary>
+        /// <summary>Only -Scopes (and -Tenant): a token through the default Secure Application Model profile, or the one -SecureAppProfile names.</summary>
         private const string SecureAppProfileParameterSet = "SecureAppProfile";
 
         /// <summary>Exchange Online PowerShell's public client (retired by Microsoft in March 2023).</summary>
@@ -107,6 +108,19 @@ namespace PartnerSecurity.Commands
         [Alias("DeviceCode", "DeviceAuth", "Device")]
         public SwitchParameter UseDeviceAuthentication { get; set; }
 
+        /// <summary>
+        /// A Secure Application Model profile to get the token through, by name (default: the
+        /// default profile). Not a PartnerCenter module parameter.
+        /// </summary>
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = false, HelpMessage = "Name of the Secure Application Model profile (default: the default profile).")]
+        [ArgumentCompleter(typeof(SecureAppProfileNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? SecureAppProfile { get; set; }
+
+        /// <summary>Passphrase of the profile's encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).</summary>
+        [Parameter(ParameterSetName = SecureAppProfileParameterSet, Mandatory = false, HelpMessage = "Passphrase of the encrypted file store (default: PARTNERSECURITY_SECRET_PASSPHRASE).")]
+        public SecureString? Passphrase { get; set; }
+
         protected override void ProcessRecord()
         {
             try
@@ -131,8 +145,12 @@ namespace PartnerSecurity.Commands
             if (profile is not null)
             {
                 WriteVerbose($"Requesting the token through the Secure Application Model profile '{profile.Name}'; its rotated refresh token stays in the profile's store.");
-                var token = Await(NativeClient.CallAsync<ProfileToken>((n, r, ct) => n.SamExchange(r, ct), SecureAppProfiles.Open(profile, tenant: Tenant, scopes: scopes), CancellationToken)).Token;
-                SecureAppProfiles.WarnOnce(this, profile, "New-PartnerAccessToken");
+                var request = SecureAppProfiles.Open(profile, SecureAppProfiles.Plain(Passphrase), tenant: Tenant, scopes: scopes);
+                var token = Await(NativeClient.CallAsync<ProfileToken>((n, r, ct) => n.SamExchange(r, ct), request, CancellationToken)).Token;
+                if (SecureAppProfile is null)
+                {
+                    SecureAppProfiles.WarnOnce(this, profile, "New-PartnerAccessToken");
+                }
                 return token;
             }
 
@@ -199,18 +217,24 @@ namespace PartnerSecurity.Commands
         }
 
         /// <summary>
-        /// The default profile, for -Scopes alone, or for a user sign-in (User set, no
-        /// -UseDeviceAuthentication or -UseAuthorizationCode) of the profile's own application.
+        /// The profile -SecureAppProfile names; else the default profile, for -Scopes alone, or for
+        /// a user sign-in (User set, no -UseDeviceAuthentication or -UseAuthorizationCode) of the
+        /// profile's own application.
         /// </summary>
         private SecureAppProfile? SecureAppProfileInstead(string? applicationId)
         {
+            var environment = MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null;
+            if (SecureAppProfile is not null)
+            {
+                return SecureAppProfiles.Named(SecureAppProfile, environment);
+            }
             var userForm = ParameterSetName == SecureAppProfileParameterSet
                 || (ParameterSetName == UserParameterSet && !UseDeviceAuthentication.IsPresent && !UseAuthorizationCode.IsPresent);
             if (!userForm)
             {
                 return null;
             }
-            var profile = SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null);
+            var profile = SecureAppProfiles.ForLegacyForm(environment);
             if (profile is not null && ParameterSetName == UserParameterSet && !string.Equals(profile.ApplicationId, applicationId, StringComparison.OrdinalIgnoreCase))
             {
                 return null;

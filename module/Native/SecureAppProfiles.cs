@@ -87,18 +87,40 @@ namespace PartnerSecurity.Native
         }
 
         /// <summary>
+        /// The profile a caller named (-SecureAppProfile), checked against the -Environment they
+        /// named, if any. A missing profile fails with ProfileNotFound, one of another environment
+        /// with ProfileEnvironmentMismatch.
+        /// </summary>
+        internal static SecureAppProfile Named(string name, string? environment)
+        {
+            var request = System.Text.Json.JsonSerializer.Serialize(new SamRequest { Name = name }, NativeClient.Json);
+            var profile = NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), request)
+                ?? throw new PartnerSecurityException(FailureKind.NotFound, "ProfileNotFound", $"There is no SAM profile '{name}'. Get-PartnerSecureAppProfile lists the profiles; New-PartnerSecureAppProfile creates one.");
+            if (!string.IsNullOrEmpty(environment) && !IsFor(profile, environment))
+            {
+                throw new PartnerSecurityException(
+                    FailureKind.InvalidInput,
+                    "ProfileEnvironmentMismatch",
+                    $"SAM profile '{profile.Name}' signs in to environment '{profile.Environment}', not '{environment}'. Leave -Environment out to use the profile's, or create a profile for '{environment}' with New-PartnerSecureAppProfile -Environment {environment}.");
+            }
+            return profile;
+        }
+
+        /// <summary>
         /// The default profile when a legacy form may switch to it: there is one, and it is for
         /// the environment the caller named (if they named one).
         /// </summary>
         internal static SecureAppProfile? ForLegacyForm(string? environment)
         {
             var profile = Default();
-            if (profile is null || string.IsNullOrEmpty(environment))
-            {
-                return profile;
-            }
+            return profile is not null && (string.IsNullOrEmpty(environment) || IsFor(profile, environment)) ? profile : null;
+        }
+
+        /// <summary>Whether <paramref name="profile"/> signs in to <paramref name="environment"/> (a name or alias such as GlobalCloud).</summary>
+        private static bool IsFor(SecureAppProfile profile, string environment)
+        {
             var named = NativeClient.Call<PartnerEnvironment>((n, r) => n.FindEnvironment(r), environment);
-            return string.Equals(named.Name, profile.Environment, StringComparison.OrdinalIgnoreCase) ? profile : null;
+            return string.Equals(named.Name, profile.Environment, StringComparison.OrdinalIgnoreCase);
         }
 
         /// <summary>Says, once per session, that a profile replaced user credentials.</summary>

@@ -328,6 +328,8 @@ Describe 'Deliberate additions to the PartnerCenter 3.0.10 surface' {
             'cmdlet Remove-PartnerSecureAppProfile'
             'cmdlet Test-PartnerSecureAppProfile'
             'set New-PartnerAccessToken/SecureAppProfile'
+            # Connect-PartnerCenter -SecureAppProfile: a profile by name.
+            'set Connect-PartnerCenter/SecureAppProfile'
         ) | Sort-Object
     }
 

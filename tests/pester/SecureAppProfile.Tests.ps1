@@ -441,6 +441,71 @@ Describe 'The legacy forms switch to the default profile' {
     }
 }
 
+Describe 'Connect-PartnerCenter and New-PartnerAccessToken -SecureAppProfile' {
+    BeforeAll {
+        # A second MFA-capable user, so that the named profile is told apart from the default one.
+        $script:auditor = $emu.Scenario.tenants[0].users | Where-Object userPrincipalName -Like 'guest.auditor*'
+    }
+
+    It 'connects through the named profile, not the default one, without a browser or a warning' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name contoso -Default | Out-Null
+        New-TestProfile -Name auditor -UserId $auditor.id | Out-Null
+        Remove-Item -LiteralPath $browserLog -ErrorAction SilentlyContinue
+        $context = Connect-PartnerCenter -SecureAppProfile auditor -WarningVariable warnings
+        $context | Should -BeOfType 'PartnerSecurity.Models.PartnerContext'
+        $context.Account.ObjectId | Should -Be $auditor.id -Because 'the named profile signs in, not the default (contoso, the admin agent)'
+        $context.Account.Tenant | Should -Be $tenantId
+        $context.Environment | Should -Be 'Emulator'
+        $context.AuthenticationMethods | Should -Contain 'mfa'
+        $context.HasRefreshToken | Should -BeTrue
+        $warnings | Should -BeNullOrEmpty -Because 'the profile was asked for; nothing stood in for a user sign-in'
+        Test-Path $browserLog | Should -BeFalse -Because 'nobody was asked to sign in'
+        (Get-PartnerContext).Account.ObjectId | Should -Be $auditor.id
+        # -Environment may name the profile's own environment, in any case.
+        (Connect-PartnerCenter -SecureAppProfile contoso -Environment emulator).Account.ObjectId | Should -Be $admin.id
+    }
+
+    It 'names a missing profile and an -Environment the profile is not for; -WhatIf connects nothing' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name contoso | Out-Null
+        $err = { Connect-PartnerCenter -SecureAppProfile missing } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ProfileNotFound,*'
+        $err.Exception.Message | Should -Match 'missing'
+        $err = { Connect-PartnerCenter -SecureAppProfile contoso -Environment AzureCloud } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ProfileEnvironmentMismatch,*'
+        $err.Exception.Message | Should -Match "signs in to environment 'Emulator', not 'AzureCloud'"
+        $err.Exception.Message | Should -Match 'New-PartnerSecureAppProfile -Environment AzureCloud'
+        Disconnect-PartnerCenter
+        Connect-PartnerCenter -SecureAppProfile contoso -WhatIf
+        Get-PartnerContext | Should -BeNullOrEmpty
+        (Get-Command Connect-PartnerCenter).Parameters['SecureAppProfile'].ParameterSets.Keys | Should -Be 'SecureAppProfile'
+    }
+
+    It 'New-PartnerAccessToken -SecureAppProfile gets the token through the named profile, without a warning' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name contoso -Default | Out-Null
+        New-TestProfile -Name auditor -UserId $auditor.id | Out-Null
+        $token = New-PartnerAccessToken -SecureAppProfile auditor -Scopes "$base/graph/.default" -WarningVariable warnings
+        $token | Should -BeOfType 'PartnerSecurity.Models.AuthResult'
+        $token.Account.Username | Should -Be $auditor.userPrincipalName
+        (Get-JwtClaims $token.AccessToken).appid | Should -Be $samAppId
+        $token.RefreshToken | Should -BeNullOrEmpty -Because 'the rotated refresh token went to the profile''s store'
+        $warnings | Should -BeNullOrEmpty
+        { New-PartnerAccessToken -SecureAppProfile auditor -Scopes "$base/graph/.default" -Environment AzureCloud } | Should -Throw -ErrorId 'ProfileEnvironmentMismatch,*'
+        { New-PartnerAccessToken -SecureAppProfile nobody -Scopes "$base/graph/.default" } | Should -Throw -ErrorId 'ProfileNotFound,*'
+    }
+
+    It 'completes profile names on Tab for both' {
+        Use-NewHome | Out-Null
+        New-TestProfile -Name contoso | Out-Null
+        foreach ($line in 'Connect-PartnerCenter -SecureAppProfile con', 'New-PartnerAccessToken -Scopes x -SecureAppProfile con') {
+            $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $completion.CompletionMatches.CompletionText | Should -Contain 'contoso' -Because $line
+        }
+    }
+}
+
 Describe 'A certificate-credential profile' {
     BeforeAll {
         # Valid for 20 days: inside the 30 days in which Test-PartnerSecureAppProfile warns.
