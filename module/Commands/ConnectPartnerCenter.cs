@@ -100,7 +100,8 @@ namespace PartnerSecurity.Commands
 
         protected override void ProcessRecord()
         {
-            var target = ParameterSetName == SecureAppProfileParameterSet
+            var named = ParameterSetName == SecureAppProfileParameterSet;
+            var target = named
                 ? $"SAM profile '{SecureAppProfile}'" + (Tenant is null ? string.Empty : $", tenant {Tenant}")
                 : $"{Environment} tenant {Tenant ?? "organizations"}";
             if (!ShouldProcess(target, "Connect to Partner Center"))
@@ -110,8 +111,7 @@ namespace PartnerSecurity.Commands
             WriteVerbose($"Signing in: {target} ({ParameterSetName} parameter set).");
             try
             {
-                var named = ParameterSetName == SecureAppProfileParameterSet;
-                var profile = named ? SecureAppProfiles.Named(SecureAppProfile!, NamedEnvironment) : SecureAppProfileInstead();
+                var profile = named ? SecureAppProfiles.Named(SecureAppProfile!, IfGiven(nameof(Environment), Environment)) : SecureAppProfileInstead();
                 var context = profile is not null
                     ? ConnectWithProfile(profile, substituted: !named)
                     : ParameterSetName == UserParameterSet
@@ -137,11 +137,8 @@ namespace PartnerSecurity.Commands
         private SecureAppProfile? SecureAppProfileInstead()
         {
             var userForm = (ParameterSetName == UserParameterSet && !UseDeviceAuthentication.IsPresent) || ParameterSetName == UserCredentialParameterSet;
-            return userForm ? SecureAppProfiles.ForLegacyForm(NamedEnvironment) : null;
+            return userForm ? SecureAppProfiles.ForLegacyForm(IfGiven(nameof(Environment), Environment)) : null;
         }
-
-        /// <summary>-Environment when the caller gave it (not its default).</summary>
-        private string? NamedEnvironment => MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null;
 
         /// <summary>
         /// Connects through <paramref name="profile"/>; <paramref name="substituted"/>: it stands in

@@ -223,7 +223,7 @@ namespace PartnerSecurity.Commands
         /// </summary>
         private SecureAppProfile? SecureAppProfileInstead(string? applicationId)
         {
-            var environment = MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null;
+            var environment = IfGiven(nameof(Environment), Environment);
             if (SecureAppProfile is not null)
             {
                 return SecureAppProfiles.Named(SecureAppProfile, environment);

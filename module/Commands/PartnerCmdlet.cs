@@ -29,6 +29,9 @@ namespace PartnerSecurity.Commands
             GC.SuppressFinalize(this);
         }
 
+        /// <summary><paramref name="value"/> when the caller gave parameter <paramref name="name"/>, null when it holds its default.</summary>
+        protected string? IfGiven(string name, string value) => MyInvocation.BoundParameters.ContainsKey(name) ? value : null;
+
         /// <summary>Waits for native work on the pipeline thread; Ctrl+C stops it.</summary>
         protected T Await<T>(Task<T> task)
         {

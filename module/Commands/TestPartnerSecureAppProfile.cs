@@ -57,7 +57,7 @@ namespace PartnerSecurity.Commands
         {
             var passphrase = SecureAppProfiles.Plain(Passphrase);
             var plain = new SamRequest { Name = Name, Passphrase = passphrase };
-            var profile = NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), System.Text.Json.JsonSerializer.Serialize(plain, NativeClient.Json));
+            var profile = SecureAppProfiles.Get(Name);
             if (profile?.CertificateThumbprint is null)
             {
                 return plain;

@@ -47,7 +47,7 @@ namespace PartnerSecurity.Commands
             {
                 // With a default Secure Application Model profile, what runs unattended is that
                 // profile: test the token it produces (a fresh exchange) instead of a person.
-                var profile = UseDeviceAuthentication.IsPresent ? null : SecureAppProfiles.ForLegacyForm(MyInvocation.BoundParameters.ContainsKey(nameof(Environment)) ? Environment : null);
+                var profile = UseDeviceAuthentication.IsPresent ? null : SecureAppProfiles.ForLegacyForm(IfGiven(nameof(Environment), Environment));
                 if (profile is not null)
                 {
                     var scope = $"{NativeClient.Call<PartnerEnvironment>((n, r) => n.FindEnvironment(r), profile.Environment).PartnerCenterEndpoint.TrimEnd('/')}/user_impersonation";

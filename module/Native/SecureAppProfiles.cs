@@ -71,19 +71,22 @@ namespace PartnerSecurity.Native
             ? System.Environment.GetEnvironmentVariable(SamRequest.PassphraseVariable)
             : new NetworkCredential(string.Empty, value).Password;
 
-        /// <summary>A request naming no profile: the session's PARTNERSECURITY_HOME and PARTNERSECURITY_PROFILE only.</summary>
-        private static string SessionRequest() => System.Text.Json.JsonSerializer.Serialize(new SamRequest(), NativeClient.Json);
+        /// <summary>A request as the synchronous native calls take it (with the session's PARTNERSECURITY_HOME and PARTNERSECURITY_PROFILE).</summary>
+        private static string Json(SamRequest request) => System.Text.Json.JsonSerializer.Serialize(request, NativeClient.Json);
+
+        /// <summary>The profile called <paramref name="name"/>, or with null the default profile (PARTNERSECURITY_PROFILE first), or null when there is none.</summary>
+        internal static SecureAppProfile? Get(string? name)
+        {
+            return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), Json(new SamRequest { Name = name }));
+        }
 
         /// <summary>The default profile (PARTNERSECURITY_PROFILE first), or null when there is none.</summary>
-        internal static SecureAppProfile? Default()
-        {
-            return NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), SessionRequest());
-        }
+        internal static SecureAppProfile? Default() => Get(null);
 
         /// <summary>Every profile in PARTNERSECURITY_HOME, with the files that are not readable profiles.</summary>
         internal static ProfileList List()
         {
-            return NativeClient.Call<ProfileList>((n, r) => n.SamList(r), SessionRequest());
+            return NativeClient.Call<ProfileList>((n, r) => n.SamList(r), Json(new SamRequest()));
         }
 
         /// <summary>
@@ -93,8 +96,7 @@ namespace PartnerSecurity.Native
         /// </summary>
         internal static SecureAppProfile Named(string name, string? environment)
         {
-            var request = System.Text.Json.JsonSerializer.Serialize(new SamRequest { Name = name }, NativeClient.Json);
-            var profile = NativeClient.Call<SecureAppProfile?>((n, r) => n.SamGet(r), request)
+            var profile = Get(name)
                 ?? throw new PartnerSecurityException(FailureKind.NotFound, "ProfileNotFound", $"There is no SAM profile '{name}'. Get-PartnerSecureAppProfile lists the profiles; New-PartnerSecureAppProfile creates one.");
             if (!string.IsNullOrEmpty(environment) && !IsFor(profile, environment))
             {
