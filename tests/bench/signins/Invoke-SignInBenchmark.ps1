@@ -15,8 +15,8 @@
       3. many tenants: 50 customer tenants, each its own throttle budget; our speed-up over the
          sequential baselines. Runs on a 5x faster clock (5 requests / 2 s, 0.2-1 s per page) so
          the sequential baselines finish; ratios do not depend on the clock's speed.
-    Every contender runs in its own process, timed inside it and measured by /usr/bin/time -v
-    for peak RSS. Customer tenants are reached through GDAP by our cmdlets (the partner user's
+    Every contender runs in its own process (the PowerShell ones through Invoke-Contender.ps1),
+    timed inside it and measured by /usr/bin/time -v for peak RSS. Customer tenants are reached through GDAP by our cmdlets (the partner user's
     refresh token exchanged at each customer's authority) and with client credentials in each
     customer by the baselines.
 
@@ -47,96 +47,12 @@ param(
     [ValidateSet(1, 2, 3)] [int[]] $Scenario = @(1, 2, 3),
     [ValidateRange(2, 500)] [int] $Tenants = 50,
     [ValidateSet('ours-get', 'ours-export', 'sdk', 'irm')] [string[]] $Contenders = @('ours-get', 'ours-export', 'sdk', 'irm'),
-    [string] $ResultPath,
-    # Internal: run one contender in this process and print its figures as JSON.
-    [string] $Contender,
-    [string] $ContenderArgs
+    [string] $ResultPath
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).ProviderPath
-
-function Write-Figures([hashtable] $Figures) {
-    # The last line of a contender's output is its result.
-    $Figures | ConvertTo-Json -Compress
-}
-
-if ($Contender) {
-    # ---- one contender, in a process of its own ------------------------------------------
-    $a = $ContenderArgs | ConvertFrom-Json
-    function Get-Arg([string] $Name) { $p = $a.PSObject.Properties[$Name]; if ($p) { $p.Value } }
-    $tenantList = @($a.Tenants)
-    $startDate = Get-Arg StartDate
-    $budget = Get-Arg Budget
-    switch ($Contender) {
-        { $_ -in 'ours-get', 'ours-export', 'ours-idle' } {
-            Import-Module (Join-Path $repo 'artifacts/PartnerSecurity/PartnerSecurity.psd1')
-            Add-PartnerEnvironment -Name Bench -ActiveDirectoryAuthority $a.Base -GraphEndpoint "$($a.Base)/graph" `
-                -PartnerCenterEndpoint "$($a.Base)/partnercenter" -TrustedCertificatePath $a.Ca | Out-Null
-            $credential = [pscredential]::new($a.ClientId, (ConvertTo-SecureString $env:BENCH_CLIENT_SECRET -AsPlainText -Force))
-            Connect-PartnerCenter -ApplicationId $a.ClientId -Credential $credential -RefreshToken $env:BENCH_REFRESH_TOKEN -Tenant $a.Partner -Environment Bench | Out-Null
-            $query = @{ Tenant = $tenantList; ApiVersion = 'v1.0'; ThrottleLimit = [Math]::Min(256, $tenantList.Count) }
-            if ($budget) { $query.ThrottleBudget = $budget.Requests; $query.ThrottleWindow = [timespan]::FromSeconds($budget.WindowSeconds) }
-            if ($startDate) { $query.StartDate = [datetime]$startDate }
-            $failures = $null
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            if ($Contender -eq 'ours-idle') {
-                # Loaded and connected, nothing read: the process's own footprint.
-                $records = 0
-            } elseif ($Contender -eq 'ours-get') {
-                # Every record becomes a PSObject and goes down the pipeline (Measure-Object: no
-                # script block per record, so the figure is the cmdlet's own cost).
-                $records = (Get-PartnerUserSignInActivity @query -ErrorVariable failures -ErrorAction SilentlyContinue | Measure-Object).Count
-            } else {
-                $path = Join-Path ([IO.Path]::GetTempPath()) "bench-$PID.jsonl"
-                $summary = Export-PartnerSignInActivity @query -Path $path -Force -ErrorVariable failures -ErrorAction SilentlyContinue
-                $records = $summary.Records
-                Remove-Item -LiteralPath $path, "$path.checkpoint" -ErrorAction SilentlyContinue
-            }
-            $clock.Stop()
-            Write-Figures @{ records = $records; seconds = $clock.Elapsed.TotalSeconds; failedTenants = $(if ($failures) { $failures.Count } else { 0 }) }
-        }
-        'irm' {
-            # What partner scripts do today: a token per tenant, then follow @odata.nextLink,
-            # waiting out a 429's Retry-After. -SkipCertificateCheck: pwsh cannot trust one CA per call.
-            $records = 0; $failed = 0
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            foreach ($tenant in $tenantList) {
-                try {
-                    $token = Invoke-RestMethod -Method Post -Uri "$($a.Base)/$tenant/oauth2/v2.0/token" -SkipCertificateCheck -Body @{
-                        grant_type = 'client_credentials'; client_id = $a.ClientId; client_secret = $env:BENCH_CLIENT_SECRET
-                        scope = 'https://graph.microsoft.com/.default'
-                    }
-                    $headers = @{ Authorization = "Bearer $($token.access_token)" }
-                    $uri = "$($a.Base)/graph/v1.0/auditLogs/signIns?`$top=1000"
-                    if ($startDate) { $uri += '&$filter=' + [uri]::EscapeDataString("createdDateTime ge $(([datetime]$startDate).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))") }
-                    while ($uri) {
-                        try {
-                            $page = Invoke-RestMethod -Uri $uri -Headers $headers -SkipCertificateCheck
-                        } catch {
-                            $response = $_.Exception.Response
-                            if ($response -and [int]$response.StatusCode -eq 429) {
-                                Start-Sleep -Seconds ([int]($response.Headers.RetryAfter.Delta.TotalSeconds) + 1)
-                                continue
-                            }
-                            throw
-                        }
-                        $records += $page.value.Count
-                        $uri = $page.PSObject.Properties['@odata.nextLink']?.Value
-                    }
-                } catch {
-                    $failed++
-                    Write-Warning "tenant ${tenant}: $($_.Exception.Message)"
-                }
-            }
-            $clock.Stop()
-            Write-Figures @{ records = $records; seconds = $clock.Elapsed.TotalSeconds; failedTenants = $failed }
-        }
-        default { throw "unknown contender $Contender" }
-    }
-    return
-}
 
 # ---- the run -------------------------------------------------------------------------------
 Import-Module (Join-Path $repo 'tests/TestHelpers.psm1') -Force
@@ -144,6 +60,7 @@ foreach ($needed in 'artifacts/PartnerSecurity/PartnerSecurity.psd1', 'artifacts
     if (-not (Test-Path (Join-Path $repo $needed))) { throw "$needed is missing: run bash tools/build.sh first." }
 }
 $timeTool = '/usr/bin/time'
+$contenderScript = Join-Path $PSScriptRoot 'Invoke-Contender.ps1'
 if (-not (Test-Path $timeTool)) { throw "$timeTool (GNU time, for peak RSS) is missing: apt-get install time" }
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ('signin-bench-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
@@ -252,7 +169,6 @@ try {
         # The request log counts this contender's sign-in requests only (it holds the last 10,000).
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/requests' -Method Delete | Out-Null
         $emulatorCpu = Get-EmulatorCpuSeconds
-        $arguments = $common + $Extra + @{ Tenants = $TenantIds }
         $log = Join-Path $work "$Name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).time"
         if ($Name -eq 'sdk') {
             $sdkArgs = @('--authority', $emu.BaseUrl, '--graph', "$($emu.BaseUrl)/graph/v1.0", '--ca', $emu.CertificatePath,
@@ -260,8 +176,11 @@ try {
             if ($Extra['StartDate']) { $sdkArgs += @('--filter', "createdDateTime ge $(([datetime]$Extra['StartDate']).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))") }
             $out = & $timeTool -v -o $log dotnet $baselineDll @sdkArgs 2>&1
         } else {
-            $json = $arguments | ConvertTo-Json -Compress -Depth 5
-            $out = & $timeTool -v -o $log pwsh -NoProfile -NonInteractive -File $PSCommandPath -Contender $Name -ContenderArgs $json 2>&1
+            $contenderArgs = @('-Contender', $Name, '-Base', $common.Base, '-Ca', $common.Ca, '-ClientId', $common.ClientId, '-Partner', $common.Partner,
+                '-Tenant', ($TenantIds -join ','))
+            if ($Extra['StartDate']) { $contenderArgs += @('-StartDate', ([datetime]$Extra['StartDate']).ToUniversalTime().ToString('o')) }
+            if ($Extra['Budget']) { $contenderArgs += @('-BudgetRequests', $Extra.Budget.Requests, '-BudgetWindowSeconds', $Extra.Budget.WindowSeconds) }
+            $out = & $timeTool -v -o $log pwsh -NoProfile -NonInteractive -File $contenderScript @contenderArgs 2>&1
         }
         $json = @($out | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') })
         if ($json.Count -eq 0) { throw "$Name printed no result:`n$($out | Out-String)" }
@@ -309,6 +228,8 @@ try {
         Write-Host "Scenario 2: client-bound (no throttle, 100 ms per page), $($counts.big) sign-ins"
         Set-Graph $null 100
         $unthrottled = @{ Budget = @{ Requests = 10000; WindowSeconds = 10 } }
+        $r = Invoke-Contender 'pwsh-idle' @($big); $r | Add-Member Scenario '2 (idle)'; $rows.Add($r)
+        Write-Host ("  {0,-12} pwsh running a script, nothing loaded: peak RSS {1} MB" -f 'pwsh-idle', $r.PeakRssMB)
         $r = Invoke-Contender 'ours-idle' @($big) $unthrottled; $r | Add-Member Scenario '2 (idle)'; $rows.Add($r)
         Write-Host ("  {0,-12} pwsh with the module loaded and connected: peak RSS {1} MB" -f 'ours-idle', $r.PeakRssMB)
         # A tenant with a quarter of the records, for the RSS-is-flat check.
@@ -353,13 +274,14 @@ try {
     }
     if (2 -in $Scenario) {
         $export = Get-Row 2 'ours-export'; $get = Get-Row 2 'ours-get'; $sdk = Get-Row 2 'sdk'; $irm = Get-Row 2 'irm'; $q = Get-Row '2 (quarter)' 'ours-export'
-        $idle = Get-Row '2 (idle)' 'ours-idle'
+        $idle = Get-Row '2 (idle)' 'ours-idle'; $floor = Get-Row '2 (idle)' 'pwsh-idle'
         Add-Ratio '2 client-bound: sdk time / ours-export time' { '{0:n1}x' -f ($sdk.Seconds / $export.Seconds) } '>= 10x'
         Add-Ratio '2 client-bound: sdk time / ours-get time' { '{0:n1}x' -f ($sdk.Seconds / $get.Seconds) } '>= 10x'
         Add-Ratio '2 client-bound: irm time / ours-export time' { '{0:n1}x' -f ($irm.Seconds / $export.Seconds) } '>= 20x'
         Add-Ratio '2 client-bound: irm time / ours-get time' { '{0:n1}x' -f ($irm.Seconds / $get.Seconds) } '>= 20x'
         Add-Ratio '2 peak RSS ours-export, all / quarter of the records (MB)' { "$($export.PeakRssMB) / $($q.PeakRssMB)" } '<= 150, flat'
-        Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' { '{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB } '<= 150, flat'
+        Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' { '{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB } ''
+        Add-Ratio '2 peak RSS pwsh running a script / + the module, connected (MB)' { "$($floor.PeakRssMB) / $($idle.PeakRssMB)" } ''
         Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' { "$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)" } ''
         Add-Ratio '2 ours-get minus ours-export per record (us): PSObjects, and newest-first order against arrival' { '{0:n1}' -f ((($get.Seconds - $export.Seconds) / [Math]::Max(1, $get.Records)) * 1e6) } ''
         Add-Ratio '2 ours-get per record, all in (us)' { '{0:n1}' -f (($get.Seconds / [Math]::Max(1, $get.Records)) * 1e6) } ''
