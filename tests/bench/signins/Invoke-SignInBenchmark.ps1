@@ -16,9 +16,9 @@
          sequential baselines. Runs on a 5x faster clock (5 requests / 2 s, 0.2-1 s per page) so
          the sequential baselines finish; ratios do not depend on the clock's speed.
     Every contender runs in its own process (the PowerShell ones through Invoke-Contender.ps1),
-    timed inside it and measured by /usr/bin/time -v for peak RSS. Customer tenants are reached through GDAP by our cmdlets (the partner user's
-    refresh token exchanged at each customer's authority) and with client credentials in each
-    customer by the baselines.
+    timed inside it and measured by /usr/bin/time -v for peak RSS. Customer tenants are reached
+    through GDAP by our cmdlets (the partner user's refresh token exchanged at each customer's
+    authority) and with client credentials in each customer by the baselines.
 
     Needs a release build: bash tools/build.sh (the script builds the C# baseline itself).
 
