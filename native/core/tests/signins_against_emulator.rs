@@ -1,7 +1,8 @@
 //! Sign-in activity against the in-process emulator (`scenarios/signins.json`, over TLS):
 //! filters with hostile values, paging to the end without loss or duplicates (checked against
 //! the emulator's own count), the throttle budget, every injected fault, the licence and
-//! permission errors, a nextLink to another host, and export + resume.
+//! permission errors, a nextLink to another host, export + resume (also under Graph's budget
+//! shape), and sign-ins sharing a second across window cuts.
 
 use partnersecurity_core::auth::ClientCredential;
 use partnersecurity_core::environment::CustomEnvironment;
@@ -13,6 +14,7 @@ use partnersecurity_core::signins::{ApiVersion, Budget, EventType, ExportFormat,
 use partnersecurity_core::{Error, ErrorKind, PartnerSecurity};
 use partnersecurity_emulator::config::{EmulatorConfig, ScenarioSource};
 use partnersecurity_emulator::server::{RunningEmulator, serve};
+use chrono::SubsecRound;
 use serde_json::{Map, Value, json};
 
 /// A record's properties (the core keeps records as compact JSON).
@@ -684,12 +686,16 @@ async fn an_interrupted_export_resumes_with_every_record_exactly_once() {
     assert_eq!(summary.records_this_run, expected - written);
     assert!(!cp.exists());
     // An export writes pages as they arrive: the same records as the reference, each once.
-    let mut resumed = read_jsonl_ids(&out);
-    assert_eq!(resumed.len() as u64, expected, "every record once, none twice");
-    let mut reference = reference;
-    resumed.sort();
+    assert_eq!(read_jsonl_ids(&out).len() as u64, expected, "every record once, none twice");
+    assert_same_records(&out, reference);
+}
+
+/// The JSONL export at `path` holds the records of `reference`, in any order, each once.
+fn assert_same_records(path: &std::path::Path, mut reference: Vec<String>) {
+    let mut ids = read_jsonl_ids(path);
+    ids.sort();
     reference.sort();
-    assert_eq!(resumed, reference, "the same records as an uninterrupted export");
+    assert_eq!(ids, reference, "the same records as an uninterrupted export, each once");
 }
 
 #[tokio::test]
@@ -776,3 +782,100 @@ async fn scale_many_sign_ins_in_bounded_memory() {
     assert_eq!(ids.len() as u64, n);
 }
 
+
+/// Graph's budget shape (five requests a window, here a second): the range is cut into windows
+/// by the first page, each ending with at most one short page; stopped part way, the export
+/// resumes from each window's nextLink with every record once.
+#[tokio::test]
+async fn an_export_under_graphs_budget_shape_resumes_exactly_once() {
+    let fx = Fx::start(scenario(|_| {})).await;
+    fx.throttle(5, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(1) }) };
+    let windows = u64::from(options.windows);
+    let query = SignInQuery { options, ..Default::default() };
+    let expected = fx.count(&query).await;
+    let pages = expected.div_ceil(50);
+    assert!(pages >= 40, "enough pages to cut the range: {expected}");
+    let logs = fx.core.sign_in_logs();
+    let request = |path: &std::path::Path, resume| ExportRequest { query: query.clone(), path: path.to_owned(), format: ExportFormat::Jsonl, resume, force: false };
+
+    fx.control("DELETE", "requests", None).await;
+    let full = dir.path().join("full.jsonl");
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&full, false)).unwrap();
+    let summary = logs.wait_export(&id).await.unwrap().unwrap();
+    assert_eq!(summary.records, expected);
+    let reference = read_jsonl_ids(&full);
+    assert_eq!(reference.iter().collect::<HashSet<_>>().len() as u64, expected, "every record once");
+    let requests = fx.signin_requests().await;
+    assert!(requests.iter().all(|(status, _)| *status == 200), "the client's budget kept every request clear of a 429: {requests:?}");
+    assert!(requests.len() as u64 <= pages + windows, "{} requests for {pages} pages in at most {windows} windows", requests.len());
+
+    // Stopped after a few pages, with pages taking long enough to stop between them.
+    fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 50}))).await;
+    let out = dir.path().join("signins.jsonl");
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&out, false)).unwrap();
+    while logs.export_progress(&id).unwrap().pages < 8 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(logs.cancel_export(&id));
+    assert_eq!(logs.wait_export(&id).await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+    let checkpoint: Value = serde_json::from_slice(&std::fs::read(checkpoint_path(&out)).unwrap()).unwrap();
+    let written = checkpoint["records"].as_u64().unwrap();
+    assert!(written > 0 && written < expected, "{written}");
+    assert!(checkpoint["tenants"][0]["windows"].as_array().unwrap().len() > 1, "the first page cut the range: {checkpoint}");
+
+    fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 0}))).await;
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&out, true)).unwrap();
+    let summary = logs.wait_export(&id).await.unwrap().unwrap();
+    assert!(summary.resumed);
+    assert_eq!(summary.records, expected);
+    assert_eq!(summary.records_this_run, expected - written);
+    assert_same_records(&out, reference);
+}
+
+/// Sign-ins ten to a second, and one second holding more than a page: windows cut on whole
+/// seconds keep every second on one side of a cut (here a cut always has sign-ins just above
+/// and below it), and nextLinks page through a crowded second; every record comes once, newest
+/// first from the cursor, under both budget shapes.
+#[tokio::test]
+async fn sign_ins_sharing_a_second_come_once_in_every_order() {
+    let base = (chrono::Utc::now() - chrono::Duration::hours(3)).trunc_subsecs(0);
+    let at = |second: i64, ms: i64| (base - chrono::Duration::seconds(second) + chrono::Duration::milliseconds(ms)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let mut times: Vec<String> = (0..60).flat_map(|second| (0..10).map(move |k| (second, k * 97))).map(|(second, ms)| at(second, ms)).collect();
+    // Thirty in one second: a page and a half.
+    times.extend((0..30).map(|k| at(90, k * 30)));
+    let items: Vec<Value> = times
+        .iter()
+        .enumerate()
+        .map(|(k, t)| json!({"id": format!("52000000-0000-4000-8000-{k:012}"), "createdDateTime": t, "userPrincipalName": ADMIN_UPN, "appId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"}))
+        .collect();
+    let count = items.len() as u64;
+    let fx = Fx::start(scenario(|v| {
+        for tenant in v["tenants"].as_array_mut().unwrap() {
+            if tenant["id"] == TENANT {
+                tenant["signIns"] = json!({"items": items});
+            }
+        }
+    }))
+    .await;
+    fx.throttle(50, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    for budget in [5, 50] {
+        // A range just around them, so that the windows are cut among them.
+        let filter = SignInFilter { start: Some(base - chrono::Duration::seconds(95)), end: Some(base + chrono::Duration::seconds(1)), ..Default::default() };
+        let query = SignInQuery { filter, options: FetchOptions { page_size: 20, ..FetchOptions::for_budget(Budget { requests: budget, window: Duration::from_secs(1) }) }, ..Default::default() };
+        assert_eq!(fx.count(&query).await, count);
+        let out = dir.path().join(format!("ties-{budget}.jsonl"));
+        let request = ExportRequest { query: query.clone(), path: out.clone(), format: ExportFormat::Jsonl, resume: false, force: false };
+        let id = fx.core.sign_in_logs().start_export(fx.core.sign_in_context().unwrap(), request).unwrap();
+        let summary = fx.core.sign_in_logs().wait_export(&id).await.unwrap().unwrap();
+        assert_eq!(summary.records, count, "budget {budget}");
+        let ids = read_jsonl_ids(&out);
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len() as u64, count, "export, budget {budget}: every record once: {ids:?}");
+        let (records, failures) = fx.collect(query).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(records.len() as u64, count, "cursor, budget {budget}");
+        assert_unique_and_newest_first(&records);
+    }
+}
