@@ -206,9 +206,10 @@ try {
     # the figures held against a target are medians of -RssRuns runs, with their range.
     function Invoke-ContenderForRss([string] $Name, [string[]] $TenantIds, [hashtable] $Extra = @{}) {
         $runs = @(foreach ($i in 1..$RssRuns) { Invoke-Contender $Name $TenantIds $Extra })
+        $median = [int][Math]::Floor(($runs.Count - 1) / 2)
         $rss = @($runs.PeakRssMB | Sort-Object)
-        $r = $runs | Sort-Object Seconds | Select-Object -Index ([int][Math]::Floor(($runs.Count - 1) / 2))
-        $r.PeakRssMB = $rss[[int][Math]::Floor(($rss.Count - 1) / 2)]
+        $r = @($runs | Sort-Object Seconds)[$median]
+        $r.PeakRssMB = $rss[$median]
         $r | Add-Member PeakRssRange $(if ($rss.Count -gt 1) { "$($rss[0])-$($rss[-1])" } else { "$($rss[0])" })
         $r
     }
