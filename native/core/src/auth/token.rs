@@ -7,8 +7,6 @@ use crate::error::{Error, Result, StsError};
 use crate::http::{self, HttpClients};
 use crate::secret::Secret;
 use chrono::{DateTime, Duration, Utc};
-use once_cell::sync::Lazy;
-use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -197,12 +195,6 @@ fn is_multi_tenant_alias(tenant: &str) -> bool {
     ["common", "organizations", "consumers"].iter().any(|a| a.eq_ignore_ascii_case(tenant.trim()))
 }
 
-static TENANT_SEGMENT: Lazy<Regex> = Lazy::new(|| {
-    // A GUID, a DNS name (verified domain) or one of the multi-tenant aliases.
-    Regex::new(r"^(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+|common|organizations|consumers)$")
-        .expect("static regex")
-});
-
 /// A tenant is a GUID, a verified domain, or `common`/`organizations`; anything else would let
 /// a caller change the token endpoint's path.
 pub fn validate_tenant(tenant: &str) -> Result<()> {
@@ -210,10 +202,26 @@ pub fn validate_tenant(tenant: &str) -> Result<()> {
     if t.is_empty() {
         return Err(Error::invalid_input("Tenant", "it is empty"));
     }
-    if t.len() > 253 || !TENANT_SEGMENT.is_match(t) {
+    if t.len() > 253 || !is_tenant_segment(t) {
         return Err(Error::invalid_input("Tenant", format!("'{}' is neither a tenant id (GUID) nor a domain such as 'contoso.onmicrosoft.com'", truncate(t, 80))));
     }
     Ok(())
+}
+
+/// A GUID, a DNS name (a verified domain) or one of the multi-tenant aliases, in ASCII only.
+fn is_tenant_segment(t: &str) -> bool {
+    (t.len() == 36 && uuid::Uuid::try_parse(t).is_ok()) || is_multi_tenant_alias(t) || is_domain_name(t)
+}
+
+/// Two or more labels of 1-63 letters, digits and inner hyphens.
+fn is_domain_name(t: &str) -> bool {
+    let label_ok = |label: &[u8]| {
+        matches!(label.len(), 1..=63)
+            && label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
+    };
+    t.split('.').all(|label| label_ok(label.as_bytes())) && t.contains('.')
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -286,11 +294,16 @@ struct RawError {
     trace_id: Option<String>,
 }
 
-static AADSTS_CODE: Lazy<Regex> = Lazy::new(|| Regex::new(r"AADSTS(\d+)").expect("static regex"));
-
 /// The AADSTS codes mentioned in an error description, in order.
 pub fn aadsts_codes(description: &str) -> Vec<u32> {
-    AADSTS_CODE.captures_iter(description).filter_map(|c| c[1].parse().ok()).collect()
+    description
+        .split("AADSTS")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            rest[..digits].parse().ok()
+        })
+        .collect()
 }
 
 /// Reads a token endpoint answer: success JSON, OAuth2 error JSON, or something else.
@@ -405,6 +418,13 @@ mod tests {
     }
 
     #[test]
+    fn aadsts_codes_are_read_in_order_and_oddities_skipped() {
+        assert_eq!(aadsts_codes("AADSTS50076: MFA. See AADSTS50079 and AADSTS1."), vec![50076, 50079, 1]);
+        assert_eq!(aadsts_codes("AADSTSAADSTS70011 AADSTS: AADSTS99999999999 aadsts50076"), vec![70011]);
+        assert!(aadsts_codes("").is_empty());
+    }
+
+    #[test]
     fn error_answers_keep_the_aadsts_code_but_not_the_trailer() {
         let body = serde_json::json!({
             "error": "invalid_client",
@@ -469,7 +489,16 @@ mod tests {
         for ok in ["contoso.onmicrosoft.com", "0f0e7c5c-1c2b-4a4e-8f2a-0123456789ab", "organizations", "Common"] {
             assert!(validate_tenant(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "../x", "a/b", "contoso", "x?y=1", "a b.com", "tenant%2F..", "-bad.com"] {
+        let longest_label = format!("{}.com", "a".repeat(63));
+        for ok in ["a.b", "x-1.y-2.z", "0f0e7c5c-1c2b-4a4e-8f2a-0123456789AB", longest_label.as_str()] {
+            assert!(validate_tenant(ok).is_ok(), "{ok}");
+        }
+        let label_too_long = format!("{}.com", "a".repeat(64));
+        let too_long = format!("{}.com", "a.".repeat(125));
+        let bad = ["", "../x", "a/b", "contoso", "x?y=1", "a b.com", "tenant%2F..", "-bad.com", "bad-.com", "a..b", "contoso.com.", ".contoso.com"];
+        // Not ASCII: the Kelvin sign folds to 'k' under Unicode case-insensitive matching.
+        let more = ["\u{212A}.com", "0f0e7c5c1c2b4a4e8f2a0123456789ab", "{0f0e7c5c-1c2b-4a4e-8f2a-0123456789ab}", "commons"];
+        for bad in bad.iter().chain(&more).copied().chain([label_too_long.as_str(), too_long.as_str()]) {
             assert!(validate_tenant(bad).is_err(), "{bad}");
         }
     }
