@@ -351,7 +351,7 @@ fn start_fresh(mut file: File, path: &Path, cp_path: PathBuf, query: &SignInQuer
     let range = query.filter.range();
     let pinned = TimeRange { from: range.from, to: range.to.or(Some(Upper::Before(now.trunc_subsecs(0) + Span::seconds(1)))) };
     // One window per tenant; its first page cuts it further (`Event::Planned`).
-    let windows = vec![WindowCheckpoint { window: WindowPlan { range: pinned, position: Position::Start }, records: 0, pages: 0 }];
+    let windows = vec![WindowCheckpoint { window: WindowPlan::start(pinned), records: 0, pages: 0 }];
     let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
     let checkpoint = Checkpoint {
         version: CHECKPOINT_VERSION,
@@ -463,7 +463,7 @@ impl ExportJob {
                     }
                     // Encoded here: the blocking pool's threads only write (their allocations
                     // would live in malloc arenas of their own).
-                    Event::Page(page) => to_write.push(Chunk::Page { bytes: encode_page(request.format, &page.records, &page.tenant_id)?, records: page.records.len() as u64, tenant_index: page.tenant_index, window: page.window, position: page.position }),
+                    Event::Page(page) => to_write.push(Chunk::Page { bytes: encode_page(request.format, &page.records, &page.tenant_id)?, records: page.records.len() as u64, tenant_index: page.tenant_index, window: page.window, position: page.position, closes: page.closes }),
                     Event::Planned { tenant_index, windows } => to_write.push(Chunk::Planned { tenant_index, windows }),
                 }
             }
@@ -508,7 +508,7 @@ impl ExportJob {
 
 /// What a batch writes: a page, encoded, or a new plan for a tenant's windows.
 enum Chunk {
-    Page { bytes: Vec<u8>, records: u64, tenant_index: usize, window: usize, position: Position },
+    Page { bytes: Vec<u8>, records: u64, tenant_index: usize, window: usize, position: Position, closes: Option<usize> },
     Planned { tenant_index: usize, windows: Vec<WindowPlan> },
 }
 
@@ -527,7 +527,7 @@ impl Output {
         let (mut wrote, mut planned, mut records, mut pages) = (false, false, 0u64, 0u64);
         for chunk in batch {
             match chunk {
-                Chunk::Page { bytes, records: n, tenant_index, window, position } => {
+                Chunk::Page { bytes, records: n, tenant_index, window, position, closes } => {
                     if let Err(e) = self.file.write_all(&bytes) {
                         // The pages before this one stand: the checkpoint says so if it can.
                         if wrote && self.file.sync_data().is_ok() {
@@ -540,7 +540,12 @@ impl Output {
                     checkpoint.file_length += bytes.len() as u64;
                     checkpoint.records += n;
                     checkpoint.pages += 1;
-                    let window = &mut checkpoint.tenants[tenant_index].windows[window];
+                    let windows = &mut checkpoint.tenants[tenant_index].windows;
+                    // The other end of a window read from both ends, met by this page.
+                    if let Some(other) = closes.and_then(|w| windows.get_mut(w)) {
+                        other.window.position = Position::Done;
+                    }
+                    let window = &mut windows[window];
                     window.window.position = position;
                     window.records += n;
                     window.pages += 1;

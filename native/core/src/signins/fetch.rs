@@ -30,6 +30,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
+mod both_ends;
+
 /// Graph's largest page.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Attempts for one page when failures pass (5xx, resets, cut bodies, broken JSON).
@@ -230,9 +232,24 @@ impl SignInQuery {
 pub enum Position {
     /// Not begun.
     Start,
-    /// Pages were read; `next` is the `@odata.nextLink` to continue from.
-    After { next: String },
+    /// Pages were read; `next` is the `@odata.nextLink` to continue from. A window read from
+    /// both ends also says how far this end has written (see [`both_ends`]).
+    After {
+        next: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reached: Option<Reached>,
+    },
     Done,
+}
+
+/// How far one end of a window read from both ends has written: every record beyond `second`
+/// (newer for the newest-first end, older for the oldest-first end), and the records of `second`
+/// itself named in `ids` (a page can end inside a second).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reached {
+    pub second: DateTime<Utc>,
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,6 +257,16 @@ pub enum Position {
 pub struct WindowPlan {
     pub range: TimeRange,
     pub position: Position,
+    /// Read oldest first: the second end of a window read from both ends (see [`both_ends`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ascending: bool,
+}
+
+impl WindowPlan {
+    /// A window over `range`, newest first, not begun.
+    pub fn start(range: TimeRange) -> Self {
+        Self { range, position: Position::Start, ascending: false }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,7 +280,7 @@ pub struct TenantPlan {
 /// The plan of a fresh query: every tenant, one window over the whole range (cut further once
 /// its first page is in, see [`split`]).
 pub fn fresh_plans(query: &SignInQuery) -> Vec<TenantPlan> {
-    let window = WindowPlan { range: query.filter.range(), position: Position::Start };
+    let window = WindowPlan::start(query.filter.range());
     let tenants: Vec<Option<String>> = if query.tenants.is_empty() { vec![None] } else { query.tenants.iter().cloned().map(Some).collect() };
     tenants.into_iter().map(|tenant| TenantPlan { tenant, windows: vec![window.clone()] }).collect()
 }
@@ -425,6 +452,9 @@ pub struct PageEvent {
     /// first, a window may be cut into parts as it reads, see [`parts_of`]; a part's page gives
     /// the part's position. Such runs are not resumed.)
     pub position: Position,
+    /// A window read from both ends whose ends met with this page: the other end's window, done
+    /// as well (its pages still on the way hold nothing new).
+    pub closes: Option<usize>,
 }
 
 /// Everything a run needs from the connected session.
@@ -530,7 +560,12 @@ struct Tenant {
 impl Tenant {
     /// A page of window `window` as the run hands it out.
     fn page_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, position: Position) -> Event {
-        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position })
+        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position, closes: None })
+    }
+
+    /// The page of one end of a window read from both ends that met the other end, `closes`.
+    fn closing_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, closes: usize) -> Event {
+        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position: Position::Done, closes: Some(closes) })
     }
 
     async fn token(&self) -> Result<TokenResponse> {
@@ -541,11 +576,19 @@ impl Tenant {
     }
 
     fn first_url(&self, query: &SignInQuery, range: &TimeRange) -> Result<(Url, Option<String>)> {
+        self.first_url_in_order(query, range, false)
+    }
+
+    /// The first page's URL, oldest first when `ascending` (Graph's `$orderby` on createdDateTime).
+    fn first_url_in_order(&self, query: &SignInQuery, range: &TimeRange, ascending: bool) -> Result<(Url, Option<String>)> {
         let filter = query.filter_for(range)?;
         let mut text = format!("{}/{}/auditLogs/signIns?", self.graph_endpoint, query.version.segment());
         let mut parts = Vec::new();
         if let Some(f) = &filter {
             parts.push(format!("$filter={}", encode(f)));
+        }
+        if ascending {
+            parts.push(format!("$orderby={}", encode("createdDateTime asc")));
         }
         parts.push(format!("$top={}", query.options.page_size));
         if !query.select.is_empty() {
@@ -812,6 +855,9 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     let tenant = Arc::new(tenant);
 
     let mut windows = plan.windows;
+    if both_ends::applies(&query.options, order, &windows) {
+        return both_ends::run(&tenant, query, index, windows, out).await;
+    }
     if let [only] = windows.as_slice()
         && only.position == Position::Start
     {
@@ -902,11 +948,11 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
         Some(oldest) => split(range, FirstPage { records: records.len(), oldest, latency }, &query.options, order, Utc::now()),
         None => vec![range],
     };
-    let mut windows: Vec<WindowPlan> = ranges.into_iter().map(|range| WindowPlan { range, position: Position::Start }).collect();
+    let mut windows: Vec<WindowPlan> = ranges.into_iter().map(WindowPlan::start).collect();
     // The plan first, every window at its start: stopped between the two, a resume reads the
     // first window again from its start, and nothing is lost.
     out.send(Event::Planned { tenant_index: index, windows: windows.clone() }).await.map_err(|_| Error::Cancelled)?;
-    let position = Position::After { next: next.clone() };
+    let position = Position::After { next: next.clone(), reached: None };
     out.send(tenant.page_event(index, 0, records, position.clone())).await.map_err(|_| Error::Cancelled)?;
     // The page's records stand; a link to another host ends the tenant with an error.
     page::follow(&next, &url)?;
@@ -928,7 +974,7 @@ async fn run_window(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize,
 /// behind a named type: `run_window` spawns its parts, so its future would otherwise depend on
 /// its own opaque type (a cycle the compiler rejects).
 fn read_part(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, range: TimeRange, tx: mpsc::Sender<Result<WindowPage>>, ahead: Ahead) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(run_window(tenant, query, window, WindowPlan { range, position: Position::Start }, tx, Some(ahead)))
+    Box::pin(run_window(tenant, query, window, WindowPlan::start(range), tx, Some(ahead)))
 }
 
 /// A window's own nextLink chain. Newest first, its first page may show that it holds more than
@@ -944,7 +990,7 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
     };
     let first = match plan.position {
         Position::Start => tenant.first_url(query, &plan.range).map(|(u, _)| u),
-        Position::After { next } => page::follow(&next, &tenant.base),
+        Position::After { next, .. } => page::follow(&next, &tenant.base),
         Position::Done => return,
     };
     let mut url = match first {
@@ -1000,7 +1046,7 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
             next = None;
         }
         let position = match &next {
-            Some(next) => Position::After { next: next.clone() },
+            Some(next) => Position::After { next: next.clone(), reached: None },
             None => Position::Done,
         };
         if tx.send(Ok(WindowPage { window, records, position, _read_ahead: permit })).await.is_err() {

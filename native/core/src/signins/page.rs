@@ -31,6 +31,16 @@ pub fn created(record: &Record) -> Option<chrono::DateTime<chrono::Utc>> {
     serde_json::from_str::<Created>(record.get()).ok()?.created
 }
 
+/// A record's `Id`, read without parsing the rest of it.
+pub fn id(record: &Record) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(rename = "Id")]
+        id: Option<String>,
+    }
+    serde_json::from_str::<Id>(record.get()).ok()?.id
+}
+
 #[derive(Debug)]
 pub struct Page {
     pub records: Vec<Record>,
