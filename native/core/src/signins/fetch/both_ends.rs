@@ -2,9 +2,9 @@
 //! 10 s). Every window of a range cut into windows ends with a short page, and each costs a whole
 //! request: 15 pages read in windows took 16 requests, and the 16th cannot go before 30 s. Two
 //! nextLink chains over the same range, one newest first and one oldest first (`$orderby`), need
-//! no density estimate to be cut by, start at once, and together cost the requests of one chain:
-//! their pages tile the range from both ends, and only where they meet is a page short. Two chains
-//! of 1-5 s pages keep 5 requests per 10 s busy.
+//! no density estimate to be cut by, start at once, and together cost at most one request more
+//! than one chain: their pages tile the range from both ends, and only where they meet does a page
+//! hold less than a page of new records. Two chains of 1-5 s pages keep 5 requests per 10 s busy.
 //!
 //! Each end records how far it has written ([`Reached`]: a second and the ids written in it); a
 //! page drops what the other end has written, and a page that reaches past the other end's mark
@@ -91,8 +91,7 @@ impl Meeting {
 
 /// Whether `other` (the mark of end `other_end`) has written a record created at `t` with `id`.
 fn written_by(other: &Reached, other_end: usize, t: DateTime<Utc>, id: Option<&str>) -> bool {
-    let beyond = if other_end == NEWEST_FIRST { t > other.second } else { t < other.second };
-    beyond || (t == other.second && id.is_some_and(|id| other.ids.iter().any(|i| i == id)))
+    past(other, other_end, t) || (t == other.second && id.is_some_and(|id| other.ids.iter().any(|i| i == id)))
 }
 
 /// Whether a record created at `t` lies past `other`'s second, in the other end's stretch.
