@@ -559,14 +559,10 @@ struct Tenant {
 }
 
 impl Tenant {
-    /// A page of window `window` as the run hands it out.
-    fn page_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, position: Position) -> Event {
-        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position, closes: None })
-    }
-
-    /// The page of one end of a window read from both ends that met the other end, `closes`.
-    fn closing_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, closes: usize) -> Event {
-        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position: Position::Done, closes: Some(closes) })
+    /// A page of window `window` as the run hands it out; `closes` names the other end of a
+    /// window read from both ends when this page met it (that end is done too).
+    fn page_event(&self, tenant_index: usize, window: usize, records: Vec<Record>, position: Position, closes: Option<usize>) -> Event {
+        Event::Page(PageEvent { tenant_index, tenant: self.label.clone(), tenant_id: self.tenant_id.clone(), window, records, position, closes })
     }
 
     async fn token(&self) -> Result<TokenResponse> {
@@ -865,7 +861,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
         windows = first_page_then_split(&tenant, query, index, only.range, order, out).await?;
     }
     // The permit a read-ahead page holds is released here, as the page is handed on.
-    let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position));
+    let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position, None));
     let concurrency = windows_reading(&query.options, order);
     let buffer = query.options.buffer_pages.max(1) as usize;
     // The launcher runs beside the merger; dropping `background` (the merger failed, or this
@@ -942,7 +938,7 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     let (records, next) = tenant.fetch(&url, filter.as_deref(), 0).await?;
     let latency = started.elapsed();
     let Some(next) = next else {
-        out.send(tenant.page_event(index, 0, records, Position::Done)).await.map_err(|_| Error::Cancelled)?;
+        out.send(tenant.page_event(index, 0, records, Position::Done, None)).await.map_err(|_| Error::Cancelled)?;
         return Ok(Vec::new());
     };
     let ranges = match records.last().and_then(page::created) {
@@ -954,7 +950,7 @@ async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usiz
     // first window again from its start, and nothing is lost.
     out.send(Event::Planned { tenant_index: index, windows: windows.clone() }).await.map_err(|_| Error::Cancelled)?;
     let position = Position::After { next: next.clone(), reached: None };
-    out.send(tenant.page_event(index, 0, records, position.clone())).await.map_err(|_| Error::Cancelled)?;
+    out.send(tenant.page_event(index, 0, records, position.clone(), None)).await.map_err(|_| Error::Cancelled)?;
     // The page's records stand; a link to another host ends the tenant with an error.
     page::follow(&next, &url)?;
     windows[0].position = position;

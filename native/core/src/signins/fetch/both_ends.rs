@@ -41,16 +41,18 @@ struct End {
 }
 
 impl End {
-    /// Moves the mark past `records` (a page in the end's order, less what the other end wrote).
-    fn passed(&mut self, records: &[Record]) {
-        let Some(last) = records.last().and_then(page::created) else { return };
-        let mut ids: Vec<String> = records.iter().rev().take_while(|r| page::created(r) == Some(last)).filter_map(page::id).collect();
+    /// Moves the mark past `records` (a page in the end's order, less what the other end wrote),
+    /// created at `times`.
+    fn passed(&mut self, records: &[Record], times: &[Option<DateTime<Utc>>]) {
+        let Some(last) = times.last().copied().flatten() else { return };
+        let tied = records.iter().zip(times).rev().take_while(|(_, t)| **t == Some(last));
+        let mut ids: Vec<String> = tied.filter_map(|(r, _)| page::id(r)).collect();
         // A second that goes on from the page before keeps the ids written there.
         if let Some(before) = self.reached.take().filter(|r| r.second == last) {
             ids.extend(before.ids);
         }
         self.reached = Some(Reached { second: last, ids });
-        if let Some(first) = records.first().and_then(page::created) {
+        if let Some(first) = times.first().copied().flatten() {
             let seconds = ((first - last).num_milliseconds().abs() as f64 / 1000.0).max(1.0);
             self.density = Some(records.len() as f64 / seconds);
         }
@@ -89,9 +91,10 @@ impl Meeting {
     }
 }
 
-/// Whether `other` (the mark of end `other_end`) has written a record created at `t` with `id`.
-fn written_by(other: &Reached, other_end: usize, t: DateTime<Utc>, id: Option<&str>) -> bool {
-    past(other, other_end, t) || (t == other.second && id.is_some_and(|id| other.ids.iter().any(|i| i == id)))
+/// Whether `other` (the mark of end `other_end`) has written `record`, created at `t`. The id is
+/// read only for a record created at the mark's own second.
+fn written_by(other: &Reached, other_end: usize, record: &Record, t: DateTime<Utc>) -> bool {
+    past(other, other_end, t) || (t == other.second && page::id(record).is_some_and(|id| other.ids.contains(&id)))
 }
 
 /// Whether a record created at `t` lies past `other`'s second, in the other end's stretch.
@@ -177,33 +180,37 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
         // marks were taken: a checkpoint never holds a mark of a page that is not written.
         let mut m = meeting.lock().await;
         m.ends[end].in_flight = false;
-        let (mut records, next) = fetched?;
+        let (records, next) = fetched?;
         if m.closed {
             // The other end met this one first: everything here is written already.
             return Ok(());
         }
+        let times: Vec<Option<DateTime<Utc>>> = records.iter().map(page::created).collect();
         let mut met = next.is_none();
         if let Some(other) = &m.ends[other_end].reached {
-            met |= records.iter().filter_map(page::created).any(|t| past(other, other_end, t));
+            met |= times.iter().flatten().any(|t| past(other, other_end, *t));
         }
         // A query between the marks starts and ends on whole seconds: it reads again what
         // either end wrote in the seconds it shares with them.
         let [newest, oldest] = &m.ends;
         let marks = [(&newest.reached, NEWEST_FIRST), (&oldest.reached, OLDEST_FIRST)];
-        records.retain(|r| {
-            let Some(t) = page::created(r) else { return true };
-            let id = page::id(r);
-            !marks.iter().any(|(mark, e)| mark.as_ref().is_some_and(|mark| written_by(mark, *e, t, id.as_deref())))
-        });
+        let (records, times): (Vec<Record>, Vec<Option<DateTime<Utc>>>) = records
+            .into_iter()
+            .zip(times)
+            .filter(|(r, t)| {
+                let Some(t) = *t else { return true };
+                !marks.iter().any(|(mark, e)| mark.as_ref().is_some_and(|mark| written_by(mark, *e, r, t)))
+            })
+            .unzip();
         let event = match &next {
             Some(link) if !met => {
                 let own = &mut m.ends[end];
-                own.passed(&records);
-                tenant.page_event(index, end, records, Position::After { next: link.clone(), reached: own.reached.clone() })
+                own.passed(&records, &times);
+                tenant.page_event(index, end, records, Position::After { next: link.clone(), reached: own.reached.clone() }, None)
             }
             _ => {
                 m.closed = true;
-                tenant.closing_event(index, end, records, other_end)
+                tenant.page_event(index, end, records, Position::Done, Some(other_end))
             }
         };
         tx.send(Ok(event)).await.map_err(|_| Error::Cancelled)?;
