@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/test.sh — the project's one test command (CI runs it through .ci/run). In order, stopping at
-# the first failure: bootstrap → bindings drift check → clippy (a warning fails it) → cargo test
-# --workspace → release build → Pester end-to-end tests through pwsh. Ends with a per-step summary
+# the first failure: bootstrap → bindings drift check → clippy (a warning fails it) → rustdoc (a
+# warning fails it: broken or private links) → cargo test --workspace → release build → Pester
+# end-to-end tests through pwsh. Ends with a per-step summary
 # and one line counting all tests:
 #   total: N passed, N failed[, N skipped]
 # Logs: tests/out/cargo-test.log, tests/out/pester.log, tests/out/pester.xml (NUnit).
@@ -43,6 +44,7 @@ pester_tests() {
 step bootstrap      bash tools/bootstrap.sh
 step check-bindings bash tools/check-bindings.sh
 step clippy         cargo clippy -q --workspace --all-targets -- -D warnings
+step rustdoc        env RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps
 step cargo-test     cargo_tests
 step build          bash tools/build.sh
 step pester         pester_tests

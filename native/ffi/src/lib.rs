@@ -1,6 +1,6 @@
 //! FFI layer of PartnerSecurity: interoptopus services over `partnersecurity-core`.
 //!
-//! Deliberately thin. Requests cross as JSON documents (UTF-8), answers as a [`Reply`]: a typed
+//! Deliberately thin. Requests cross as JSON documents (UTF-8), answers as a [`Reply`](reply::Reply): a typed
 //! status, a stable code, a readable message and a JSON payload. Domain logic lives in the core;
 //! this crate only translates, runs futures on one tokio runtime, and makes sure no panic ever
 //! unwinds into the .NET host.

@@ -24,7 +24,7 @@ pub trait SecretStore: Send + Sync {
     async fn delete(&self, name: &str) -> SamResult<bool>;
 
     /// Where the store keeps its secrets, for messages ("encrypted file store in /x",
-    /// "Key Vault https://v.vault.azure.net"). Never contains a secret.
+    /// "Key Vault `https://v.vault.azure.net`"). Never contains a secret.
     fn describe(&self) -> String;
 
     /// Serialises read-modify-write cycles on `name` (a refresh-token rotation) across

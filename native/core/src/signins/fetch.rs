@@ -8,7 +8,7 @@
 //! Newest first with room in the budget, a window whose own first page shows it holds more than
 //! it was cut for is cut again into parts, read side by side and merged after it.
 //! Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
-//! Exports under a tight budget read the range from both ends instead (see [`both_ends`]).
+//! Exports under a tight budget read the range from both ends instead (see `fetch/both_ends.rs`).
 //!
 //! Failures that pass (5xx, a reset connection, a body cut short, broken JSON) are retried, each
 //! attempt inside the budget; a 429 pauses the tenant's requests for its `Retry-After`. What does
@@ -64,7 +64,7 @@ pub struct FetchOptions {
     /// Pages a tenant's windows may read ahead of the newest-first merger, shared by the windows
     /// waiting their turn, nearest first. (As pages arrive, a tenant's pages wait in a channel of
     /// half as many, at most [`ARRIVAL_PAGES_WAITING`]: nothing there waits for a turn.) More than
-    /// four tenants read at once share what four would hold (see [`shared_among`]).
+    /// four tenants read at once share what four would hold (see `shared_among`).
     pub buffer_pages: u32,
 }
 
@@ -234,7 +234,7 @@ pub enum Position {
     /// Not begun.
     Start,
     /// Pages were read; `next` is the `@odata.nextLink` to continue from. A window read from
-    /// both ends also says how far this end has written (see [`both_ends`]).
+    /// both ends also says how far this end has written (see `fetch/both_ends.rs`).
     After {
         next: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,7 +258,7 @@ pub struct Reached {
 pub struct WindowPlan {
     pub range: TimeRange,
     pub position: Position,
-    /// Read oldest first: the second end of a window read from both ends (see [`both_ends`]).
+    /// Read oldest first: the second end of a window read from both ends (see `fetch/both_ends.rs`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ascending: bool,
 }
@@ -450,7 +450,7 @@ pub struct PageEvent {
     pub window: usize,
     pub records: Vec<Record>,
     /// Where the window stands after this page: what an export's checkpoint keeps. (Newest
-    /// first, a window may be cut into parts as it reads, see [`parts_of`]; a part's page gives
+    /// first, a window may be cut into parts as it reads, see `parts_of`; a part's page gives
     /// the part's position. Such runs are not resumed.)
     pub position: Position,
     /// A window read from both ends whose ends met with this page: the other end's window, done
@@ -482,7 +482,7 @@ impl Drop for Run {
 const EVENTS_WAITING: usize = 4;
 
 /// Pages of a tenant that arrived and wait for the consumer (exports): a writer keeps up, so a
-/// few cover the moments it flushes. At most half the tenant's read-ahead (see [`shared_among`]).
+/// few cover the moments it flushes. At most half the tenant's read-ahead (see `shared_among`).
 pub const ARRIVAL_PAGES_WAITING: usize = 16;
 
 /// Tenants read at once that each keep the whole read-ahead ([`FetchOptions::buffer_pages`]);

@@ -1,4 +1,4 @@
-//! What the compliance endpoints share: admission ([`admit`]: token, permission, the directory
+//! What the compliance endpoints share: admission (`admit`: token, permission, the directory
 //! throttle, licence), Graph's collection paging (`$top`, `@odata.nextLink` with an opaque
 //! `$skiptoken` that keeps the other query options, `$select`), and [`GraphRead`], the request
 //! every compliance handler takes, which does both so a handler only makes its data.
@@ -109,8 +109,8 @@ fn admit<'s>(
 }
 
 /// What a compliance handler gets: the state, the request's headers, its path parameters
-/// (`version` and, under a parent, `id`) and raw query. [`GraphRead::answer`] and
-/// [`GraphRead::list`] do everything but the data.
+/// (`version` and, under a parent, `id`) and raw query. `GraphRead::answer` and
+/// `GraphRead::list` do everything but the data.
 pub struct GraphRead {
     pub st: AppState,
     pub headers: HeaderMap,

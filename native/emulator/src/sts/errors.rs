@@ -1,6 +1,6 @@
 //! STS error responses, exactly as api-contracts §1.10 describes them: `error`,
-//! `error_description` ("AADSTS<code>: <message>\r\nTrace ID: ...\r\nCorrelation ID: ...\r\n
-//! Timestamp: ..."), `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`, and
+//! `error_description` (`"AADSTS<code>: <message>\r\nTrace ID: ...\r\nCorrelation ID: ...\r\n
+//! Timestamp: ..."`), `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`, and
 //! optionally `suberror` and `claims`. HTTP 401 for `invalid_client`, 400 otherwise.
 //!
 //! One constructor per AADSTS code keeps the message texts in one place; they are Microsoft's
