@@ -26,7 +26,7 @@
     Needs a release build: bash tools/build.sh (the script builds the C# baseline itself).
 
 .PARAMETER Scale
-    Multiplies every record count. 1 (the default) runs in about 25 minutes on 2 cores.
+    Multiplies every record count. 1 (the default) runs in about 20 minutes on 2 cores.
 
 .PARAMETER Scenario
     Which scenarios to run (1, 2, 3).
