@@ -838,6 +838,62 @@ async fn an_export_under_graphs_budget_shape_resumes_exactly_once() {
     assert_same_records(&out, reference);
 }
 
+/// Graph's budget shape with pages too slow for two chains to fill it (0.7 s a page against 5
+/// requests a second, as 7 s against 5 per 10 s): after their first pages the two ends stop and
+/// hand the stretch between their marks to windows, the edge ones carrying the marks. Every
+/// record comes once, also when the export is stopped after the hand-over and resumed.
+#[tokio::test]
+async fn an_export_with_pages_too_slow_for_two_chains_hands_the_middle_to_windows() {
+    let fx = Fx::start(scenario(|_| {})).await;
+    fx.throttle(5, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(1) }) };
+    let query = SignInQuery { options, ..Default::default() };
+    let expected = fx.count(&query).await;
+    assert!(expected.div_ceil(50) >= 40, "enough pages for windows between the ends: {expected}");
+    let (records, failures) = fx.collect(query.clone()).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let reference: Vec<String> = records.iter().map(|r| r["Id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(reference.len() as u64, expected);
+    let logs = fx.core.sign_in_logs();
+    let request = |path: &std::path::Path, resume| ExportRequest { query: query.clone(), path: path.to_owned(), format: ExportFormat::Jsonl, resume, force: false };
+    fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 700}))).await;
+
+    let full = dir.path().join("full.jsonl");
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&full, false)).unwrap();
+    let summary = logs.wait_export(&id).await.unwrap().unwrap();
+    assert_eq!(summary.records, expected);
+    assert_same_records(&full, reference.clone());
+
+    // Stopped once a window between the marks has written a page.
+    let out = dir.path().join("signins.jsonl");
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&out, false)).unwrap();
+    let checkpoint = loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let Ok(bytes) = std::fs::read(checkpoint_path(&out)) else { continue };
+        let checkpoint: Value = serde_json::from_slice(&bytes).unwrap();
+        let windows = checkpoint["tenants"][0]["windows"].as_array().cloned().unwrap_or_default();
+        if windows.len() > 2 && windows[2..].iter().any(|w| w["pages"].as_u64() > Some(0)) {
+            break checkpoint;
+        }
+        assert!(logs.export_progress(&id).unwrap().records < expected, "the export ended without handing over: {checkpoint}");
+    };
+    assert!(logs.cancel_export(&id));
+    assert_eq!(logs.wait_export(&id).await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+    let windows = checkpoint["tenants"][0]["windows"].as_array().unwrap();
+    assert!(windows.len() >= 2 + 3, "at least three windows between the ends: {checkpoint}");
+    assert_eq!((&windows[0]["window"]["position"]["state"], &windows[1]["window"]["position"]["state"]), (&json!("done"), &json!("done")), "{checkpoint}");
+    assert!(windows[2]["window"]["written"]["newer"]["second"].is_string(), "the newest window carries the newest-first end's mark: {checkpoint}");
+    assert!(windows.last().unwrap()["window"]["written"]["older"]["second"].is_string(), "the oldest window carries the oldest-first end's mark: {checkpoint}");
+
+    fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 0}))).await;
+    let id = logs.start_export(fx.core.sign_in_context().unwrap(), request(&out, true)).unwrap();
+    let summary = logs.wait_export(&id).await.unwrap().unwrap();
+    assert!(summary.resumed);
+    assert_eq!(summary.records, expected);
+    assert_same_records(&out, reference);
+}
+
 /// Sign-ins ten to a second, and one second holding more than a page: windows cut on whole
 /// seconds keep every second on one side of a cut (here a cut always has sign-ins just above
 /// and below it), and nextLinks page through a crowded second; every record comes once, newest
@@ -885,11 +941,13 @@ async fn sign_ins_sharing_a_second_come_once_in_every_order() {
     // Read from both ends (an export under a tight budget) in pages that end inside seconds and
     // inside the crowded instant: where the ends meet, they split a second's sign-ins.
     // The last two: only the crowded instant, each end's mark inside it.
-    for (page_size, start, end) in [(7, 95, -1), (13, 95, -1), (23, 95, -1), (7, 91, 89), (13, 91, 89)] {
+    for (page_size, start, end, latency_ms) in [(7, 95, -1, 0), (13, 95, -1, 0), (23, 95, -1, 0), (7, 91, 89, 0), (13, 91, 89, 0), (7, 95, -1, 200), (13, 95, -1, 200)] {
+        // The last two: pages slow for two chains, so windows read between the ends' marks.
+        fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": latency_ms}))).await;
         let filter = SignInFilter { start: Some(base - chrono::Duration::seconds(start)), end: Some(base - chrono::Duration::seconds(end)), ..Default::default() };
         let count = fx.count(&SignInQuery { filter: filter.clone(), ..Default::default() }).await;
         let query = SignInQuery { filter, options: FetchOptions { page_size, ..FetchOptions::for_budget(Budget { requests: 16, window: Duration::from_secs(1) }) }, ..Default::default() };
-        let out = dir.path().join(format!("ends-{page_size}-{start}-{end}.jsonl"));
+        let out = dir.path().join(format!("ends-{page_size}-{start}-{end}-{latency_ms}.jsonl"));
         let request = ExportRequest { query, path: out.clone(), format: ExportFormat::Jsonl, resume: false, force: false };
         let id = fx.core.sign_in_logs().start_export(fx.core.sign_in_context().unwrap(), request).unwrap();
         let summary = fx.core.sign_in_logs().wait_export(&id).await.unwrap().unwrap();

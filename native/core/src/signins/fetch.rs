@@ -261,12 +261,35 @@ pub struct WindowPlan {
     /// Read oldest first: the second end of a window read from both ends (see `fetch/both_ends.rs`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ascending: bool,
+    /// A window cut out of the stretch between the two ends of a window read from both ends:
+    /// what those ends wrote in the seconds it shares with them, dropped when read again.
+    #[serde(default, skip_serializing_if = "WrittenBeside::is_empty")]
+    pub written: WrittenBeside,
 }
 
 impl WindowPlan {
     /// A window over `range`, newest first, not begun.
     pub fn start(range: TimeRange) -> Self {
-        Self { range, position: Position::Start, ascending: false }
+        Self { range, position: Position::Start, ascending: false, written: WrittenBeside::default() }
+    }
+}
+
+/// The marks of the two ends of a window read from both ends, beside a window cut out of the
+/// stretch between them (see `fetch/both_ends.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrittenBeside {
+    /// The newest-first end's mark: it wrote everything newer, and the ids it names at its second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer: Option<Reached>,
+    /// The oldest-first end's mark: it wrote everything older, and the ids it names at its second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older: Option<Reached>,
+}
+
+impl WrittenBeside {
+    pub fn is_empty(&self) -> bool {
+        self.newer.is_none() && self.older.is_none()
     }
 }
 
@@ -853,7 +876,10 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
 
     let mut windows = plan.windows;
     if both_ends::applies(&query.options, order, &windows) {
-        return both_ends::run(&tenant, query, index, windows, out).await;
+        match both_ends::run(&tenant, query, index, windows, out).await? {
+            Some(middle) => windows = middle,
+            None => return Ok(()),
+        }
     }
     if let [only] = windows.as_slice()
         && only.position == Position::Start
@@ -977,7 +1003,8 @@ fn read_part(tenant: Arc<Tenant>, query: Arc<SignInQuery>, window: usize, range:
 /// A window's own nextLink chain. Newest first, its first page may show that it holds more than
 /// its windows were cut for: what is left below that page is then cut into parts, spawned into
 /// `parts`, and the chain ends where the first part begins.
-async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usize, plan: WindowPlan, tx: &mpsc::Sender<Result<WindowPage>>, mut ahead: Option<&mut Ahead>, parts: &mut JoinSet<()>) {
+async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usize, mut plan: WindowPlan, tx: &mpsc::Sender<Result<WindowPage>>, mut ahead: Option<&mut Ahead>, parts: &mut JoinSet<()>) {
+    let written = std::mem::take(&mut plan.written);
     let filter = match query.filter_for(&plan.range) {
         Ok(f) => f,
         Err(e) => {
@@ -1033,6 +1060,9 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
                 }
                 let _ = say.send(handed);
             }
+        }
+        if !written.is_empty() {
+            records.retain(|r| !both_ends::written_beside(&written, r));
         }
         // A window continuing a page's link reads a wider range than its own: it ends at its
         // lower bound, where the next window (or part) begins.

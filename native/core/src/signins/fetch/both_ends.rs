@@ -13,6 +13,13 @@
 //! and one more, so that the two do not both read the last stretch; the newest-first end always
 //! reads on until it meets the other, so nothing depends on the estimate but a request's worth
 //! of time. The marks travel in the pages' positions, so a resumed export knows them too.
+//!
+//! Two chains fill the budget only while a page takes less than two of the budget's request
+//! intervals (4 s at 5 per 10 s). Where the first page in says pages take longer (with a fifth to
+//! spare), the ends stop after the pages they have in flight and hand the stretch between their
+//! marks over to windows (as many as keep the budget busy at that page time), each edge window
+//! carrying the mark beside it so that it drops what that end wrote ([`WrittenBeside`]). A
+//! resumed export reads those windows.
 
 use super::*;
 
@@ -38,6 +45,9 @@ struct End {
     in_flight: bool,
     /// The oldest-first end stopped early, leaving the stretch between the marks to the other.
     stopped: bool,
+    /// How long the end's first page in this run took (it never waits for the budget: the two
+    /// ends' first requests are a run's first two).
+    first_latency: Option<Duration>,
 }
 
 impl End {
@@ -63,6 +73,9 @@ impl End {
 struct Meeting {
     ends: [End; 2],
     closed: bool,
+    /// Pages are too slow for two chains to fill the budget: the ends stop after the pages they
+    /// have in flight, and windows read the stretch between their marks.
+    handing_over: bool,
 }
 
 impl Meeting {
@@ -89,6 +102,56 @@ impl Meeting {
         let pages_between = density * seconds * 0.8 / f64::from(page_size.max(1));
         pages_between < 1.0 + f64::from(u8::from(newest.in_flight))
     }
+
+    /// Whether the ends' first pages (those in so far) took too long for two chains to fill
+    /// `options`' budget: two pages of the budget's request interval, and a fifth over, so that
+    /// Graph's usual 1-5 s pages (against 2 s at 5 per 10 s) stay with two chains.
+    fn too_slow_for_two_chains(&self, options: &FetchOptions) -> bool {
+        self.first_latency().is_some_and(|latency| latency > 2.0 * request_interval(options) * 1.25)
+    }
+
+    /// The mean of the ends' first page times, in seconds.
+    fn first_latency(&self) -> Option<f64> {
+        let seen: Vec<f64> = self.ends.iter().filter_map(|e| e.first_latency).map(|d| d.as_secs_f64()).collect();
+        (!seen.is_empty()).then(|| seen.iter().sum::<f64>() / seen.len() as f64)
+    }
+
+    /// Windows for the stretch between the marks, to hand over to: as many as keep the budget
+    /// busy at the ends' page time (half as many again, as [`split`] allows for slower pages),
+    /// each of at least two pages by the sparser end's density, cut on whole seconds; one where
+    /// that leaves fewer. `None` without both marks.
+    fn windows_between(&self, options: &FetchOptions) -> Option<Vec<TimeRange>> {
+        let [newest, oldest] = &self.ends;
+        let range = self.between_marks()?;
+        let from = range.from?;
+        let Some(Upper::Before(to)) = range.to else { return None };
+        let seconds = (to - from).num_seconds().max(1);
+        let density = newest.density.into_iter().chain(oldest.density).fold(f64::INFINITY, f64::min);
+        let pages_between = density * seconds as f64 / f64::from(options.page_size.max(1));
+        let chains = (self.first_latency().unwrap_or(0.0) / request_interval(options) * 1.5).ceil();
+        let count = chains.min(f64::from(options.windows)).min((pages_between / 2.0).floor()).min(seconds as f64);
+        let count = if count.is_finite() { count.max(1.0) as i64 } else { 1 };
+        let step = seconds / count;
+        Some(
+            (0..count)
+                .map(|k| TimeRange {
+                    from: if k == count - 1 { Some(from) } else { Some(to - Span::seconds(step * (k + 1))) },
+                    to: Some(Upper::Before(to - Span::seconds(step * k))),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Seconds between two requests when the budget is used evenly.
+fn request_interval(options: &FetchOptions) -> f64 {
+    options.budget.window.as_secs_f64() / f64::from(options.budget.requests.max(1))
+}
+
+/// Whether a window cut out of the stretch between two ends has `record` from them already.
+pub(super) fn written_beside(written: &WrittenBeside, record: &Record) -> bool {
+    let Some(t) = page::created(record) else { return false };
+    written.newer.as_ref().is_some_and(|mark| written_by(mark, NEWEST_FIRST, record, t)) || written.older.as_ref().is_some_and(|mark| written_by(mark, OLDEST_FIRST, record, t))
 }
 
 /// Whether `other` (the mark of end `other_end`) has written `record`, created at `t`. The id is
@@ -102,13 +165,16 @@ fn past(other: &Reached, other_end: usize, t: DateTime<Utc>) -> bool {
     if other_end == NEWEST_FIRST { t > other.second } else { t < other.second }
 }
 
-/// Reads `windows` (a fresh window, or the two ends of a resumed one) from both ends.
-pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: usize, mut windows: Vec<WindowPlan>, out: &mpsc::Sender<Event>) -> Result<()> {
+/// Reads `windows` (a fresh window, or the two ends of a resumed one) from both ends. `Some`:
+/// pages were too slow for two chains, and the tenant's windows are now these (the ends done,
+/// windows between their marks to read; already handed out as `Event::Planned`).
+pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: usize, mut windows: Vec<WindowPlan>, out: &mpsc::Sender<Event>) -> Result<Option<Vec<WindowPlan>>> {
     if let [only] = windows.as_slice() {
         let range = only.range;
         windows = vec![WindowPlan::start(range), WindowPlan { ascending: true, ..WindowPlan::start(range) }];
         out.send(Event::Planned { tenant_index: index, windows: windows.clone() }).await.map_err(|_| Error::Cancelled)?;
     }
+    let range = windows[0].range;
     let meeting = Arc::new(tokio::sync::Mutex::new(Meeting::default()));
     {
         let mut m = meeting.lock().await;
@@ -120,7 +186,7 @@ pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: u
             }
         }
         if m.closed {
-            return Ok(());
+            return Ok(None);
         }
     }
     let (tx, mut rx) = mpsc::channel::<Result<Event>>(arrival_pages_waiting(&query.options));
@@ -137,7 +203,25 @@ pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: u
     while let Some(event) = rx.recv().await {
         out.send(event?).await.map_err(|_| Error::Cancelled)?;
     }
-    Ok(())
+    let m = meeting.lock().await;
+    if m.closed || !m.handing_over {
+        return Ok(None);
+    }
+    // The ends moved on by the pages they had in flight: cut what is left between their marks now.
+    let (Some(top), Some(bottom)) = (m.ends[NEWEST_FIRST].reached.clone(), m.ends[OLDEST_FIRST].reached.clone()) else {
+        return Err(Error::Internal("both ends stopped to hand over without a mark".into()));
+    };
+    let ranges = m.windows_between(&query.options).ok_or_else(|| Error::Internal("both ends stopped to hand over without a mark".into()))?;
+    drop(m);
+    let last = ranges.len() - 1;
+    let mut plans = vec![WindowPlan { position: Position::Done, ..WindowPlan::start(range) }, WindowPlan { position: Position::Done, ascending: true, ..WindowPlan::start(range) }];
+    plans.extend(ranges.into_iter().enumerate().map(|(k, r)| WindowPlan {
+        written: WrittenBeside { newer: (k == 0).then(|| top.clone()), older: (k == last).then(|| bottom.clone()) },
+        ..WindowPlan::start(r)
+    }));
+    // Stopped before the plan is written, a resume reads from both ends again, from the marks.
+    out.send(Event::Planned { tenant_index: index, windows: plans.clone() }).await.map_err(|_| Error::Cancelled)?;
+    Ok(Some(plans))
 }
 
 /// One end's nextLink chain, until the ends meet (or, oldest first, until the rest is left to
@@ -154,7 +238,7 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
     loop {
         {
             let mut m = meeting.lock().await;
-            if m.closed {
+            if m.closed || m.handing_over {
                 return Ok(());
             }
             if end == OLDEST_FIRST && m.oldest_first_should_stop(query.options.page_size) {
@@ -175,12 +259,19 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
             }
             m.ends[end].in_flight = true;
         }
+        let started = Instant::now();
         let fetched = tenant.fetch(&url, filter.as_deref(), 0).await;
         // Held until the page is handed on, so that pages reach the writer in the order their
         // marks were taken: a checkpoint never holds a mark of a page that is not written.
         let mut m = meeting.lock().await;
         m.ends[end].in_flight = false;
         let (records, next) = fetched?;
+        if m.ends[end].first_latency.is_none() {
+            // Decided on the first page in, so that the other end, whose first page is still on
+            // the way, is the only one to read on (a second page of this end would wait as long).
+            m.ends[end].first_latency = Some(started.elapsed());
+            m.handing_over |= m.too_slow_for_two_chains(&query.options);
+        }
         if m.closed {
             // The other end met this one first: everything here is written already.
             return Ok(());
