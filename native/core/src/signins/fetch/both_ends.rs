@@ -116,30 +116,29 @@ impl Meeting {
         (!seen.is_empty()).then(|| seen.iter().sum::<f64>() / seen.len() as f64)
     }
 
-    /// Windows for the stretch between the marks, to hand over to: as many as keep the budget
-    /// busy at the ends' page time (half as many again, as [`split`] allows for slower pages),
-    /// each of at least two pages by the sparser end's density, cut on whole seconds; one where
-    /// that leaves fewer. `None` without both marks.
-    fn windows_between(&self, options: &FetchOptions) -> Option<Vec<TimeRange>> {
+    /// Windows for what is left of `range` between the marks (an end without a mark has read
+    /// nothing: its side of `range` is left too), to hand over to: as many as keep the budget busy
+    /// at the ends' page time (half as many again, as [`split`] allows for slower pages), each of
+    /// at least two pages by the sparser end's density, cut on whole seconds; at least one.
+    fn windows_between(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
         let [newest, oldest] = &self.ends;
-        let range = self.between_marks()?;
-        let from = range.from?;
-        let Some(Upper::Before(to)) = range.to else { return None };
-        let seconds = (to - from).num_seconds().max(1);
+        let from = oldest.reached.as_ref().map(|mark| mark.second.trunc_subsecs(0)).or(range.from);
+        let to = newest.reached.as_ref().map(|mark| Upper::Before(mark.second.trunc_subsecs(0) + Span::seconds(1))).or(range.to);
+        let top = to.map(Upper::time).unwrap_or(now);
+        let seconds = (top - from.unwrap_or(now - Span::days(RETENTION_DAYS))).num_seconds().max(1);
         let density = newest.density.into_iter().chain(oldest.density).fold(f64::INFINITY, f64::min);
         let pages_between = density * seconds as f64 / f64::from(options.page_size.max(1));
         let chains = (self.first_latency().unwrap_or(0.0) / request_interval(options) * 1.5).ceil();
         let count = chains.min(f64::from(options.windows)).min((pages_between / 2.0).floor()).min(seconds as f64);
         let count = if count.is_finite() { count.max(1.0) as i64 } else { 1 };
         let step = seconds / count;
-        Some(
-            (0..count)
-                .map(|k| TimeRange {
-                    from: if k == count - 1 { Some(from) } else { Some(to - Span::seconds(step * (k + 1))) },
-                    to: Some(Upper::Before(to - Span::seconds(step * k))),
-                })
-                .collect(),
-        )
+        let cut = |k: i64| (top - Span::seconds(step * k)).trunc_subsecs(0);
+        (0..count)
+            .map(|k| TimeRange {
+                from: if k == count - 1 { from } else { Some(cut(k + 1)) },
+                to: if k == 0 { to } else { Some(Upper::Before(cut(k))) },
+            })
+            .collect()
     }
 }
 
@@ -208,15 +207,13 @@ pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: u
         return Ok(None);
     }
     // The ends moved on by the pages they had in flight: cut what is left between their marks now.
-    let (Some(top), Some(bottom)) = (m.ends[NEWEST_FIRST].reached.clone(), m.ends[OLDEST_FIRST].reached.clone()) else {
-        return Err(Error::Internal("both ends stopped to hand over without a mark".into()));
-    };
-    let ranges = m.windows_between(&query.options).ok_or_else(|| Error::Internal("both ends stopped to hand over without a mark".into()))?;
+    let ranges = m.windows_between(range, &query.options, Utc::now());
+    let (top, bottom) = (m.ends[NEWEST_FIRST].reached.clone(), m.ends[OLDEST_FIRST].reached.clone());
     drop(m);
     let last = ranges.len() - 1;
     let mut plans = vec![WindowPlan { position: Position::Done, ..WindowPlan::start(range) }, WindowPlan { position: Position::Done, ascending: true, ..WindowPlan::start(range) }];
     plans.extend(ranges.into_iter().enumerate().map(|(k, r)| WindowPlan {
-        written: WrittenBeside { newer: (k == 0).then(|| top.clone()), older: (k == last).then(|| bottom.clone()) },
+        written: WrittenBeside { newer: top.clone().filter(|_| k == 0), older: bottom.clone().filter(|_| k == last) },
         ..WindowPlan::start(r)
     }));
     // Stopped before the plan is written, a resume reads from both ends again, from the marks.
@@ -310,5 +307,56 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
             Some(link) if !met => url = page::follow(&link, &url)?,
             _ => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn slow_pages(newest: Option<Reached>, oldest: Option<Reached>) -> Meeting {
+        let mut m = Meeting::default();
+        m.ends[NEWEST_FIRST] = End { reached: newest, density: Some(10.0), first_latency: Some(Duration::from_secs(7)), ..End::default() };
+        m.ends[OLDEST_FIRST] = End { reached: oldest, density: Some(10.0), ..End::default() };
+        m
+    }
+
+    /// Windows between the ends tile what is left: contiguous, on whole seconds, from the oldest
+    /// mark (or the range's start) up to just past the newest mark's second (or the range's end).
+    fn assert_tiles(windows: &[TimeRange], from: Option<DateTime<Utc>>, to: Option<Upper>) {
+        assert_eq!(windows.first().unwrap().to, to);
+        assert_eq!(windows.last().unwrap().from, from);
+        for pair in windows.windows(2) {
+            let cut = pair[1].to.map(Upper::time).unwrap();
+            assert_eq!((pair[0].from, pair[1].to), (Some(cut), Some(Upper::Before(cut))));
+            assert_eq!(cut, cut.trunc_subsecs(0));
+        }
+    }
+
+    #[test]
+    fn slow_pages_hand_over_what_lies_between_the_marks_or_beside_an_end_without_one() {
+        let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(10) }) };
+        let mark = Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap() + Span::milliseconds(500);
+        let reached = |second| Reached { second, ids: vec!["a".into()] };
+        let range = TimeRange { from: Some(mark - Span::hours(1)), to: None };
+        let now = mark + Span::hours(1);
+        let m = slow_pages(Some(reached(mark)), None);
+        assert!(m.too_slow_for_two_chains(&options), "7 s pages against 2 s between requests");
+        let windows = m.windows_between(range, &options, now);
+        // 7 s pages at 5 per 10 s keep about 5 chains busy; the budget's default is 5 windows.
+        assert_eq!(windows.len(), 5);
+        assert_tiles(&windows, range.from, Some(Upper::Before(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 1).unwrap())));
+        // The oldest-first end read nothing yet: the range's start stays the lower end.
+        let m = slow_pages(None, Some(reached(mark - Span::minutes(30))));
+        let windows = m.windows_between(range, &options, now);
+        assert_tiles(&windows, Some(Utc.with_ymd_and_hms(2024, 5, 1, 9, 30, 0).unwrap()), None);
+        // A stretch of one second is one window.
+        let m = slow_pages(Some(reached(mark)), Some(reached(mark)));
+        assert_eq!(m.windows_between(range, &options, now).len(), 1);
+        // Graph's usual pages stay with two chains.
+        let mut m = slow_pages(Some(reached(mark)), None);
+        m.ends[NEWEST_FIRST].first_latency = Some(Duration::from_secs(5));
+        assert!(!m.too_slow_for_two_chains(&options));
     }
 }
