@@ -8,7 +8,8 @@
 //! Newest first with room in the budget, a window whose own first page shows it holds more than
 //! it was cut for is cut again into parts, read side by side and merged after it.
 //! Memory stays bounded: each window buffers a few pages, and only a few windows run at once.
-//! Exports under a tight budget read the range from both ends instead (see `fetch/both_ends.rs`).
+//! Exports under a tight budget read the range from both ends instead, handing the stretch between
+//! the ends to windows where pages are too slow for two chains (see `fetch/both_ends.rs`).
 //!
 //! Failures that pass (5xx, a reset connection, a body cut short, broken JSON) are retried, each
 //! attempt inside the budget; a 429 pauses the tenant's requests for its `Retry-After`. What does
