@@ -783,20 +783,26 @@ async fn scale_many_sign_ins_in_bounded_memory() {
 }
 
 
+/// The emulator and a query throttled in Graph's budget shape (five requests a window, here a
+/// second), in pages of 50: at least 40 of them. Returns the sign-ins the query reads.
+async fn graph_budget_shape() -> (Fx, tempfile::TempDir, SignInQuery, u64) {
+    let fx = Fx::start(scenario(|_| {})).await;
+    fx.throttle(5, 1).await;
+    let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(1) }) };
+    let query = SignInQuery { options, ..Default::default() };
+    let expected = fx.count(&query).await;
+    assert!(expected.div_ceil(50) >= 40, "enough pages to cut the range: {expected}");
+    (fx, tempfile::tempdir().unwrap(), query, expected)
+}
+
 /// Graph's budget shape (five requests a window, here a second): the export reads the range from
 /// both ends, whose pages tile it, so it costs the requests of one nextLink chain (one more when
 /// the ends' last pages overlap); stopped part way, it resumes from each end's nextLink and mark
 /// with every record once.
 #[tokio::test]
 async fn an_export_under_graphs_budget_shape_resumes_exactly_once() {
-    let fx = Fx::start(scenario(|_| {})).await;
-    fx.throttle(5, 1).await;
-    let dir = tempfile::tempdir().unwrap();
-    let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(1) }) };
-    let query = SignInQuery { options, ..Default::default() };
-    let expected = fx.count(&query).await;
+    let (fx, dir, query, expected) = graph_budget_shape().await;
     let pages = expected.div_ceil(50);
-    assert!(pages >= 40, "enough pages to cut the range: {expected}");
     let logs = fx.core.sign_in_logs();
     let request = |path: &std::path::Path, resume| ExportRequest { query: query.clone(), path: path.to_owned(), format: ExportFormat::Jsonl, resume, force: false };
 
@@ -844,13 +850,7 @@ async fn an_export_under_graphs_budget_shape_resumes_exactly_once() {
 /// record comes once, also when the export is stopped after the hand-over and resumed.
 #[tokio::test]
 async fn an_export_with_pages_too_slow_for_two_chains_hands_the_middle_to_windows() {
-    let fx = Fx::start(scenario(|_| {})).await;
-    fx.throttle(5, 1).await;
-    let dir = tempfile::tempdir().unwrap();
-    let options = FetchOptions { page_size: 50, ..FetchOptions::for_budget(Budget { requests: 5, window: Duration::from_secs(1) }) };
-    let query = SignInQuery { options, ..Default::default() };
-    let expected = fx.count(&query).await;
-    assert!(expected.div_ceil(50) >= 40, "enough pages for windows between the ends: {expected}");
+    let (fx, dir, query, expected) = graph_budget_shape().await;
     let (records, failures) = fx.collect(query.clone()).await;
     assert!(failures.is_empty(), "{failures:?}");
     let reference: Vec<String> = records.iter().map(|r| r["Id"].as_str().unwrap().to_owned()).collect();
