@@ -38,6 +38,11 @@
     Which contenders to run (all four by default); ratios need both of their contenders.
     With -Verbose, scenario 1 also prints when each sign-in request was answered.
 
+.PARAMETER PageSeconds
+    Scenario 1's page time, the shortest and the longest in seconds (1 and 5 by default, as Graph's
+    usually are). Pages slower than two of the budget's request intervals (4 s) are where an
+    export's two ends hand the middle of the range to windows.
+
 .PARAMETER RssRuns
     Runs of each contender whose peak RSS is held against a target (scenario 2: pwsh alone, the
     module idle, the export of a quarter and of all the records); the median is reported, with
@@ -55,12 +60,14 @@ param(
     [ValidateSet(1, 2, 3)] [int[]] $Scenario = @(1, 2, 3),
     [ValidateRange(2, 500)] [int] $Tenants = 50,
     [ValidateSet('ours-get', 'ours-export', 'sdk', 'irm')] [string[]] $Contenders = @('ours-get', 'ours-export', 'sdk', 'irm'),
+    [ValidateCount(2, 2)] [ValidateRange(0.1, 60)] [double[]] $PageSeconds = @(1, 5),
     [ValidateRange(1, 15)] [int] $RssRuns = 3,
     [string] $ResultPath
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+if ($PageSeconds[0] -gt $PageSeconds[1]) { throw "-PageSeconds: the shortest page time comes first, then the longest (got $($PageSeconds -join ', '))." }
 $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).ProviderPath
 
 # ---- the run -------------------------------------------------------------------------------
@@ -223,13 +230,14 @@ try {
     $quarterTenant = $customers[2].id
 
     if (1 -in $Scenario) {
-        Write-Host "Scenario 1: throttled (5 / 10 s), 1-5 s per page, one tenant, $($counts.one) sign-ins"
-        Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }
+        Write-Host "Scenario 1: throttled (5 / 10 s), $($PageSeconds[0])-$($PageSeconds[1]) s per page, one tenant, $($counts.one) sign-ins"
+        $pageLatency = @{ min = [int]($PageSeconds[0] * 1000); max = [int]($PageSeconds[1] * 1000) }
+        Set-Graph @{ requests = 5; windowSeconds = 10 } $pageLatency
         $limit = 5 * 1000 / 10
         # The cmdlet writes newest first (later windows read ahead a few pages, then wait); the
         # export writes pages as they arrive.
         foreach ($name in @('ours-get', 'ours-export', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
-            Set-Graph @{ requests = 5; windowSeconds = 10 } @{ min = 1000; max = 5000 }   # a fresh budget
+            Set-Graph @{ requests = 5; windowSeconds = 10 } $pageLatency   # a fresh budget
             $r = Invoke-Contender $name @($one)
             $requests = $r.Requests
             if ($VerbosePreference -ne 'SilentlyContinue') {
