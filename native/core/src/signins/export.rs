@@ -237,18 +237,13 @@ fn lookup<'a>(record: &'a serde_json::Map<String, Value>, column: &str) -> Optio
 const JSONL_ADDED_PER_RECORD: usize = r#","TenantId":"#.len() + 1;
 
 fn encode_page(format: ExportFormat, records: &[Record], tenant_id: &str) -> Result<Vec<u8>> {
-    let tenant = serde_json::to_string(tenant_id).map_err(|e| Error::Internal(format!("a record could not be written ({e})")))?;
     // Sized from the page's own text: a fixed 2 KB a record reserved two thirds more than a v1.0
-    // page takes (about 1.2 KB a record), and the heap keeps such blocks for later pages. A CSV
-    // row holds a part of its record.
+    // page takes (about 1.2 KB a record), and the heap keeps such blocks for later pages.
     let text: usize = records.iter().map(|r| r.get().len()).sum();
-    let capacity = match format {
-        ExportFormat::Jsonl => text + records.len() * (tenant.len() + JSONL_ADDED_PER_RECORD),
-        ExportFormat::Csv => text / 2,
-    };
-    let mut out = Vec::with_capacity(capacity);
-    match format {
+    let out = match format {
         ExportFormat::Jsonl => {
+            let tenant = serde_json::to_string(tenant_id).map_err(|e| Error::Internal(format!("a record could not be written ({e})")))?;
+            let mut out = Vec::with_capacity(text + records.len() * (tenant.len() + JSONL_ADDED_PER_RECORD));
             for record in records {
                 // The record is a compact JSON object: TenantId goes in before its closing brace.
                 let text = record.get().trim_end();
@@ -261,8 +256,11 @@ fn encode_page(format: ExportFormat, records: &[Record], tenant_id: &str) -> Res
                 out.extend_from_slice(tenant.as_bytes());
                 out.extend_from_slice(b"}\n");
             }
+            out
         }
         ExportFormat::Csv => {
+            // A row holds a part of its record.
+            let mut out = Vec::with_capacity(text / 2);
             let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(&mut out);
             for record in records {
                 let record = super::page::fields(record);
@@ -270,8 +268,10 @@ fn encode_page(format: ExportFormat, records: &[Record], tenant_id: &str) -> Res
                 writer.write_record(&row).map_err(|e| Error::Internal(format!("a CSV row could not be written ({e})")))?;
             }
             writer.flush().map_err(|e| Error::Internal(format!("a CSV row could not be written ({e})")))?;
+            drop(writer);
+            out
         }
-    }
+    };
     Ok(out)
 }
 

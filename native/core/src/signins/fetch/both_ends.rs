@@ -149,8 +149,13 @@ fn request_interval(options: &FetchOptions) -> f64 {
 
 /// Whether a window cut out of the stretch between two ends has `record` from them already.
 pub(super) fn written_beside(written: &WrittenBeside, record: &Record) -> bool {
-    let Some(t) = page::created(record) else { return false };
-    written.newer.as_ref().is_some_and(|mark| written_by(mark, NEWEST_FIRST, record, t)) || written.older.as_ref().is_some_and(|mark| written_by(mark, OLDEST_FIRST, record, t))
+    page::created(record).is_some_and(|t| written_by_either(written.newer.as_ref(), written.older.as_ref(), record, t))
+}
+
+/// Whether the newest-first end (its mark `newer`) or the oldest-first end (`older`) has written
+/// `record`, created at `t`.
+fn written_by_either(newer: Option<&Reached>, older: Option<&Reached>, record: &Record, t: DateTime<Utc>) -> bool {
+    newer.is_some_and(|mark| written_by(mark, NEWEST_FIRST, record, t)) || older.is_some_and(|mark| written_by(mark, OLDEST_FIRST, record, t))
 }
 
 /// Whether `other` (the mark of end `other_end`) has written `record`, created at `t`. The id is
@@ -280,16 +285,9 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
         }
         // A query between the marks starts and ends on whole seconds: it reads again what
         // either end wrote in the seconds it shares with them.
-        let [newest, oldest] = &m.ends;
-        let marks = [(&newest.reached, NEWEST_FIRST), (&oldest.reached, OLDEST_FIRST)];
-        let (records, times): (Vec<Record>, Vec<Option<DateTime<Utc>>>) = records
-            .into_iter()
-            .zip(times)
-            .filter(|(r, t)| {
-                let Some(t) = *t else { return true };
-                !marks.iter().any(|(mark, e)| mark.as_ref().is_some_and(|mark| written_by(mark, *e, r, t)))
-            })
-            .unzip();
+        let (newer, older) = (m.ends[NEWEST_FIRST].reached.as_ref(), m.ends[OLDEST_FIRST].reached.as_ref());
+        let (records, times): (Vec<Record>, Vec<Option<DateTime<Utc>>>) =
+            records.into_iter().zip(times).filter(|(r, t)| !t.is_some_and(|t| written_by_either(newer, older, r, t))).unzip();
         let event = match &next {
             Some(link) if !met => {
                 let own = &mut m.ends[end];
