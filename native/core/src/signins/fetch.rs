@@ -506,8 +506,9 @@ impl Drop for Run {
 const EVENTS_WAITING: usize = 4;
 
 /// Pages of a tenant that arrived and wait for the consumer (exports): a writer keeps up, so a
-/// few cover the moments it flushes. At most half the tenant's read-ahead (see `shared_among`).
-pub const ARRIVAL_PAGES_WAITING: usize = 16;
+/// few cover the moments it flushes (16 were no faster, and a 200,000-sign-in export peaked 2-3 MB
+/// higher). At most half the tenant's read-ahead (see `shared_among`).
+pub const ARRIVAL_PAGES_WAITING: usize = 4;
 
 /// Tenants read at once that each keep the whole read-ahead ([`FetchOptions::buffer_pages`]);
 /// more share what this many would hold.
@@ -1266,7 +1267,7 @@ mod tests {
         let arriving = windows_reading(&generous, Order::Arrival);
         assert_eq!(arriving, 2 * generous.concurrency as usize, "as pages arrive too, when the read-ahead holds a page of each");
         assert!(arriving + arrival_pages_waiting(&generous) <= generous.buffer_pages as usize, "pages held stay within the read-ahead");
-        let shared = FetchOptions { buffer_pages: generous.buffer_pages / 2, ..generous };
+        let shared = FetchOptions { buffer_pages: generous.buffer_pages / 4, ..generous };
         assert_eq!(windows_reading(&shared, Order::Arrival), generous.concurrency as usize, "a shared read-ahead keeps the concurrency");
         let limited = FetchOptions { windows: 4, ..generous };
         assert_eq!(windows_reading(&limited, Order::NewestFirst), generous.concurrency as usize, "not when the caller lowered the windows");

@@ -101,7 +101,9 @@ struct Reshaper {
 impl Reshaper {
     fn reshape_record(&mut self, raw: &RawValue, request: &Url) -> Result<Record> {
         let text = match self.rename_keys(raw.get().as_bytes()) {
-            Some(()) => String::from_utf8(std::mem::take(&mut self.out)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?,
+            // Copied out at its length: the scratch buffer keeps its capacity for the next
+            // record (taking it made every record grow a buffer from nothing, then shrink it).
+            Some(()) => std::str::from_utf8(&self.out).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?.to_owned(),
             None => {
                 let value: Value = serde_json::from_str(raw.get()).map_err(|e| Error::InvalidResponse {
                     url: http::endpoint_label(request),
