@@ -32,7 +32,7 @@ native_dir="$module_out/runtimes/$NATIVE_RID/native"
 mkdir -p "$native_dir"
 cp "target/$rust_dir/$NATIVE_LIB" "$native_dir/"
 # The release module ships the library without its debug sections (the line tables the release
-# profile keeps for backtraces and profilers: 67 MB -> 15 MB on Linux); the full library stays in
+# profile keeps for backtraces and profilers: 49 MB -> 10 MB on Linux); the full library stays in
 # target/release. Symbol names stay, so a backtrace still names functions.
 if [ "$rust_dir" = release ]; then
   case "$NATIVE_LIB" in
