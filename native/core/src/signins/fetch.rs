@@ -506,8 +506,8 @@ impl Drop for Run {
 const EVENTS_WAITING: usize = 4;
 
 /// Pages of a tenant that arrived and wait for the consumer (exports): a writer keeps up, so a
-/// few cover the moments it flushes (16 were no faster, and a 200,000-sign-in export peaked 2-3 MB
-/// higher). At most half the tenant's read-ahead (see `shared_among`).
+/// few cover the moments it flushes (16 were no faster, and a 200,000-sign-in export peaked 1-2 MB
+/// higher, about the runs' noise). At most half the tenant's read-ahead (see `shared_among`).
 pub const ARRIVAL_PAGES_WAITING: usize = 4;
 
 /// Tenants read at once that each keep the whole read-ahead ([`FetchOptions::buffer_pages`]);
