@@ -40,8 +40,8 @@
 
 .PARAMETER PageSeconds
     Scenario 1's page time, the shortest and the longest in seconds (1 and 5 by default, as Graph's
-    usually are). Pages slower than two of the budget's request intervals (4 s) are where an
-    export's two ends hand the middle of the range to windows.
+    usually are). Pages slower than two of the budget's request intervals and a fifth (5 s) are
+    where an export's two ends hand the middle of the range to windows.
 
 .PARAMETER RssRuns
     Runs of each contender whose peak RSS is held against a target (scenario 2: pwsh alone, the

@@ -336,9 +336,7 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     }
     let pages_left = first.records as f64 / covered * remaining as f64 / f64::from(options.page_size.max(1));
     let budget = options.budget;
-    // A window sends one request per page time; the budget allows `requests` per `window`. Half
-    // as many again as that, for pages slower than the first.
-    let mut in_flight = (f64::from(budget.requests) * first.latency.as_secs_f64() / budget.window.as_secs_f64().max(0.001) * 1.5).ceil();
+    let mut in_flight = chains_to_fill(budget, first.latency.as_secs_f64());
     if pages_left > f64::from(budget.requests) {
         // More pages than one budget window: a fast first page does not promise fast pages
         // after it (Graph's take 1-5 s), and one window alone would then leave the budget half
@@ -389,10 +387,17 @@ pub fn split(range: TimeRange, first: FirstPage, options: &FetchOptions, order: 
     cut(range, first.oldest, remaining, count)
 }
 
+/// Request chains that keep `budget` busy while a page takes `latency` seconds: a chain sends
+/// one request per page time, the budget allows `requests` per `window`. Half as many again, for
+/// pages slower than the one timed.
+pub(super) fn chains_to_fill(budget: Budget, latency: f64) -> f64 {
+    (f64::from(budget.requests) * latency / budget.window.as_secs_f64().max(0.001) * 1.5).ceil()
+}
+
 /// Cuts `range` into `count` windows, newest first: the first from the range's upper end down to
 /// `remaining` seconds / `count` below `oldest`, then equal steps. Cuts fall on whole seconds, as
 /// filters do.
-fn cut(range: TimeRange, oldest: DateTime<Utc>, remaining: i64, count: i64) -> Vec<TimeRange> {
+pub(super) fn cut(range: TimeRange, oldest: DateTime<Utc>, remaining: i64, count: i64) -> Vec<TimeRange> {
     if count <= 1 {
         return vec![range];
     }

@@ -112,14 +112,14 @@ impl Meeting {
 
     /// The mean of the ends' first page times, in seconds.
     fn first_latency(&self) -> Option<f64> {
-        let seen: Vec<f64> = self.ends.iter().filter_map(|e| e.first_latency).map(|d| d.as_secs_f64()).collect();
-        (!seen.is_empty()).then(|| seen.iter().sum::<f64>() / seen.len() as f64)
+        let (sum, seen) = self.ends.iter().filter_map(|e| e.first_latency).fold((0.0, 0u32), |(sum, seen), d| (sum + d.as_secs_f64(), seen + 1));
+        (seen > 0).then(|| sum / f64::from(seen))
     }
 
     /// Windows for what is left of `range` between the marks (an end without a mark has read
     /// nothing: its side of `range` is left too), to hand over to: as many as keep the budget busy
-    /// at the ends' page time (half as many again, as [`split`] allows for slower pages), each of
-    /// at least two pages by the sparser end's density, cut on whole seconds; at least one.
+    /// at the ends' page time ([`chains_to_fill`]), each of at least two pages by the sparser end's
+    /// density, cut on whole seconds ([`cut`]); at least one.
     fn windows_between(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
         let [newest, oldest] = &self.ends;
         let from = oldest.reached.as_ref().map(|mark| mark.second.trunc_subsecs(0)).or(range.from);
@@ -128,17 +128,10 @@ impl Meeting {
         let seconds = (top - from.unwrap_or(now - Span::days(RETENTION_DAYS))).num_seconds().max(1);
         let density = newest.density.into_iter().chain(oldest.density).fold(f64::INFINITY, f64::min);
         let pages_between = density * seconds as f64 / f64::from(options.page_size.max(1));
-        let chains = (self.first_latency().unwrap_or(0.0) / request_interval(options) * 1.5).ceil();
+        let chains = chains_to_fill(options.budget, self.first_latency().unwrap_or(0.0));
         let count = chains.min(f64::from(options.windows)).min((pages_between / 2.0).floor()).min(seconds as f64);
         let count = if count.is_finite() { count.max(1.0) as i64 } else { 1 };
-        let step = seconds / count;
-        let cut = |k: i64| (top - Span::seconds(step * k)).trunc_subsecs(0);
-        (0..count)
-            .map(|k| TimeRange {
-                from: if k == count - 1 { from } else { Some(cut(k + 1)) },
-                to: if k == 0 { to } else { Some(Upper::Before(cut(k))) },
-            })
-            .collect()
+        cut(TimeRange { from, to }, top, seconds, count)
     }
 }
 
