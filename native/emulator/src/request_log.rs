@@ -1,8 +1,9 @@
 //! A bounded log of recent client requests, served by `GET /_emulator/requests` so tests can
 //! count calls (e.g. prove a cached token caused no token request).
 //!
-//! Entries hold the method, path, grant type, client id, status and `Retry-After` only: never a
-//! query string, other header or body value, because those can carry secrets.
+//! Entries hold the method, path, grant type, client id, status, `Retry-After` and a sign-in
+//! page's added latency only: never a query string, other header or body value, because those
+//! can carry secrets.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +38,15 @@ pub struct RequestEntry {
     /// prove the client waited that long before the next attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The latency a sign-in page was given (`pageLatencyMs`), in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
 }
+
+/// The latency the sign-in handler added to its page; travels to the log like
+/// [`TokenRequestSummary`].
+#[derive(Debug, Clone, Copy)]
+pub struct PageLatency(pub std::time::Duration);
 
 /// What the token endpoint reports about a request; it travels to the logging middleware as a
 /// response extension because only the handler has parsed the form body.
@@ -95,6 +104,10 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .extensions()
         .get::<crate::faults::FaultMarker>()
         .map(|m| m.0);
+    let latency_ms = response
+        .extensions()
+        .get::<PageLatency>()
+        .map(|l| u64::try_from(l.0.as_millis()).unwrap_or(u64::MAX));
     let retry_after = response
         .headers()
         .get(axum::http::header::RETRY_AFTER)
@@ -115,6 +128,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         status,
         fault: fault.map(crate::faults::FaultKind::name),
         retry_after,
+        latency_ms,
     });
     response
 }

@@ -43,6 +43,11 @@
     usually are). Pages slower than two of the budget's request intervals and a fifth (5 s) are
     where an export's two ends hand the middle of the range to windows.
 
+.PARAMETER Seed
+    Seeds the emulator's page times in scenarios 1 and 3: every contender meets the same sequence
+    of page times (in the order its requests arrive), and a run with the same seed meets it again.
+    0 draws each page time at random.
+
 .PARAMETER RssRuns
     Runs of each contender whose peak RSS is held against a target (scenario 2: pwsh alone, the
     module idle, the export of a quarter and of all the records); the median is reported, with
@@ -61,6 +66,7 @@ param(
     [ValidateRange(2, 500)] [int] $Tenants = 50,
     [ValidateSet('ours-get', 'ours-export', 'sdk', 'irm')] [string[]] $Contenders = @('ours-get', 'ours-export', 'sdk', 'irm'),
     [ValidateCount(2, 2)] [ValidateRange(0.1, 60)] [double[]] $PageSeconds = @(1, 5),
+    [ValidateRange(0, [int]::MaxValue)] [int] $Seed = 1,
     [ValidateRange(1, 15)] [int] $RssRuns = 3,
     [string] $ResultPath
 )
@@ -164,6 +170,13 @@ try {
         Invoke-EmulatorControl -Emulator $emu -Path '/_emulator/graph/settings' -Body @{ signInsThrottle = $Throttle; pageLatencyMs = $Latency } | Out-Null
     }
 
+    # Page times from -Seed's sequence, started again by every Set-Graph (one per contender).
+    function New-PageLatency([int] $MinMs, [int] $MaxMs) {
+        $latency = @{ min = $MinMs; max = $MaxMs }
+        if ($Seed) { $latency.seed = $Seed }
+        $latency
+    }
+
     # CPU seconds the emulator has used (user + system), to tell client-bound from server-bound.
     function Get-EmulatorCpuSeconds {
         $fields = (Get-Content "/proc/$($emu.Process.Id)/stat" -Raw) -replace '^.*\) ', '' -split ' '
@@ -231,7 +244,7 @@ try {
 
     if (1 -in $Scenario) {
         Write-Host "Scenario 1: throttled (5 / 10 s), $($PageSeconds[0])-$($PageSeconds[1]) s per page, one tenant, $($counts.one) sign-ins"
-        $pageLatency = @{ min = [int]($PageSeconds[0] * 1000); max = [int]($PageSeconds[1] * 1000) }
+        $pageLatency = New-PageLatency ([int]($PageSeconds[0] * 1000)) ([int]($PageSeconds[1] * 1000))
         Set-Graph @{ requests = 5; windowSeconds = 10 } $pageLatency
         $limit = 5 * 1000 / 10
         # The cmdlet writes newest first (later windows read ahead a few pages, then wait); the
@@ -277,7 +290,7 @@ try {
         Write-Host "Scenario 3: $Tenants tenants, each 5 requests / 2 s, 0.2-1 s per page, $($counts.each) sign-ins each"
         $compressed = @{ Budget = @{ Requests = 5; WindowSeconds = 2 } }
         foreach ($name in @('ours-export', 'ours-get', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
-            Set-Graph @{ requests = 5; windowSeconds = 2 } @{ min = 200; max = 1000 }
+            Set-Graph @{ requests = 5; windowSeconds = 2 } (New-PageLatency 200 1000)
             $r = Invoke-Contender $name $many $(if ($name -like 'ours-*') { $compressed } else { @{} })
             $r | Add-Member Scenario 3
             $rows.Add($r)
@@ -336,7 +349,7 @@ try {
         $lines = @(
             '# Sign-in activity benchmark'
             ''
-            "Run $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC by tests/bench/signins/Invoke-SignInBenchmark.ps1 -Scale $Scale -Tenants $Tenants."
+            "Run $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC by tests/bench/signins/Invoke-SignInBenchmark.ps1 -Scale $Scale -Tenants $Tenants -Seed $Seed."
             "Machine: $([Environment]::ProcessorCount) cores ($cpu), $memGb GB RAM, $([Runtime.InteropServices.RuntimeInformation]::OSDescription); pwsh $($PSVersionTable.PSVersion); emulator and contenders on the same machine."
             "Load average (1, 5, 15 min) at the start: $loadBefore; at the end: $(((Get-Content /proc/loadavg) -split ' ')[0..2] -join ', ') (above about 1, other work shared the cores)."
             ''

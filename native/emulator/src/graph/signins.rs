@@ -261,7 +261,7 @@ pub async fn list(
     };
 
     let window = signins::window(premium, st.clock.now());
-    let latency = st.signins.latency().sample();
+    let latency = st.signins.page_latency();
     let state = st.clone();
     let task = tokio::task::spawn_blocking(move || {
         let catalog = state.signins.tenant(&tenant_id)?;
@@ -342,7 +342,11 @@ pub async fn list(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    json_response(&call, bytes, &app)
+    let mut response = json_response(&call, bytes, &app);
+    response
+        .extensions_mut()
+        .insert(crate::request_log::PageLatency(latency));
+    response
 }
 
 pub async fn get_one(

@@ -106,6 +106,7 @@ pub fn hash_str(s: &str) -> u64 {
 }
 
 /// A tiny deterministic PRNG (SplitMix64 sequence).
+#[derive(Debug)]
 pub struct Rng(u64);
 
 impl Rng {

@@ -118,6 +118,10 @@ pub enum Latency {
 pub struct LatencyRange {
     pub min: u64,
     pub max: u64,
+    /// Draws from a sequence this seed starts (again each time the setting is made), so that
+    /// runs meet the same page times in the same order; without one, each draw is random.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl Default for Latency {
@@ -130,7 +134,7 @@ impl Latency {
     pub fn validate(&self) -> Result<(), String> {
         let (min, max) = match *self {
             Latency::Fixed(ms) => (ms, ms),
-            Latency::Range(LatencyRange { min, max }) => (min, max),
+            Latency::Range(LatencyRange { min, max, .. }) => (min, max),
         };
         if min > max || max > 60_000 {
             return Err("pageLatencyMs: need min <= max <= 60000".to_owned());
@@ -138,11 +142,33 @@ impl Latency {
         Ok(())
     }
 
-    pub fn sample(&self) -> Duration {
-        let ms = match *self {
+}
+
+/// The page-latency setting and, when it names a seed, where its sequence has got to.
+#[derive(Debug)]
+struct LatencyDraws {
+    setting: Latency,
+    seeded: Option<generator::Rng>,
+}
+
+impl LatencyDraws {
+    fn new(setting: Latency) -> Self {
+        let seeded = match setting {
+            Latency::Range(LatencyRange { seed: Some(seed), .. }) => Some(generator::Rng::new(seed)),
+            _ => None,
+        };
+        Self { setting, seeded }
+    }
+
+    fn next(&mut self) -> Duration {
+        let ms = match self.setting {
             Latency::Fixed(ms) => ms,
-            Latency::Range(LatencyRange { min, max }) if max > min => {
-                min + rand::random_range(0..=max - min)
+            Latency::Range(LatencyRange { min, max, .. }) if max > min => {
+                let spread = max - min + 1;
+                min + match &mut self.seeded {
+                    Some(rng) => rng.next_u64() % spread,
+                    None => rand::random_range(0..spread),
+                }
             }
             Latency::Range(LatencyRange { min, .. }) => min,
         };
@@ -249,7 +275,7 @@ pub struct SignInService {
     pub throttle: Throttle,
     /// The compliance endpoints' directory-read budget (`graph.directoryThrottle`).
     pub directory_throttle: Throttle,
-    latency: Mutex<Latency>,
+    latency: Mutex<LatencyDraws>,
     scan_limit: AtomicU64,
     next_link_base: Mutex<Option<String>>,
 }
@@ -271,7 +297,7 @@ impl SignInService {
             tenants,
             throttle: Throttle::new(scenario.graph.sign_ins_throttle),
             directory_throttle: Throttle::new(scenario.graph.directory_throttle),
-            latency: Mutex::new(scenario.graph.page_latency_ms),
+            latency: Mutex::new(LatencyDraws::new(scenario.graph.page_latency_ms)),
             scan_limit: AtomicU64::new(scenario.graph.sign_ins_scan_limit),
             next_link_base: Mutex::new(scenario.graph.next_link_base.clone()),
         }
@@ -284,11 +310,17 @@ impl SignInService {
     }
 
     pub fn latency(&self) -> Latency {
-        *self.latency.lock()
+        self.latency.lock().setting
     }
 
+    /// Starts a seeded setting's sequence again, also when it is the same as before.
     pub fn set_latency(&self, latency: Latency) {
-        *self.latency.lock() = latency;
+        *self.latency.lock() = LatencyDraws::new(latency);
+    }
+
+    /// The next sign-in page's added latency.
+    pub fn page_latency(&self) -> Duration {
+        self.latency.lock().next()
     }
 
     pub fn scan_limit(&self) -> u64 {

@@ -128,3 +128,37 @@ async fn throttle_and_latency_change_at_run_time() {
     let (_, current, _) = env.get("/_emulator/graph/settings", None).await;
     assert!(current["signInsThrottle"].is_null(), "{current}");
 }
+
+/// The latencies the request log gives the sign-in pages, in order.
+async fn logged_latencies(env: &Env) -> Vec<u64> {
+    let (_, log, _) = env.get("/_emulator/requests", None).await;
+    log.as_array()
+        .expect("request log")
+        .iter()
+        .filter_map(|entry| entry["latencyMs"].as_u64())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_seeded_page_latency_draws_the_same_sequence_each_time_it_is_set() {
+    let env = Env::start_with(signins_json()).await;
+    let token = reporter_token(&env).await;
+    set_graph_settings(&env, no_throttle()).await;
+    let mut runs = Vec::new();
+    for seed in [7, 7, 8] {
+        let setting = json!({"min": 5, "max": 60, "seed": seed});
+        let settings = set_graph_settings(&env, json!({"pageLatencyMs": setting})).await;
+        assert_eq!(settings["pageLatencyMs"], setting, "the seed is part of the setting");
+        let _ = env.http.delete(env.url("/_emulator/requests")).send().await;
+        for _ in 0..6 {
+            let (status, _, _) = list(&env, "v1.0", &token, &[("$top", "1")]).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        runs.push(logged_latencies(&env).await);
+    }
+    assert_eq!(runs[0].len(), 6, "{runs:?}");
+    assert!(runs[0].iter().all(|ms| (5..=60).contains(ms)), "{runs:?}");
+    assert!(runs[0].iter().any(|ms| *ms != runs[0][0]), "draws vary: {runs:?}");
+    assert_eq!(runs[0], runs[1], "setting the same seed again starts its sequence again");
+    assert_ne!(runs[0], runs[2], "another seed, another sequence");
+}
