@@ -166,12 +166,16 @@ impl PartnerSecurityNative {
         )
     }
 
-    /// The next page of a cursor: `{"Tenant","TenantId","Records":[...],"Done","Fetched","Pages",
-    /// "TenantsDone","Error"}` (`Error`: that tenant failed; the others go on). Cancelling the
+    /// The next page of a cursor: `{"Tenant","TenantId","Done","Fetched","Pages","TenantsDone",
+    /// "Error","Records":[...]}` (`Error`: that tenant failed; the others go on). Cancelling the
     /// call loses nothing: a page is only taken when it is returned.
     pub async fn next_sign_ins(this: Async<Self>, cursor: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
-        ffi::Ok(guarded::async_(async move { core.sign_in_logs().next(cursor.as_str()).await.map(|batch| Reply::ok(&BatchReply::from(&batch))).into() }).await)
+        let reply = |batch: &partnersecurity_core::signins::Batch| match BatchReply::from(batch).to_json() {
+            Ok(json) => Reply::ok_json(json),
+            Err(e) => Reply::internal(format!("the answer could not be serialised ({e})")),
+        };
+        ffi::Ok(guarded::async_(async move { core.sign_in_logs().next(cursor.as_str()).await.map(|batch| reply(&batch)).into() }).await)
     }
 
     /// Stops a query and frees what it holds; payload `true` when it was open.

@@ -44,17 +44,40 @@ pub struct CursorOpened {
     pub warnings: Vec<String>,
 }
 
+/// A batch: its fields, then `"Records"` ([`BatchReply::to_json`]).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BatchReply<'a> {
     pub tenant: Option<&'a str>,
     pub tenant_id: Option<&'a str>,
+    #[serde(skip)]
     pub records: &'a [Record],
     pub done: bool,
     pub fetched: u64,
     pub pages: u64,
     pub tenants_done: u64,
     pub error: Option<Failure>,
+}
+
+impl BatchReply<'_> {
+    /// The batch as JSON, `"Records":[...]` last: the records' own text goes in as it is (it is
+    /// JSON already, and serialising a record again would mean parsing it again).
+    pub fn to_json(&self) -> Result<String, String> {
+        let mut json = serde_json::to_string(self).map_err(|e| e.to_string())?;
+        if json.pop() != Some('}') {
+            return Err("a batch did not serialise as a JSON object".into());
+        }
+        json.reserve(self.records.iter().map(|r| r.get().len() + 1).sum::<usize>() + 16);
+        json.push_str(r#","Records":["#);
+        for (k, record) in self.records.iter().enumerate() {
+            if k > 0 {
+                json.push(',');
+            }
+            json.push_str(record.get());
+        }
+        json.push_str("]}");
+        Ok(json)
+    }
 }
 
 impl<'a> From<&'a Batch> for BatchReply<'a> {
@@ -133,5 +156,32 @@ impl From<&ExportSummary> for SummaryReply {
             checkpoint: s.checkpoint.as_ref().map(|p| p.display().to_string()),
             failures: s.failures.iter().map(|f| TenantFailureReply { tenant: f.tenant.clone(), failure: Failure::from(f.error.as_ref()) }).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn batch(records: Vec<Record>) -> Batch {
+        Batch { tenant: Some("contoso.com".into()), tenant_id: None, records, failure: None, done: false, fetched: 2, pages: 1, tenants_done: 0 }
+    }
+
+    #[test]
+    fn a_batch_carries_its_records_as_they_are() {
+        let records = vec![
+            Record::from_json(r#"{"Id":"a","Status":{"ErrorCode":0},"Note":"\"quoted\" é"}"#.into()).unwrap(),
+            Record::from_json(r#"{"Id":"b","CreatedDateTime":"2024-05-01T10:00:00Z"}"#.into()).unwrap(),
+        ];
+        let json = BatchReply::from(&batch(records.clone())).to_json().unwrap();
+        let read: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(read["Tenant"], "contoso.com");
+        assert_eq!(read["Fetched"], 2);
+        assert!(read["Error"].is_null());
+        let expected: Vec<Value> = records.iter().map(|r| serde_json::from_str(r.get()).unwrap()).collect();
+        assert_eq!(read["Records"], Value::Array(expected));
+        let empty: Value = serde_json::from_str(&BatchReply::from(&batch(Vec::new())).to_json().unwrap()).unwrap();
+        assert_eq!(empty["Records"], json!([]));
     }
 }

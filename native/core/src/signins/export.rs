@@ -594,7 +594,7 @@ mod tests {
     use serde_json::json;
 
     fn raw(value: Value) -> Record {
-        serde_json::value::RawValue::from_string(value.to_string()).unwrap()
+        Record::from_json(value.to_string()).unwrap()
     }
 
     #[test]

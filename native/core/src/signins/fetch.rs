@@ -426,7 +426,7 @@ const MAX_PARTS: usize = 16;
 /// output wait 0.3 s, 4 s of 5 in all for 200 pages). Only with room in the budget: each part
 /// ends with a short page that costs a request, which a tight budget pays for in time.
 fn parts_of(range: TimeRange, page: &[Record], options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
-    let (Some(newest), Some(oldest)) = (page.first().and_then(page::created), page.last().and_then(page::created)) else {
+    let (Some(newest), Some(oldest)) = (page.first().and_then(Record::created), page.last().and_then(Record::created)) else {
         return vec![range];
     };
     if is_tight(options.budget) || options.windows_limited() {
@@ -629,6 +629,13 @@ impl Tenant {
     /// One page (its records and its `@odata.nextLink` as sent), retried while failures pass,
     /// every attempt inside the budget, ahead of waiting requests with a larger `priority`.
     async fn fetch(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>)> {
+        self.fetch_timed(url, filter, priority).await.map(|(records, next, _)| (records, next))
+    }
+
+    /// [`fetch`](Self::fetch), with the page time: from the answered attempt's send to its page
+    /// read. What a plan goes by, without the waits for the budget or a token (a tenant's first
+    /// request also waits for its token, many at once for many tenants).
+    async fn fetch_timed(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>, Duration)> {
         let mut attempt = 0u32;
         let mut throttled = 0u32;
         // A refused token (expired by Graph's clock, revoked mid-run) is replaced once; a
@@ -639,20 +646,22 @@ impl Tenant {
             let token = self.token().await?;
             http::confine(url, &self.graph_endpoint, token.claims.audience.as_deref())?;
             let secret = &token.access_token;
-            let outcome = {
+            let (outcome, sent) = {
                 let _permit = self.limiter.acquire_with(priority).await;
-                http::send_once(url, &[secret], || {
+                let sent = Instant::now();
+                let outcome = http::send_once(url, &[secret], || {
                     self.client
                         .get(url.clone())
                         .bearer_auth(secret.expose())
                         .header("Accept", "application/json")
                         .header("client-request-id", uuid::Uuid::new_v4().to_string())
                 })
-                .await
+                .await;
+                (outcome, sent)
             };
             let wait = match outcome {
                 Ok(answer) if (200..300).contains(&answer.status) => match page::read(&answer.body, url) {
-                    Ok(page) => return Ok(page),
+                    Ok((records, next)) => return Ok((records, next, sent.elapsed())),
                     // A page cut short or garbled on the way: read it again.
                     Err(_) if attempt < MAX_ATTEMPTS => {
                         tracing::debug!(attempt, "sign-in page unreadable, retrying");
@@ -967,14 +976,12 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
 /// first continuing from the page's nextLink), none when the page was the last.
 async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, order: Order, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
     let (url, filter) = tenant.first_url(query, &range)?;
-    let started = Instant::now();
-    let (records, next) = tenant.fetch(&url, filter.as_deref(), 0).await?;
-    let latency = started.elapsed();
+    let (records, next, latency) = tenant.fetch_timed(&url, filter.as_deref(), 0).await?;
     let Some(next) = next else {
         out.send(tenant.page_event(index, 0, records, Position::Done, None)).await.map_err(|_| Error::Cancelled)?;
         return Ok(Vec::new());
     };
-    let ranges = match records.last().and_then(page::created) {
+    let ranges = match records.last().and_then(Record::created) {
         Some(oldest) => split(range, FirstPage { records: records.len(), oldest, latency }, &query.options, order, Utc::now()),
         None => vec![range],
     };
@@ -1074,9 +1081,9 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
         // A window continuing a page's link reads a wider range than its own: it ends at its
         // lower bound, where the next window (or part) begins.
         if let Some(from) = lower
-            && records.last().and_then(page::created).is_some_and(|oldest| oldest < from)
+            && records.last().and_then(Record::created).is_some_and(|oldest| oldest < from)
         {
-            records.retain(|r| page::created(r).is_none_or(|t| t >= from));
+            records.retain(|r| r.created().is_none_or(|t| t >= from));
             next = None;
         }
         let position = match &next {
@@ -1358,7 +1365,7 @@ mod tests {
         (0..n)
             .map(|k| {
                 let at = if k + 1 == n { oldest } else { newest - step * k as i32 };
-                serde_json::value::RawValue::from_string(format!(r#"{{"Id":"{k}","CreatedDateTime":"{}"}}"#, at.to_rfc3339())).unwrap()
+                Record::from_json(format!(r#"{{"Id":"{k}","CreatedDateTime":"{}"}}"#, at.to_rfc3339())).unwrap()
             })
             .collect()
     }

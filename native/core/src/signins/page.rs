@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::http;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -13,22 +14,59 @@ use url::Url;
 pub const GRAPH: &str = "Microsoft Graph";
 
 /// A sign-in as the PartnerCenter module's `Microsoft.Graph.SignIn` serialised (PascalCase
-/// names), kept as compact JSON text: a page of parsed values takes about four times the memory.
-pub type Record = Box<RawValue>;
+/// names), kept as compact JSON text (a page of parsed values takes about four times the memory),
+/// with its `CreatedDateTime`, which paging looks at for every record.
+///
+/// The text is JSON by construction: a page is checked as a whole when it is read, and the
+/// renaming of its records' keys keeps them JSON. Checking each record once more, and parsing it
+/// again for its time, cost as much as the renaming itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    json: Box<str>,
+    created: Option<DateTime<Utc>>,
+}
+
+impl Record {
+    /// A record from JSON text that did not come from a page (tests): checked to be one JSON
+    /// object.
+    pub fn from_json(json: String) -> Result<Self> {
+        let checked = RawValue::from_string(json).map_err(|e| Error::Internal(format!("a sign-in is not JSON ({})", e.classify_text())))?;
+        if !checked.get().starts_with('{') {
+            return Err(Error::Internal("a sign-in is not a JSON object".into()));
+        }
+        Ok(Self::of_checked(checked.get().to_owned()))
+    }
+
+    /// A record from text known to be one JSON object; its time is read from the text.
+    fn of_checked(json: String) -> Self {
+        let created = created_in(&json);
+        Self { json: json.into_boxed_str(), created }
+    }
+
+    /// The record's JSON text (compact).
+    pub fn get(&self) -> &str {
+        &self.json
+    }
+
+    /// Its `CreatedDateTime`, when it has one that reads as a time.
+    pub fn created(&self) -> Option<DateTime<Utc>> {
+        self.created
+    }
+}
+
+/// The `CreatedDateTime` of a record's JSON text, read without parsing the rest of it.
+fn created_in(json: &str) -> Option<DateTime<Utc>> {
+    #[derive(Deserialize)]
+    struct Created {
+        #[serde(rename = "CreatedDateTime")]
+        created: Option<DateTime<Utc>>,
+    }
+    serde_json::from_str::<Created>(json).ok()?.created
+}
 
 /// A record's properties, for code that looks inside one (CSV columns, tests).
 pub fn fields(record: &Record) -> Map<String, Value> {
     serde_json::from_str(record.get()).unwrap_or_default()
-}
-
-/// A record's `CreatedDateTime`, read without parsing the rest of it.
-pub fn created(record: &Record) -> Option<chrono::DateTime<chrono::Utc>> {
-    #[derive(Deserialize)]
-    struct Created {
-        #[serde(rename = "CreatedDateTime")]
-        created: Option<chrono::DateTime<chrono::Utc>>,
-    }
-    serde_json::from_str::<Created>(record.get()).ok()?.created
 }
 
 /// A record's `Id`, read without parsing the rest of it.
@@ -96,23 +134,28 @@ struct Reshaper {
     keys: Vec<u64>,
     /// For each container being written: where its keys start in `keys`, or `None` for an array.
     open: Vec<Option<usize>>,
+    /// The record's `CreatedDateTime`, read as its key went by.
+    created: Option<DateTime<Utc>>,
 }
 
 impl Reshaper {
     fn reshape_record(&mut self, raw: &RawValue, request: &Url) -> Result<Record> {
-        let text = match self.rename_keys(raw.get().as_bytes()) {
-            // Copied out at its length: the scratch buffer keeps its capacity for the next
-            // record (taking it made every record grow a buffer from nothing, then shrink it).
-            Some(()) => std::str::from_utf8(&self.out).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?.to_owned(),
+        match self.rename_keys(raw.get().as_bytes()) {
+            Some(()) => {
+                // Copied out at its length: the scratch buffer keeps its capacity for the next
+                // record (taking it made every record grow a buffer from nothing, then shrink it).
+                let json = std::str::from_utf8(&self.out).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?;
+                Ok(Record { json: json.into(), created: self.created })
+            }
             None => {
                 let value: Value = serde_json::from_str(raw.get()).map_err(|e| Error::InvalidResponse {
                     url: http::endpoint_label(request),
                     reason: format!("a sign-in in the page is not the expected JSON ({})", e.classify_text()),
                 })?;
-                serde_json::to_string(&reshape(value)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?
+                let json = serde_json::to_string(&reshape(value)).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))?;
+                Ok(Record::of_checked(json))
             }
-        };
-        RawValue::from_string(text).map_err(|e| Error::Internal(format!("a sign-in could not be re-serialised ({e})")))
+        }
     }
 
     /// Writes `json` (one value, already checked to be JSON) to `out` with its keys renamed,
@@ -121,6 +164,7 @@ impl Reshaper {
         self.out.clear();
         self.keys.clear();
         self.open.clear();
+        self.created = None;
         let mut key_next = false;
         let mut i = 0;
         while let Some(&b) = json.get(i) {
@@ -144,12 +188,22 @@ impl Reshaper {
                             return None;
                         }
                         self.keys.push(hash);
+                        let is_created = self.open.len() == 1 && self.out[start..] == *br#""CreatedDateTime""#;
                         i = skip_whitespace(json, end + 1);
                         if json.get(i) != Some(&b':') {
                             return None;
                         }
                         self.out.push(b':');
                         i = skip_whitespace(json, i + 1);
+                        if is_created && json.get(i) == Some(&b'"') {
+                            let text = &json[i + 1..string_end(json, i + 1)?];
+                            if text.contains(&b'\\') {
+                                // Escaped: the tree path reads it as serde does.
+                                return None;
+                            }
+                            // As serde reads a `DateTime<Utc>`: what does not read is no time.
+                            self.created = std::str::from_utf8(text).ok().and_then(|t| t.parse().ok());
+                        }
                         if name == b"mfaDetail" && json.get(i) == Some(&b'{') {
                             // One with nothing in it is `null`, as for a sign-in without MFA.
                             let end = container_end(json, i)?;
@@ -425,6 +479,38 @@ mod tests {
         let deep = format!("{{\"d\":{}{}}}", "[".repeat(200), "]".repeat(200));
         for odd in [r#"{"id":1,"Id":2}"#, r#"{"\u0061b":1}"#, deep.as_str(), r#"{"n":1e400}"#] {
             assert_eq!(Reshaper::default().rename_keys(odd.as_bytes()), None, "{odd}");
+        }
+    }
+
+    /// The time a record carries is the one a parse of its text finds, whichever path renamed it.
+    #[test]
+    fn a_record_s_time_is_read_as_its_key_goes_by() {
+        let request = url("https://graph.microsoft.com/beta/auditLogs/signIns");
+        let at = |t: &str| t.parse::<DateTime<Utc>>().ok();
+        for (record, expected) in [
+            (r#"{"id":"a","createdDateTime":"2024-05-01T10:00:00.5Z"}"#, at("2024-05-01T10:00:00.5Z")),
+            // An offset is read as the same instant in UTC.
+            (r#"{"createdDateTime" : "2024-05-01T12:00:00+02:00","id":"a"}"#, at("2024-05-01T10:00:00Z")),
+            // Only the record's own: a nested one is not its time.
+            (r#"{"status":{"createdDateTime":"2020-01-01T00:00:00Z"},"id":"a"}"#, None),
+            (r#"{"details":[{"createdDateTime":"2020-01-01T00:00:00Z"}],"createdDateTime":"2024-05-01T10:00:00Z"}"#, at("2024-05-01T10:00:00Z")),
+            (r#"{"createdDateTime":null}"#, None),
+            (r#"{"createdDateTime":"yesterday"}"#, None),
+            (r#"{"createdDateTime":17}"#, None),
+            // Escaped: read by the tree path, as serde reads it.
+            (r#"{"createdDateTime":"2024-05-01T10:00:00Z"}"#, at("2024-05-01T10:00:00Z")),
+            // Keys that meet after renaming: the tree path.
+            (r#"{"id":"a","Id":"b","createdDateTime":"2024-05-01T10:00:00Z"}"#, at("2024-05-01T10:00:00Z")),
+        ] {
+            let body = format!(r#"{{"value":[{record}]}}"#);
+            let page = parse(body.as_bytes(), &request).unwrap();
+            let read = &page.records[0];
+            assert_eq!(read.created(), expected, "{record}");
+            assert_eq!(read.created(), created_in(read.get()), "the same as parsing the text: {record}");
+            assert_eq!(Record::from_json(read.get().to_owned()).unwrap(), *read, "{record}");
+        }
+        for not_an_object in ["[1]", "\"x\"", "{\"a\":", ""] {
+            assert!(Record::from_json(not_an_object.to_owned()).is_err(), "{not_an_object}");
         }
     }
 

@@ -103,6 +103,14 @@ impl Meeting {
         pages_between < 1.0 + f64::from(u8::from(newest.in_flight))
     }
 
+    /// Whether to hand the stretch between the marks over to windows: pages too slow for two
+    /// chains to fill the budget, and a stretch long enough for more windows than two (two read
+    /// it no sooner than the two ends do, and each ends with a short page: a customer of four
+    /// pages was read a page time later, its windows one after the other).
+    fn should_hand_over(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> bool {
+        self.too_slow_for_two_chains(options) && self.windows_between(range, options, now).len() > 2
+    }
+
     /// Whether the ends' first pages (those in so far) took too long for two chains to fill
     /// `options`' budget: two pages of the budget's request interval, and a fifth over, so that
     /// Graph's usual 1-5 s pages (against 2 s at 5 per 10 s) stay with two chains.
@@ -142,7 +150,7 @@ fn request_interval(options: &FetchOptions) -> f64 {
 
 /// Whether a window cut out of the stretch between two ends has `record` from them already.
 pub(super) fn written_beside(written: &WrittenBeside, record: &Record) -> bool {
-    page::created(record).is_some_and(|t| written_by_either(written.newer.as_ref(), written.older.as_ref(), record, t))
+    record.created().is_some_and(|t| written_by_either(written.newer.as_ref(), written.older.as_ref(), record, t))
 }
 
 /// Whether the newest-first end (its mark `newer`) or the oldest-first end (`older`) has written
@@ -254,24 +262,21 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
             }
             m.ends[end].in_flight = true;
         }
-        let started = Instant::now();
-        let fetched = tenant.fetch(&url, filter.as_deref(), 0).await;
+        let fetched = tenant.fetch_timed(&url, filter.as_deref(), 0).await;
         // Held until the page is handed on, so that pages reach the writer in the order their
         // marks were taken: a checkpoint never holds a mark of a page that is not written.
         let mut m = meeting.lock().await;
         m.ends[end].in_flight = false;
-        let (records, next) = fetched?;
-        if m.ends[end].first_latency.is_none() {
-            // Decided on the first page in, so that the other end, whose first page is still on
-            // the way, is the only one to read on (a second page of this end would wait as long).
-            m.ends[end].first_latency = Some(started.elapsed());
-            m.handing_over |= m.too_slow_for_two_chains(&query.options);
+        let (records, next, took) = fetched?;
+        let first_in = m.ends[end].first_latency.is_none();
+        if first_in {
+            m.ends[end].first_latency = Some(took);
         }
         if m.closed {
             // The other end met this one first: everything here is written already.
             return Ok(());
         }
-        let times: Vec<Option<DateTime<Utc>>> = records.iter().map(page::created).collect();
+        let times: Vec<Option<DateTime<Utc>>> = records.iter().map(Record::created).collect();
         let mut met = next.is_none();
         if let Some(other) = &m.ends[other_end].reached {
             met |= times.iter().flatten().any(|t| past(other, other_end, *t));
@@ -292,6 +297,12 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
                 tenant.page_event(index, end, records, Position::Done, Some(other_end))
             }
         };
+        if first_in && !m.closed {
+            // Decided on the first page in (by its mark and density), so that the other end,
+            // whose first page is still on the way, is the only one to read on (a second page of
+            // this end would wait as long).
+            m.handing_over |= m.should_hand_over(plan.range, &query.options, Utc::now());
+        }
         tx.send(Ok(event)).await.map_err(|_| Error::Cancelled)?;
         drop(m);
         match next {
@@ -337,14 +348,21 @@ mod tests {
         let windows = m.windows_between(range, &options, now);
         // 7 s pages at 5 per 10 s keep about 5 chains busy; the budget's default is 5 windows.
         assert_eq!(windows.len(), 5);
+        assert!(m.should_hand_over(range, &options, now));
         assert_tiles(&windows, range.from, Some(Upper::Before(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 1).unwrap())));
         // The oldest-first end read nothing yet: the range's start stays the lower end.
         let m = slow_pages(None, Some(reached(mark - Span::minutes(30))));
         let windows = m.windows_between(range, &options, now);
         assert_tiles(&windows, Some(Utc.with_ymd_and_hms(2024, 5, 1, 9, 30, 0).unwrap()), None);
-        // A stretch of one second is one window.
+        // A stretch of one second is one window: the ends read it, however slow their pages.
         let m = slow_pages(Some(reached(mark)), Some(reached(mark)));
         assert_eq!(m.windows_between(range, &options, now).len(), 1);
+        assert!(m.too_slow_for_two_chains(&options) && !m.should_hand_over(range, &options, now));
+        // Five pages between the marks (10 sign-ins a second for 25 s, 50 a page): two windows of
+        // two pages or more, no more, and the ends go on.
+        let m = slow_pages(Some(reached(mark)), Some(reached(mark - Span::seconds(25))));
+        assert_eq!(m.windows_between(range, &options, now).len(), 2);
+        assert!(!m.should_hand_over(range, &options, now));
         // Graph's usual pages stay with two chains.
         let mut m = slow_pages(Some(reached(mark)), None);
         m.ends[NEWEST_FIRST].first_latency = Some(Duration::from_secs(5));
