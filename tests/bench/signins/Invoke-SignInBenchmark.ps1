@@ -41,7 +41,7 @@
 .PARAMETER PageSeconds
     Scenario 1's page time, the shortest and the longest in seconds (1 and 5 by default, as Graph's
     usually are). Pages slower than two of the budget's request intervals and a fifth (5 s) are
-    where an export's two ends hand the middle of the range to windows.
+    where an export's two ends hand the middle of the range to windows (when more than two fit it).
 
 .PARAMETER Seed
     Seeds the emulator's page times in scenarios 1 and 3: every contender meets the same sequence
