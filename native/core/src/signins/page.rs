@@ -498,7 +498,7 @@ mod tests {
             (r#"{"createdDateTime":"yesterday"}"#, None),
             (r#"{"createdDateTime":17}"#, None),
             // Escaped: read by the tree path, as serde reads it.
-            (r#"{"createdDateTime":"2024-05-01T10:00:00Z"}"#, at("2024-05-01T10:00:00Z")),
+            (r#"{"createdDateTime":"2024-05-01T10:00:00\u005A"}"#, at("2024-05-01T10:00:00Z")),
             // Keys that meet after renaming: the tree path.
             (r#"{"id":"a","Id":"b","createdDateTime":"2024-05-01T10:00:00Z"}"#, at("2024-05-01T10:00:00Z")),
         ] {

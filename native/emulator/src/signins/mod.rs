@@ -141,7 +141,6 @@ impl Latency {
         }
         Ok(())
     }
-
 }
 
 /// The page-latency setting and, when it names a seed, where its sequence has got to.

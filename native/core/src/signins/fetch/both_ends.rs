@@ -16,10 +16,11 @@
 //!
 //! Two chains fill the budget only while a page takes less than two of the budget's request
 //! intervals (4 s at 5 per 10 s). Where the first page in says pages take longer (with a fifth to
-//! spare), the ends stop after the pages they have in flight and hand the stretch between their
-//! marks over to windows (as many as keep the budget busy at that page time), each edge window
-//! carrying the mark beside it so that it drops what that end wrote ([`WrittenBeside`]). A
-//! resumed export reads those windows.
+//! spare, timed from its send) and the stretch left holds more than two windows, the ends stop
+//! after the pages they have in flight and hand the stretch between their marks over to windows
+//! (as many as keep the budget busy at that page time), each edge window carrying the mark beside
+//! it so that it drops what that end wrote ([`WrittenBeside`]). A resumed export reads those
+//! windows.
 
 use super::*;
 
