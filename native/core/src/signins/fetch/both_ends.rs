@@ -23,6 +23,7 @@
 //! windows.
 
 use super::*;
+use tokio_util::sync::CancellationToken;
 
 /// The newest-first end and the oldest-first end, as indexes into the tenant's two windows.
 const NEWEST_FIRST: usize = 0;
@@ -73,7 +74,9 @@ impl End {
 #[derive(Default)]
 struct Meeting {
     ends: [End; 2],
-    closed: bool,
+    /// The ends met (or a resumed window was read to the end): cancelled. Tells an end whose
+    /// page is still on its way, or waiting for the budget, that the page is not needed.
+    closed: CancellationToken,
     /// Pages are too slow for two chains to fill the budget: the ends stop after the pages they
     /// have in flight, and windows read the stretch between their marks.
     handing_over: bool,
@@ -187,11 +190,11 @@ pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: u
         for (end, plan) in windows.iter().enumerate() {
             match &plan.position {
                 Position::After { reached, .. } => m.ends[end].reached = reached.clone(),
-                Position::Done => m.closed = true,
+                Position::Done => m.closed.cancel(),
                 Position::Start => {}
             }
         }
-        if m.closed {
+        if m.closed.is_cancelled() {
             return Ok(None);
         }
     }
@@ -210,7 +213,7 @@ pub(super) async fn run(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, index: u
         out.send(event?).await.map_err(|_| Error::Cancelled)?;
     }
     let m = meeting.lock().await;
-    if m.closed || !m.handing_over {
+    if m.closed.is_cancelled() || !m.handing_over {
         return Ok(None);
     }
     // The ends moved on by the pages they had in flight: cut what is left between their marks now.
@@ -240,9 +243,9 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
     let other_end = 1 - end;
     let mut between_marks = false;
     loop {
-        {
+        let closed = {
             let mut m = meeting.lock().await;
-            if m.closed || m.handing_over {
+            if m.closed.is_cancelled() || m.handing_over {
                 return Ok(());
             }
             if end == OLDEST_FIRST && m.oldest_first_should_stop(query.options.page_size) {
@@ -262,8 +265,15 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
                 between_marks = true;
             }
             m.ends[end].in_flight = true;
-        }
-        let fetched = tenant.fetch_timed(&url, filter.as_deref(), 0).await;
+            m.closed.clone()
+        };
+        let fetched = tokio::select! {
+            fetched = tenant.fetch_timed(&url, filter.as_deref(), 0) => fetched,
+            // The other end met this one: the page would be dropped unread (below), and waiting
+            // for it, or for the budget to send it (a sixth request of a five-request budget),
+            // only kept the export open.
+            () = closed.cancelled() => return Ok(()),
+        };
         // Held until the page is handed on, so that pages reach the writer in the order their
         // marks were taken: a checkpoint never holds a mark of a page that is not written.
         let mut m = meeting.lock().await;
@@ -273,7 +283,7 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
         if first_in {
             m.ends[end].first_latency = Some(took);
         }
-        if m.closed {
+        if m.closed.is_cancelled() {
             // The other end met this one first: everything here is written already.
             return Ok(());
         }
@@ -294,11 +304,11 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
                 tenant.page_event(index, end, records, Position::After { next: link.clone(), reached: own.reached.clone() }, None)
             }
             _ => {
-                m.closed = true;
+                m.closed.cancel();
                 tenant.page_event(index, end, records, Position::Done, Some(other_end))
             }
         };
-        if first_in && !m.closed {
+        if first_in && !m.closed.is_cancelled() {
             // Decided on the first page in (by its mark and density), so that the other end,
             // whose first page is still on the way, is the only one to read on (a second page of
             // this end would wait as long).
