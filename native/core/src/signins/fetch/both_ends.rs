@@ -282,14 +282,15 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
         // marks were taken: a checkpoint never holds a mark of a page that is not written.
         let mut m = meeting.lock().await;
         m.ends[end].in_flight = false;
+        if m.closed.is_cancelled() {
+            // The other end met this one first: everything here is written already (and this
+            // page's failure, if it failed, lost nothing).
+            return Ok(());
+        }
         let (records, next, took) = fetched?;
         let first_in = m.ends[end].first_latency.is_none();
         if first_in {
             m.ends[end].first_latency = Some(took);
-        }
-        if m.closed.is_cancelled() {
-            // The other end met this one first: everything here is written already.
-            return Ok(());
         }
         let times: Vec<Option<DateTime<Utc>>> = records.iter().map(Record::created).collect();
         let mut met = next.is_none();
