@@ -627,15 +627,11 @@ impl Tenant {
     }
 
     /// One page (its records and its `@odata.nextLink` as sent), retried while failures pass,
-    /// every attempt inside the budget, ahead of waiting requests with a larger `priority`.
-    async fn fetch(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>)> {
-        self.fetch_timed(url, filter, priority).await.map(|(records, next, _)| (records, next))
-    }
-
-    /// [`fetch`](Self::fetch), with the page time: from the answered attempt's send to its page
-    /// read. What a plan goes by, without the waits for the budget or a token (a tenant's first
-    /// request also waits for its token, many at once for many tenants).
-    async fn fetch_timed(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>, Duration)> {
+    /// every attempt inside the budget, ahead of waiting requests with a larger `priority`; and
+    /// its page time: from the answered attempt's send to its page read. What a plan goes by,
+    /// without the waits for the budget or a token (a tenant's first request also waits for its
+    /// token, many at once for many tenants).
+    async fn fetch(&self, url: &Url, filter: Option<&str>, priority: u32) -> Result<(Vec<Record>, Option<String>, Duration)> {
         let mut attempt = 0u32;
         let mut throttled = 0u32;
         // A refused token (expired by Graph's clock, revoked mid-run) is replaced once; a
@@ -976,7 +972,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
 /// first continuing from the page's nextLink), none when the page was the last.
 async fn first_page_then_split(tenant: &Tenant, query: &SignInQuery, index: usize, range: TimeRange, order: Order, out: &mpsc::Sender<Event>) -> Result<Vec<WindowPlan>> {
     let (url, filter) = tenant.first_url(query, &range)?;
-    let (records, next, latency) = tenant.fetch_timed(&url, filter.as_deref(), 0).await?;
+    let (records, next, latency) = tenant.fetch(&url, filter.as_deref(), 0).await?;
     let Some(next) = next else {
         out.send(tenant.page_event(index, 0, records, Position::Done, None)).await.map_err(|_| Error::Cancelled)?;
         return Ok(Vec::new());
@@ -1047,7 +1043,7 @@ async fn read_pages(tenant: &Arc<Tenant>, query: &Arc<SignInQuery>, window: usiz
             None => None,
         };
         let (mut records, mut next) = match tenant.fetch(&url, filter.as_deref(), priority).await {
-            Ok(p) => p,
+            Ok((records, next, _page_time)) => (records, next),
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
                 return;

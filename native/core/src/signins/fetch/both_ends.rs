@@ -116,7 +116,7 @@ impl Meeting {
     /// it no sooner than the two ends do, and each ends with a short page: a customer of four
     /// pages was read a page time later, its windows one after the other).
     fn should_hand_over(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> bool {
-        self.too_slow_for_two_chains(options) && self.windows_between(range, options, now).len() > 2
+        self.too_slow_for_two_chains(options) && self.stretch_between(range, options, now).windows > 2
     }
 
     /// Whether the ends' first pages (those in so far) took too long for two chains to fill
@@ -137,6 +137,13 @@ impl Meeting {
     /// at the ends' page time ([`chains_to_fill`]), each of at least two pages by the sparser end's
     /// density, cut on whole seconds ([`cut`]); at least one.
     fn windows_between(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> Vec<TimeRange> {
+        let stretch = self.stretch_between(range, options, now);
+        cut(stretch.range, stretch.top, stretch.seconds, stretch.windows)
+    }
+
+    /// What is left of `range` between the marks, and how many windows
+    /// [`windows_between`](Self::windows_between) cuts it into.
+    fn stretch_between(&self, range: TimeRange, options: &FetchOptions, now: DateTime<Utc>) -> Stretch {
         let [newest, oldest] = &self.ends;
         let from = oldest.reached.as_ref().map(|mark| mark.second.trunc_subsecs(0)).or(range.from);
         let to = newest.reached.as_ref().map(|mark| Upper::Before(mark.second.trunc_subsecs(0) + Span::seconds(1))).or(range.to);
@@ -146,9 +153,20 @@ impl Meeting {
         let pages_between = density * seconds as f64 / f64::from(options.page_size.max(1));
         let chains = chains_to_fill(options.budget, self.first_latency().unwrap_or(0.0));
         let count = chains.min(f64::from(options.windows)).min((pages_between / 2.0).floor()).min(seconds as f64);
-        let count = if count.is_finite() { count.max(1.0) as i64 } else { 1 };
-        cut(TimeRange { from, to }, top, seconds, count)
+        let windows = if count.is_finite() { count.max(1.0) as i64 } else { 1 };
+        Stretch { range: TimeRange { from, to }, top, seconds, windows }
     }
+}
+
+/// The stretch between an export's two marks (see [`Meeting::stretch_between`]).
+struct Stretch {
+    range: TimeRange,
+    /// Its upper end in time (now, for a range open at the top).
+    top: DateTime<Utc>,
+    /// Its length in whole seconds, at least one.
+    seconds: i64,
+    /// Windows to cut it into, at least one.
+    windows: i64,
 }
 
 /// Seconds between two requests when the budget is used evenly.
@@ -272,7 +290,7 @@ async fn read_end(tenant: &Tenant, query: &SignInQuery, index: usize, end: usize
             m.closed.clone()
         };
         let fetched = tokio::select! {
-            fetched = tenant.fetch_timed(&url, filter.as_deref(), 0) => fetched,
+            fetched = tenant.fetch(&url, filter.as_deref(), 0) => fetched,
             // The other end met this one: the page would be dropped unread (below), and waiting
             // for it, or for the budget to send it (a sixth request of a five-request budget),
             // only kept the export open.
