@@ -338,7 +338,8 @@ async fn windows_cut_into_parts_keep_the_exact_newest_first_order() {
     }
     let ((whole, whole_requests), (cut, cut_requests)) = (&runs[0], &runs[1]);
     assert_eq!(whole, cut, "the same records in the same order");
-    // (Windows and parts each end with a short page: the generous run sent more requests.)
+    // (Budget 16 reads from both ends, budget 1000 in windows and parts, which each end with a
+    // short page: the generous run sent more requests.)
     assert!(cut_requests > whole_requests, "{cut_requests} requests against {whole_requests}");
 }
 
@@ -894,6 +895,39 @@ async fn an_export_with_pages_too_slow_for_two_chains_hands_the_middle_to_window
     assert!(summary.resumed);
     assert_eq!(summary.records, expected);
     assert_same_records(&out, reference);
+}
+
+/// Newest first under Graph's budget shape, the cursor reads from both ends too: the
+/// oldest-first end's pages are held and come last, reversed, so the output is the sequence that
+/// windows read under a generous budget, for the requests of one nextLink chain (one more where
+/// the ends' last pages overlap). With a read-ahead too small to hold its half, and pages too slow
+/// for one chain, the oldest-first end stops at its limit and windows read the middle: the same
+/// sequence again.
+#[tokio::test]
+async fn newest_first_under_graphs_budget_shape_reads_from_both_ends_in_order() {
+    let (fx, _dir, query, expected) = graph_budget_shape().await;
+    let pages = expected.div_ceil(50);
+    fx.throttle(10_000, 1).await;
+    let generous = SignInQuery { options: FetchOptions { page_size: 50, ..FetchOptions::for_budget(fast(1000).budget) }, ..query.clone() };
+    let (reference, failures) = fx.collect(generous).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let reference = ids(&reference);
+    assert_eq!(reference.len() as u64, expected);
+    fx.throttle(5, 1).await;
+    for (buffer_pages, latency_ms) in [(32, 0), (8, 300)] {
+        fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": latency_ms}))).await;
+        fx.control("DELETE", "requests", None).await;
+        let query = SignInQuery { options: FetchOptions { buffer_pages, ..query.options }, ..query.clone() };
+        let (records, failures) = fx.collect(query).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(ids(&records), reference, "read-ahead of {buffer_pages} pages: the same sequence");
+        let requests = fx.signin_requests().await;
+        assert!(requests.iter().all(|(status, _)| *status == 200), "{requests:?}");
+        if buffer_pages == 32 {
+            assert!(requests.len() as u64 <= pages + 1, "{} requests for {pages} pages", requests.len());
+        }
+    }
+    fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 0}))).await;
 }
 
 /// Sign-ins ten to a second, and one second holding more than a page: windows cut on whole

@@ -256,7 +256,7 @@ try {
             if ($VerbosePreference -ne 'SilentlyContinue') {
                 $log = @(Get-EmulatorSignInRequests -Emulator $emu)
                 $t0 = ([datetime]$log[0].time).ToUniversalTime()
-                Write-Verbose ("$name answers (s since the first, status): " + (($log | ForEach-Object { '{0:n1}/{1}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.status }) -join ' '))
+                Write-Verbose ("$name requests (s since the first + page ms / status): " + (($log | ForEach-Object { '{0:n1}+{1}/{2}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.latencyMs, $_.status }) -join ' '))
             }
             $r | Add-Member Scenario 1
             $r | Add-Member FractionOfLimit ([Math]::Round($r.RecordsPerSecond / $limit, 3))

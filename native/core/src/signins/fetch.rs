@@ -545,11 +545,11 @@ fn arrival_pages_waiting(options: &FetchOptions) -> usize {
 
 /// Starts `plans` of `query` (validated). Must be called inside a tokio runtime.
 pub fn start(ctx: Context, query: Arc<SignInQuery>, plans: Vec<TenantPlan>, order: Order) -> Run {
-    // Memory: per tenant, newest first, `buffer_pages` read ahead plus what the window being
-    // merged has fetched; as pages arrive, at most as many (pages waiting, and a page of each
-    // window reading; see `windows_reading`); this channel a few more. A page is
-    // compact JSON (~1.2 MB at 1,000 v1.0 sign-ins, ~2.5 MB beta). Many tenants at once share
-    // what four would hold.
+    // Memory: per tenant, newest first, `buffer_pages` read ahead (pages an oldest-first end
+    // holds count in it) plus what the window being merged has fetched; as pages arrive, at most
+    // as many (pages waiting, and a page of each window reading; see `windows_reading`); this
+    // channel a few more. A page is compact JSON (~1.2 MB at 1,000 v1.0 sign-ins, ~2.5 MB beta).
+    // Many tenants at once share what four would hold.
     let query = shared_among(query, plans.len());
     let (tx, rx) = mpsc::channel(EVENTS_WAITING);
     let task = tokio::spawn(async move {
@@ -887,10 +887,13 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     let tenant = Arc::new(tenant);
 
     let mut windows = plan.windows;
+    let mut held = Vec::new();
     if both_ends::applies(&query.options, order, &windows) {
-        match both_ends::run(&tenant, query, index, windows, out).await? {
+        let ended = both_ends::run(&tenant, query, index, windows, order, out).await?;
+        held = ended.held;
+        match ended.middle {
             Some(middle) => windows = middle,
-            None => return Ok(()),
+            None => return both_ends::hand_out_held(held, out).await,
         }
     }
     if let [only] = windows.as_slice()
@@ -901,7 +904,8 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
     // The permit a read-ahead page holds is released here, as the page is handed on.
     let send = |page: WindowPage| out.send(tenant.page_event(index, page.window, page.records, page.position, None));
     let concurrency = windows_reading(&query.options, order);
-    let buffer = query.options.buffer_pages.max(1) as usize;
+    // What the oldest-first end holds counts against the read-ahead (it leaves the least).
+    let buffer = (query.options.buffer_pages as usize).saturating_sub(held.len()).max(1);
     // The launcher runs beside the merger; dropping `background` (the merger failed, or this
     // tenant's task was aborted) aborts it and, with its own set, every window task.
     let mut background = JoinSet::new();
@@ -964,7 +968,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
             }
         }
     }
-    Ok(())
+    both_ends::hand_out_held(held, out).await
 }
 
 /// Reads the first page of a fresh window over `range`, then cuts the rest of the range (see
