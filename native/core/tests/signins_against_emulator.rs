@@ -10,7 +10,7 @@ use partnersecurity_core::secret::Secret;
 use partnersecurity_core::session::ConnectRequest;
 use partnersecurity_core::signins::export::checkpoint_path;
 use partnersecurity_core::signins::page::fields;
-use partnersecurity_core::signins::{ApiVersion, Budget, EventType, ExportFormat, ExportRequest, FetchOptions, SignInFilter, SignInQuery};
+use partnersecurity_core::signins::{ApiVersion, Budget, Event, EventType, ExportFormat, ExportRequest, FetchOptions, SignInFilter, SignInQuery, fetch};
 use partnersecurity_core::{Error, ErrorKind, PartnerSecurity};
 use partnersecurity_emulator::config::{EmulatorConfig, ScenarioSource};
 use partnersecurity_emulator::server::{RunningEmulator, serve};
@@ -917,14 +917,27 @@ async fn newest_first_under_graphs_budget_shape_reads_from_both_ends_in_order() 
     for (buffer_pages, latency_ms) in [(32, 0), (8, 300)] {
         fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": latency_ms}))).await;
         fx.control("DELETE", "requests", None).await;
-        let query = SignInQuery { options: FetchOptions { buffer_pages, ..query.options }, ..query.clone() };
-        let (records, failures) = fx.collect(query).await;
-        assert!(failures.is_empty(), "{failures:?}");
+        // The run's own events (as the cursor reads them): the records in order, and whether
+        // the ends handed windows over (a plan of more than the two ends).
+        let query = SignInQuery { options: FetchOptions { buffer_pages, ..query.options }, ..query.clone() }.validated().unwrap();
+        let plans = fetch::fresh_plans(&query);
+        let mut run = fetch::start(fx.core.sign_in_context().unwrap(), std::sync::Arc::new(query), plans, fetch::Order::NewestFirst);
+        let (mut records, mut handed_over) = (Vec::new(), false);
+        while let Some(event) = run.events.recv().await {
+            match event {
+                Event::Page(page) => records.extend(page.records.iter().map(fields)),
+                Event::Planned { windows, .. } => handed_over |= windows.len() > 2,
+                Event::Failed { error, .. } => panic!("{error}"),
+                Event::TenantDone { .. } => {}
+            }
+        }
         assert_eq!(ids(&records), reference, "read-ahead of {buffer_pages} pages: the same sequence");
         let requests = fx.signin_requests().await;
         assert!(requests.iter().all(|(status, _)| *status == 200), "{requests:?}");
         if buffer_pages == 32 {
             assert!(requests.len() as u64 <= pages + 1, "{} requests for {pages} pages", requests.len());
+        } else {
+            assert!(handed_over, "the oldest-first end held its limit and windows read the middle");
         }
     }
     fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": 0}))).await;
