@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace PartnerSecurity.Models
 {
@@ -107,14 +106,11 @@ namespace PartnerSecurity.Models
         public string? TenantId { get; set; }
 
         /// <summary>Properties this version does not know, added to the output object as they are.</summary>
-        [JsonExtensionData]
-        [JsonInclude]
         internal Dictionary<string, JsonElement>? Unknown { get; set; }
 
         public override string ToString() => $"{CreatedDateTime:u} {UserPrincipalName ?? ServicePrincipalName ?? UserId} {AppDisplayName}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class SignInStatus
     {
         /// <summary>0: the sign-in succeeded.</summary>
@@ -125,7 +121,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => ErrorCode == 0 ? "Success" : $"{ErrorCode}: {FailureReason}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class AuthenticationDetail
     {
         public DateTimeOffset? AuthenticationStepDateTime { get; set; }
@@ -138,7 +133,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{AuthenticationStepRequirement}: {AuthenticationMethod} ({(Succeeded == true ? "succeeded" : "failed")})";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class MfaDetail
     {
         public string? AuthMethod { get; set; }
@@ -147,7 +141,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => AuthMethod ?? string.Empty;
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class AuthenticationRequirementPolicy
     {
         public string? RequirementProvider { get; set; }
@@ -156,7 +149,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{RequirementProvider}: {Detail}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class KeyValue
     {
         public string? Key { get; set; }
@@ -165,7 +157,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{Key}={Value}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class AuthenticationContext
     {
         public string? Id { get; set; }
@@ -174,7 +165,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{Id}: {Detail}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class AppliedConditionalAccessPolicy
     {
         public string? Id { get; set; }
@@ -186,7 +176,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{DisplayName}: {Result}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class SessionLifetimePolicy
     {
         public string? ExpirationRequirement { get; set; }
@@ -195,7 +184,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{ExpirationRequirement}: {Detail}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class DeviceDetail
     {
         public string? DeviceId { get; set; }
@@ -209,7 +197,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{OperatingSystem} {Browser}".Trim();
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class SignInLocation
     {
         public string? City { get; set; }
@@ -220,7 +207,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => string.Join(", ", new[] { City, State, CountryOrRegion }.Where(p => !string.IsNullOrEmpty(p)));
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class GeoCoordinates
     {
         public double? Altitude { get; set; }
@@ -230,7 +216,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{Latitude}, {Longitude}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class NetworkLocationDetail
     {
         public string? NetworkType { get; set; }
@@ -239,7 +224,6 @@ namespace PartnerSecurity.Models
         public override string ToString() => $"{NetworkType}: {string.Join(", ", NetworkNames ?? Array.Empty<string>())}";
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class ManagedIdentity
     {
         public string? MsiType { get; set; }
@@ -248,12 +232,5 @@ namespace PartnerSecurity.Models
         public string? FederatedTokenIssuer { get; set; }
 
         public override string ToString() => MsiType ?? string.Empty;
-    }
-
-    /// <summary>Reads sign-in records (PascalCase JSON from the native library) without reflection.</summary>
-    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.Strict)]
-    [JsonSerializable(typeof(SignIn))]
-    internal sealed partial class SignInJsonContext : JsonSerializerContext
-    {
     }
 }

@@ -27,12 +27,9 @@ namespace PartnerSecurity.Models
             var start = reader;
             try
             {
-                if (JsonSerializer.Deserialize(ref reader, SignInJsonContext.Default.SignIn) is { } signIn)
-                {
-                    return Typed(signIn);
-                }
+                return Typed(SignInReader.Read(ref reader));
             }
-            catch (Exception e) when (e is JsonException || e is NotSupportedException)
+            catch (JsonException)
             {
                 // Read it again, untyped.
             }
@@ -75,7 +72,7 @@ namespace PartnerSecurity.Models
         }
 
         /// <summary>A typed record as output: its untyped properties converted, and a <see cref="PSObject"/> when it has properties the type lacks.</summary>
-        internal static object Typed(SignIn signIn)
+        private static object Typed(SignIn signIn)
         {
             signIn.ConditionalAccessAudiences = Untyped(signIn.ConditionalAccessAudiences, nameof(SignIn.ConditionalAccessAudiences));
             signIn.PrivateLinkDetails = Untyped(signIn.PrivateLinkDetails, nameof(SignIn.PrivateLinkDetails));

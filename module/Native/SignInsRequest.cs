@@ -88,8 +88,8 @@ namespace PartnerSecurity.Native
         public string[] Warnings { get; init; } = Array.Empty<string>();
     }
 
-    /// <summary>What a native <c>BatchReply</c> says besides its records.</summary>
-    internal class BatchHeader
+    /// <summary>What a native <c>BatchReply</c> says besides its records (its <c>"Header"</c>).</summary>
+    internal sealed class BatchHeader
     {
         public string? Tenant { get; set; }
 
@@ -106,14 +106,7 @@ namespace PartnerSecurity.Native
         public NativeFailure? Error { get; set; }
     }
 
-    /// <summary>The native <c>BatchReply</c> as a type, for <see cref="SignInBatch"/>'s one-pass read.</summary>
-    internal sealed class TypedBatch : BatchHeader
-    {
-        public List<SignIn>? Records { get; set; }
-    }
-
     [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.Strict)]
-    [JsonSerializable(typeof(TypedBatch))]
     [JsonSerializable(typeof(BatchHeader))]
     internal sealed partial class SignInBatchJsonContext : JsonSerializerContext
     {
@@ -137,61 +130,20 @@ namespace PartnerSecurity.Native
         /// <summary>The sign-ins as output objects (see <see cref="SignInRecords"/>).</summary>
         public List<object> Records { get; }
 
-        /// <summary>Reads a batch (PascalCase JSON of the native <c>BatchReply</c>) from its UTF-8 bytes.</summary>
+        /// <summary>Reads a batch, <c>{"Header":{...},"Records":[...]}</c> (the native <c>BatchReply</c>), from its UTF-8 bytes.</summary>
         internal static SignInBatch Read(ReadOnlySpan<byte> json)
         {
-            return ReadTyped(json) ?? ReadRecordByRecord(json);
-        }
-
-        /// <summary>
-        /// The batch in one typed pass, or null when a record has what <see cref="SignIn"/> cannot
-        /// hold (read again record by record: that read tokenises each record twice, once to find
-        /// its end, and is kept for the records that need it).
-        /// </summary>
-        private static SignInBatch? ReadTyped(ReadOnlySpan<byte> json)
-        {
-            TypedBatch? typed;
-            try
-            {
-                typed = JsonSerializer.Deserialize(json, SignInBatchJsonContext.Default.TypedBatch);
-            }
-            catch (Exception e) when (e is JsonException || e is NotSupportedException)
-            {
-                return null;
-            }
-            if (typed == null)
-            {
-                return null;
-            }
-            var records = new List<object>(typed.Records?.Count ?? 0);
-            foreach (var signIn in typed.Records ?? new List<SignIn>())
-            {
-                records.Add(SignInRecords.Typed(signIn));
-            }
-            typed.Records = null;
-            return new SignInBatch(typed, records);
-        }
-
-        /// <summary>The header as a type (its records skipped), then the records one by one.</summary>
-        private static SignInBatch ReadRecordByRecord(ReadOnlySpan<byte> json)
-        {
-            var header = JsonSerializer.Deserialize(json, SignInBatchJsonContext.Default.BatchHeader) ?? throw NotABatch();
-            var records = new List<object>();
             var reader = new Utf8JsonReader(json);
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("Header"u8));
+            Expect(reader.Read());
+            var header = JsonSerializer.Deserialize(ref reader, SignInBatchJsonContext.Default.BatchHeader) ?? throw NotABatch();
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("Records"u8));
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray);
+            var records = new List<object>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var isRecords = reader.ValueTextEquals("Records"u8);
-                Expect(reader.Read());
-                if (isRecords && reader.TokenType == JsonTokenType.StartArray)
-                {
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    {
-                        records.Add(SignInRecords.Read(ref reader));
-                    }
-                    continue;
-                }
-                reader.Skip();
+                records.Add(SignInRecords.Read(ref reader));
             }
             return new SignInBatch(header, records);
         }

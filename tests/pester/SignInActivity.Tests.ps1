@@ -2,7 +2,8 @@
 # emulator's Graph sign-in logs (scenarios/signins.json over TLS, plus a few literal sign-ins
 # added here so the PartnerCenter module's help examples have something to find):
 #   - the original help examples, verbatim;
-#   - the Graph SDK's output shape, the default view, the alias;
+#   - the Graph SDK's output shape, the default view, the alias; the module's record reader (every
+#     property typed, one it does not know kept, a record that does not fit read untyped);
 #   - dates sent in UTC (checked in a UTC+05:30 time zone, where the old local-as-Z bug shows);
 #   - hostile input: quotes in UPNs, non-GUID ids, reversed and absurd dates;
 #   - paging to the end with no loss or duplicate (against /_emulator/signins/count), inside the
@@ -184,6 +185,103 @@ Describe 'Get-PartnerUserSignInActivity output' {
         $v1.Count | Should -Be (Get-SignInCount -Filter "createdDateTime ge $(Format-Utc $start)" -Version 'v1.0')
         @($v1 | Where-Object { $null -ne $_.AuthenticationDetails -or $null -ne $_.AuthenticationRequirement }).Count | Should -Be 0
         @($v1 | Where-Object { $null -eq $_.IsInteractive }).Count | Should -Be 0
+    }
+}
+
+
+Describe 'Reading a sign-in record' {
+    BeforeAll {
+        # The module's own reader (SignInRecords.ToOutput, as the assessment uses it): JSON text in,
+        # the output object out, without a server in between.
+        $toOutput = [PartnerSecurity.Models.SignInRecords].GetMethod('ToOutput', [Reflection.BindingFlags]'NonPublic, Static')
+        function script:Read-SignInRecord([string] $Json) {
+            $document = [System.Text.Json.JsonDocument]::Parse($Json)
+            try { $toOutput.Invoke($null, @($document.RootElement, 'tenant-x')) } finally { $document.Dispose() }
+        }
+
+        # A record with every property the type declares set, nested objects and arrays included,
+        # each value of the kind the property takes.
+        function script:New-FullRecord([type] $Type) {
+            $record = [ordered]@{}
+            foreach ($property in $Type.GetProperties()) {
+                $t = $property.PropertyType
+                $t = [Nullable]::GetUnderlyingType($t) ?? $t
+                $record[$property.Name] = switch ($t) {
+                    ([string]) { "$($property.Name)-value"; break }
+                    ([DateTimeOffset]) { '2026-01-02T03:04:05Z'; break }
+                    ([bool]) { $true; break }
+                    ([int]) { 7; break }
+                    ([long]) { 8; break }
+                    ([double]) { 1.5; break }
+                    ([string[]]) { , @('one', 'two'); break }
+                    ([object]) { @{ shape = 'open' }; break }
+                    default {
+                        if ($t.IsArray) { , @(New-FullRecord $t.GetElementType()) } else { New-FullRecord $t }
+                    }
+                }
+            }
+            $record
+        }
+
+        # Every property of an output object, nested ones too, by path, that is null or empty.
+        function script:Get-EmptyProperty($Value, [string] $Path) {
+            foreach ($property in $Value.GetType().GetProperties()) {
+                $v = $property.GetValue($Value)
+                $at = "$Path.$($property.Name)"
+                if ($null -eq $v -or ($v -is [array] -and $v.Count -eq 0)) { $at; continue }
+                $element = if ($v -is [array]) { $v[0] } else { $v }
+                if ($element.GetType().Namespace -eq 'PartnerSecurity.Models') { Get-EmptyProperty $element $at }
+            }
+        }
+        $script:full = New-FullRecord ([PartnerSecurity.Models.SignIn])
+    }
+
+    It 'sets every property the type declares, nested objects included, each as its type' {
+        $signIn = Read-SignInRecord ($full | ConvertTo-Json -Depth 10 -Compress)
+        $signIn | Should -BeOfType ([PartnerSecurity.Models.SignIn])
+        @(Get-EmptyProperty $signIn 'SignIn') | Should -BeNullOrEmpty
+        $signIn.CreatedDateTime | Should -Be ([DateTimeOffset]'2026-01-02T03:04:05Z')
+        $signIn.Status.ErrorCode | Should -Be 7
+        $signIn.AutonomousSystemNumber | Should -BeOfType [long]
+        $signIn.Location.GeoCoordinates.Latitude | Should -Be 1.5
+        $signIn.AuthenticationDetails[0].AuthenticationStepDateTime | Should -BeOfType [DateTimeOffset]
+        $signIn.AppliedConditionalAccessPolicies[0].EnforcedGrantControls | Should -Be @('one', 'two')
+        $signIn.ConditionalAccessAudiences.shape | Should -Be 'open'
+        $signIn.TenantId | Should -Be 'TenantId-value' -Because 'a TenantId from Graph is kept'
+    }
+
+    It 'keeps a top-level property it does not know as a note property of a typed sign-in' {
+        $record = [ordered]@{ Id = 'a'; FutureSignal = @{ level = 3 }; UserPrincipalName = 'u@x' }
+        $signIn = Read-SignInRecord ($record | ConvertTo-Json -Compress)
+        $signIn.PSObject.BaseObject | Should -BeOfType ([PartnerSecurity.Models.SignIn])
+        $signIn.FutureSignal.level | Should -Be 3
+        $signIn.UserPrincipalName | Should -Be 'u@x'
+        $signIn.TenantId | Should -Be 'tenant-x'
+    }
+
+    It 'reads a record that does not fit the type untyped, losing nothing (<Case>)' -ForEach @(
+        @{ Case = 'a nested property it does not know'; Json = '{"Id":"a","Status":{"ErrorCode":0,"Later":"x"}}'; Check = { $_.Status.Later | Should -Be 'x' } }
+        @{ Case = 'a number sent as text'; Json = '{"Id":"a","Status":{"ErrorCode":"50126"}}'; Check = { $_.Status.ErrorCode | Should -Be '50126' } }
+        @{ Case = 'a flag sent as text'; Json = '{"Id":"a","IsInteractive":"yes"}'; Check = { $_.IsInteractive | Should -Be 'yes' } }
+        @{ Case = 'a time that is not one'; Json = '{"Id":"a","CreatedDateTime":"yesterday"}'; Check = { $_.CreatedDateTime | Should -Be 'yesterday' } }
+        @{ Case = 'an object where a string goes'; Json = '{"Id":"a","AppId":{"v":1}}'; Check = { $_.AppId.v | Should -Be 1 } }
+        @{ Case = 'a string where an array goes'; Json = '{"Id":"a","AuthenticationDetails":"none"}'; Check = { $_.AuthenticationDetails | Should -Be 'none' } }
+    ) {
+        $output = Read-SignInRecord $Json
+        $output | Should -Not -BeOfType ([PartnerSecurity.Models.SignIn])
+        $output.PSObject.TypeNames[0] | Should -Be 'PartnerSecurity.Models.SignIn'
+        $output.Id | Should -Be 'a'
+        $output.TenantId | Should -Be 'tenant-x'
+        $output | ForEach-Object $Check
+    }
+
+    It 'reads null values and empty arrays as they are' {
+        $signIn = Read-SignInRecord '{"Id":"a","MfaDetail":null,"Status":null,"RiskEventTypes":[],"AuthenticationDetails":[null],"SignInEventTypes":["x",null]}'
+        $signIn | Should -BeOfType ([PartnerSecurity.Models.SignIn])
+        $signIn.MfaDetail | Should -BeNullOrEmpty
+        $signIn.RiskEventTypes.Count | Should -Be 0
+        $signIn.AuthenticationDetails.Count | Should -Be 1
+        $signIn.SignInEventTypes.Count | Should -Be 2
     }
 }
 

@@ -166,9 +166,9 @@ impl PartnerSecurityNative {
         )
     }
 
-    /// The next page of a cursor: `{"Tenant","TenantId","Done","Fetched","Pages","TenantsDone",
-    /// "Error","Records":[...]}` (`Error`: that tenant failed; the others go on). Cancelling the
-    /// call loses nothing: a page is only taken when it is returned.
+    /// The next page of a cursor: `{"Header":{"Tenant","TenantId","Done","Fetched","Pages",
+    /// "TenantsDone","Error"},"Records":[...]}` (`Error`: that tenant failed; the others go on).
+    /// Cancelling the call loses nothing: a page is only taken when it is returned.
     pub async fn next_sign_ins(this: Async<Self>, cursor: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         let reply = |batch: &partnersecurity_core::signins::Batch| match BatchReply::from(batch).to_json() {

@@ -44,7 +44,7 @@ pub struct CursorOpened {
     pub warnings: Vec<String>,
 }
 
-/// A batch: its fields, then `"Records"` ([`BatchReply::to_json`]).
+/// A batch: `{"Header":{...},"Records":[...]}` ([`BatchReply::to_json`]).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BatchReply<'a> {
@@ -60,14 +60,16 @@ pub struct BatchReply<'a> {
 }
 
 impl BatchReply<'_> {
-    /// The batch as JSON, `"Records":[...]` last: the records' own text goes in as it is (it is
-    /// JSON already, and serialising a record again would mean parsing it again).
+    /// The batch as JSON, its fields under `"Header"` ahead of `"Records"`: the module reads the
+    /// header (is this the last batch?) before it parses the records, on another thread. The
+    /// records' own text goes in as it is (it is JSON already, and serialising a record again
+    /// would mean parsing it again).
     pub fn to_json(&self) -> Result<String, String> {
-        let mut json = serde_json::to_string(self).map_err(|e| e.to_string())?;
-        if json.pop() != Some('}') {
-            return Err("a batch did not serialise as a JSON object".into());
-        }
-        json.reserve(self.records.iter().map(|r| r.get().len() + 1).sum::<usize>() + 16);
+        let header = serde_json::to_string(self).map_err(|e| e.to_string())?;
+        let records = self.records.iter().map(|r| r.get().len() + 1).sum::<usize>();
+        let mut json = String::with_capacity(header.len() + records + 32);
+        json.push_str(r#"{"Header":"#);
+        json.push_str(&header);
         json.push_str(r#","Records":["#);
         for (k, record) in self.records.iter().enumerate() {
             if k > 0 {
@@ -176,9 +178,10 @@ mod tests {
         ];
         let json = BatchReply::from(&batch(records.clone())).to_json().unwrap();
         let read: Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(read["Tenant"], "contoso.com");
-        assert_eq!(read["Fetched"], 2);
-        assert!(read["Error"].is_null());
+        assert_eq!(read["Header"]["Tenant"], "contoso.com");
+        assert_eq!(read["Header"]["Fetched"], 2);
+        assert!(read["Header"]["Error"].is_null());
+        assert!(json.starts_with(r#"{"Header":{"#), "the header comes first: {json}");
         let expected: Vec<Value> = records.iter().map(|r| serde_json::from_str(r.get()).unwrap()).collect();
         assert_eq!(read["Records"], Value::Array(expected));
         let empty: Value = serde_json::from_str(&BatchReply::from(&batch(Vec::new())).to_json().unwrap()).unwrap();
