@@ -179,7 +179,7 @@ impl Meeting {
     }
 }
 
-/// The stretch between an export's two marks (see [`Meeting::stretch_between`]).
+/// The stretch between the two ends' marks (see [`Meeting::stretch_between`]).
 struct Stretch {
     range: TimeRange,
     /// Its upper end in time (now, for a range open at the top).
