@@ -20,12 +20,12 @@ namespace PartnerSecurity.Models
     /// </remarks>
     internal static class SignInReader
     {
-        private static readonly Properties<SignInStatus> StatusProperties = new Properties<SignInStatus>(() => new SignInStatus())
+        private static readonly PropertyReaders<SignInStatus> StatusProperties = new PropertyReaders<SignInStatus>(() => new SignInStatus())
             .Int32(nameof(SignInStatus.ErrorCode), (o, v) => o.ErrorCode = v)
             .Text(nameof(SignInStatus.FailureReason), (o, v) => o.FailureReason = v)
             .Text(nameof(SignInStatus.AdditionalDetails), (o, v) => o.AdditionalDetails = v);
 
-        private static readonly Properties<AuthenticationDetail> AuthenticationDetailProperties = new Properties<AuthenticationDetail>(() => new AuthenticationDetail())
+        private static readonly PropertyReaders<AuthenticationDetail> AuthenticationDetailProperties = new PropertyReaders<AuthenticationDetail>(() => new AuthenticationDetail())
             .Time(nameof(AuthenticationDetail.AuthenticationStepDateTime), (o, v) => o.AuthenticationStepDateTime = v)
             .Text(nameof(AuthenticationDetail.AuthenticationMethod), (o, v) => o.AuthenticationMethod = v)
             .Text(nameof(AuthenticationDetail.AuthenticationMethodDetail), (o, v) => o.AuthenticationMethodDetail = v)
@@ -33,34 +33,34 @@ namespace PartnerSecurity.Models
             .Text(nameof(AuthenticationDetail.AuthenticationStepResultDetail), (o, v) => o.AuthenticationStepResultDetail = v)
             .Text(nameof(AuthenticationDetail.AuthenticationStepRequirement), (o, v) => o.AuthenticationStepRequirement = v);
 
-        private static readonly Properties<MfaDetail> MfaDetailProperties = new Properties<MfaDetail>(() => new MfaDetail())
+        private static readonly PropertyReaders<MfaDetail> MfaDetailProperties = new PropertyReaders<MfaDetail>(() => new MfaDetail())
             .Text(nameof(MfaDetail.AuthMethod), (o, v) => o.AuthMethod = v)
             .Text(nameof(MfaDetail.AuthDetail), (o, v) => o.AuthDetail = v);
 
-        private static readonly Properties<AuthenticationRequirementPolicy> RequirementPolicyProperties = new Properties<AuthenticationRequirementPolicy>(() => new AuthenticationRequirementPolicy())
+        private static readonly PropertyReaders<AuthenticationRequirementPolicy> RequirementPolicyProperties = new PropertyReaders<AuthenticationRequirementPolicy>(() => new AuthenticationRequirementPolicy())
             .Text(nameof(AuthenticationRequirementPolicy.RequirementProvider), (o, v) => o.RequirementProvider = v)
             .Text(nameof(AuthenticationRequirementPolicy.Detail), (o, v) => o.Detail = v);
 
-        private static readonly Properties<KeyValue> KeyValueProperties = new Properties<KeyValue>(() => new KeyValue())
+        private static readonly PropertyReaders<KeyValue> KeyValueProperties = new PropertyReaders<KeyValue>(() => new KeyValue())
             .Text(nameof(KeyValue.Key), (o, v) => o.Key = v)
             .Text(nameof(KeyValue.Value), (o, v) => o.Value = v);
 
-        private static readonly Properties<AuthenticationContext> AuthenticationContextProperties = new Properties<AuthenticationContext>(() => new AuthenticationContext())
+        private static readonly PropertyReaders<AuthenticationContext> AuthenticationContextProperties = new PropertyReaders<AuthenticationContext>(() => new AuthenticationContext())
             .Text(nameof(AuthenticationContext.Id), (o, v) => o.Id = v)
             .Text(nameof(AuthenticationContext.Detail), (o, v) => o.Detail = v);
 
-        private static readonly Properties<AppliedConditionalAccessPolicy> ConditionalAccessPolicyProperties = new Properties<AppliedConditionalAccessPolicy>(() => new AppliedConditionalAccessPolicy())
+        private static readonly PropertyReaders<AppliedConditionalAccessPolicy> ConditionalAccessPolicyProperties = new PropertyReaders<AppliedConditionalAccessPolicy>(() => new AppliedConditionalAccessPolicy())
             .Text(nameof(AppliedConditionalAccessPolicy.Id), (o, v) => o.Id = v)
             .Text(nameof(AppliedConditionalAccessPolicy.DisplayName), (o, v) => o.DisplayName = v)
             .Texts(nameof(AppliedConditionalAccessPolicy.EnforcedGrantControls), (o, v) => o.EnforcedGrantControls = v)
             .Texts(nameof(AppliedConditionalAccessPolicy.EnforcedSessionControls), (o, v) => o.EnforcedSessionControls = v)
             .Text(nameof(AppliedConditionalAccessPolicy.Result), (o, v) => o.Result = v);
 
-        private static readonly Properties<SessionLifetimePolicy> SessionLifetimePolicyProperties = new Properties<SessionLifetimePolicy>(() => new SessionLifetimePolicy())
+        private static readonly PropertyReaders<SessionLifetimePolicy> SessionLifetimePolicyProperties = new PropertyReaders<SessionLifetimePolicy>(() => new SessionLifetimePolicy())
             .Text(nameof(SessionLifetimePolicy.ExpirationRequirement), (o, v) => o.ExpirationRequirement = v)
             .Text(nameof(SessionLifetimePolicy.Detail), (o, v) => o.Detail = v);
 
-        private static readonly Properties<DeviceDetail> DeviceDetailProperties = new Properties<DeviceDetail>(() => new DeviceDetail())
+        private static readonly PropertyReaders<DeviceDetail> DeviceDetailProperties = new PropertyReaders<DeviceDetail>(() => new DeviceDetail())
             .Text(nameof(DeviceDetail.DeviceId), (o, v) => o.DeviceId = v)
             .Text(nameof(DeviceDetail.DisplayName), (o, v) => o.DisplayName = v)
             .Text(nameof(DeviceDetail.OperatingSystem), (o, v) => o.OperatingSystem = v)
@@ -69,28 +69,28 @@ namespace PartnerSecurity.Models
             .Flag(nameof(DeviceDetail.IsManaged), (o, v) => o.IsManaged = v)
             .Text(nameof(DeviceDetail.TrustType), (o, v) => o.TrustType = v);
 
-        private static readonly Properties<GeoCoordinates> GeoCoordinatesProperties = new Properties<GeoCoordinates>(() => new GeoCoordinates())
+        private static readonly PropertyReaders<GeoCoordinates> GeoCoordinatesProperties = new PropertyReaders<GeoCoordinates>(() => new GeoCoordinates())
             .Double(nameof(GeoCoordinates.Altitude), (o, v) => o.Altitude = v)
             .Double(nameof(GeoCoordinates.Latitude), (o, v) => o.Latitude = v)
             .Double(nameof(GeoCoordinates.Longitude), (o, v) => o.Longitude = v);
 
-        private static readonly Properties<SignInLocation> LocationProperties = new Properties<SignInLocation>(() => new SignInLocation())
+        private static readonly PropertyReaders<SignInLocation> LocationProperties = new PropertyReaders<SignInLocation>(() => new SignInLocation())
             .Text(nameof(SignInLocation.City), (o, v) => o.City = v)
             .Text(nameof(SignInLocation.State), (o, v) => o.State = v)
             .Text(nameof(SignInLocation.CountryOrRegion), (o, v) => o.CountryOrRegion = v)
             .Object(nameof(SignInLocation.GeoCoordinates), GeoCoordinatesProperties, (o, v) => o.GeoCoordinates = v);
 
-        private static readonly Properties<NetworkLocationDetail> NetworkLocationDetailProperties = new Properties<NetworkLocationDetail>(() => new NetworkLocationDetail())
+        private static readonly PropertyReaders<NetworkLocationDetail> NetworkLocationDetailProperties = new PropertyReaders<NetworkLocationDetail>(() => new NetworkLocationDetail())
             .Text(nameof(NetworkLocationDetail.NetworkType), (o, v) => o.NetworkType = v)
             .Texts(nameof(NetworkLocationDetail.NetworkNames), (o, v) => o.NetworkNames = v);
 
-        private static readonly Properties<ManagedIdentity> ManagedIdentityProperties = new Properties<ManagedIdentity>(() => new ManagedIdentity())
+        private static readonly PropertyReaders<ManagedIdentity> ManagedIdentityProperties = new PropertyReaders<ManagedIdentity>(() => new ManagedIdentity())
             .Text(nameof(ManagedIdentity.MsiType), (o, v) => o.MsiType = v)
             .Text(nameof(ManagedIdentity.AssociatedResourceId), (o, v) => o.AssociatedResourceId = v)
             .Text(nameof(ManagedIdentity.FederatedTokenId), (o, v) => o.FederatedTokenId = v)
             .Text(nameof(ManagedIdentity.FederatedTokenIssuer), (o, v) => o.FederatedTokenIssuer = v);
 
-        private static readonly Properties<SignIn> SignInProperties = new Properties<SignIn>(() => new SignIn(), (o, name, value) => (o.Unknown ??= new Dictionary<string, JsonElement>())[name] = value)
+        private static readonly PropertyReaders<SignIn> SignInProperties = new PropertyReaders<SignIn>(() => new SignIn(), (o, name, value) => (o.Unknown ??= new Dictionary<string, JsonElement>())[name] = value)
             .Text(nameof(SignIn.Id), (o, v) => o.Id = v)
             .Time(nameof(SignIn.CreatedDateTime), (o, v) => o.CreatedDateTime = v)
             .Text(nameof(SignIn.UserDisplayName), (o, v) => o.UserDisplayName = v)
@@ -169,14 +169,14 @@ namespace PartnerSecurity.Models
             .Text(nameof(SignIn.TenantId), (o, v) => o.TenantId = v);
 
         /// <summary>Reads the object the reader is on; leaves the reader on its end.</summary>
-        internal static SignIn Read(ref Utf8JsonReader reader) => SignInProperties.Read(ref reader) ?? throw Properties<SignIn>.Unfit();
+        internal static SignIn Read(ref Utf8JsonReader reader) => SignInProperties.Read(ref reader) ?? throw PropertyReaders<SignIn>.Unfit();
     }
 
     /// <summary>
     /// How to read one type's properties: for each UTF-8 name, what to do with its value. A name
     /// is first compared with the one that followed the last name found.
     /// </summary>
-    internal sealed class Properties<T>
+    internal sealed class PropertyReaders<T>
         where T : class
     {
         internal delegate void ReadInto(T target, ref Utf8JsonReader reader);
@@ -193,38 +193,38 @@ namespace PartnerSecurity.Models
 
         /// <param name="create">Makes an empty object.</param>
         /// <param name="keepUnknown">Keeps a property the table lacks; null: such an object does not fit.</param>
-        internal Properties(Func<T> create, KeepUnknown? keepUnknown = null)
+        internal PropertyReaders(Func<T> create, KeepUnknown? keepUnknown = null)
         {
             _create = create;
             _keepUnknown = keepUnknown;
         }
 
-        internal Properties<T> Text(string name, Action<T, string?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadText(ref r)));
+        internal PropertyReaders<T> Text(string name, Action<T, string?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadText(ref r)));
 
         /// <summary>An array of strings; an element may be null, as Graph sent it.</summary>
-        internal Properties<T> Texts(string name, Action<T, string[]?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadArray<string>(ref r, ReadText)));
+        internal PropertyReaders<T> Texts(string name, Action<T, string[]?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadArray<string>(ref r, ReadText)));
 
-        internal Properties<T> Time(string name, Action<T, DateTimeOffset?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadTime(ref r)));
+        internal PropertyReaders<T> Time(string name, Action<T, DateTimeOffset?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadTime(ref r)));
 
-        internal Properties<T> Flag(string name, Action<T, bool?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadFlag(ref r)));
+        internal PropertyReaders<T> Flag(string name, Action<T, bool?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadFlag(ref r)));
 
-        internal Properties<T> Int32(string name, Action<T, int?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt32(ref r)));
+        internal PropertyReaders<T> Int32(string name, Action<T, int?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt32(ref r)));
 
-        internal Properties<T> Int64(string name, Action<T, long?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt64(ref r)));
+        internal PropertyReaders<T> Int64(string name, Action<T, long?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt64(ref r)));
 
-        internal Properties<T> Double(string name, Action<T, double?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadDouble(ref r)));
+        internal PropertyReaders<T> Double(string name, Action<T, double?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadDouble(ref r)));
 
         /// <summary>A value whose shape is left open, as sent (<see cref="SignInRecords"/> turns it into PowerShell values).</summary>
-        internal Properties<T> Element(string name, Action<T, object?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, r.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref r)));
+        internal PropertyReaders<T> Element(string name, Action<T, object?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, r.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref r)));
 
-        internal Properties<T> Object<TValue>(string name, Properties<TValue> properties, Action<T, TValue?> set)
+        internal PropertyReaders<T> Object<TValue>(string name, PropertyReaders<TValue> properties, Action<T, TValue?> set)
             where TValue : class
         {
             return Add(name, (T o, ref Utf8JsonReader r) => set(o, properties.Read(ref r)));
         }
 
         /// <summary>An array of objects; an element may be null, as Graph sent it.</summary>
-        internal Properties<T> Array<TValue>(string name, Properties<TValue> properties, Action<T, TValue[]?> set)
+        internal PropertyReaders<T> Array<TValue>(string name, PropertyReaders<TValue> properties, Action<T, TValue[]?> set)
             where TValue : class
         {
             return Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadArray<TValue>(ref r, properties.Read)));
@@ -265,7 +265,7 @@ namespace PartnerSecurity.Models
 
         internal static JsonException Unfit() => new($"the sign-in does not fit the {typeof(T).Name} type");
 
-        private Properties<T> Add(string name, ReadInto read)
+        private PropertyReaders<T> Add(string name, ReadInto read)
         {
             var utf8 = Encoding.UTF8.GetBytes(name);
             if (_names.Exists(n => n.AsSpan().SequenceEqual(utf8)))
