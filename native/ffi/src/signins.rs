@@ -61,9 +61,8 @@ pub struct BatchReply<'a> {
 
 impl BatchReply<'_> {
     /// The batch as JSON, its fields under `"Header"` ahead of `"Records"`: the module reads the
-    /// header (is this the last batch?) before it parses the records, on another thread. The
-    /// records' own text goes in as it is (it is JSON already, and serialising a record again
-    /// would mean parsing it again).
+    /// header as one object, then each record once, in one pass. The records' own text goes in
+    /// as it is (it is JSON already, and serialising a record again would mean parsing it again).
     pub fn to_json(&self) -> Result<String, String> {
         let header = serde_json::to_string(self).map_err(|e| e.to_string())?;
         let records = self.records.iter().map(|r| r.get().len() + 1).sum::<usize>();
