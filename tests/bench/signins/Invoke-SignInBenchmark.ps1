@@ -250,11 +250,13 @@ try {
         $r
     }
 
-    # ' (2.4-2.7 s, 3 runs)' for a row of several runs, '' for one run.
-    function Format-TimeRange($Row) {
+    # How many runs a row stands for, with the range of their times when they took any:
+    # '3 (2.40-2.70 s)', '3' (runs that read nothing), '1'.
+    function Format-Runs($Row) {
         $runs = $Row.PSObject.Properties['Runs']
-        if (-not $runs -or $runs.Value -lt 2) { return '' }
-        ' ({0:n2}-{1:n2} s, {2} runs)' -f $Row.SecondsMin, $Row.SecondsMax, $runs.Value
+        if (-not $runs) { return '1' }
+        if ($runs.Value -lt 2 -or $Row.SecondsMax -le 0) { return "$($runs.Value)" }
+        '{0} ({1:n2}-{2:n2} s)' -f $runs.Value, $Row.SecondsMin, $Row.SecondsMax
     }
 
     # How many times faster than $Baseline $Ours ran, by its median run, and over the range of its runs.
@@ -316,7 +318,7 @@ try {
             }
             $r | Add-Member Scenario 2
             $rows.Add($r)
-            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s{3}  peak RSS {4} MB ({5} requests)" -f $name, $r.Records, $r.Seconds, (Format-TimeRange $r), $r.PeakRssMB, $r.Requests)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  runs {3}  peak RSS {4} MB ({5} requests)" -f $name, $r.Records, $r.Seconds, (Format-Runs $r), $r.PeakRssMB, $r.Requests)
         }
     }
 
@@ -328,7 +330,7 @@ try {
             $r = if ($name -like 'ours-*') { Invoke-ContenderRuns $TimeRuns $name $many $compressed $freshBudget } else { & $freshBudget; Invoke-Contender $name $many }
             $r | Add-Member Scenario 3
             $rows.Add($r)
-            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s{3}  ({4} tenants failed, {5} requests)" -f $name, $r.Records, $r.Seconds, (Format-TimeRange $r), $r.FailedTenants, $r.Requests)
+            Write-Host ("  {0,-12} {1,8} records {2,7:n1} s  runs {3}  ({4} tenants failed, {5} requests)" -f $name, $r.Records, $r.Seconds, (Format-Runs $r), $r.FailedTenants, $r.Requests)
         }
     }
 
@@ -373,8 +375,7 @@ try {
     }
     Write-Host ''
     $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, @{ n = 'Runs'; e = { if ($_.PSObject.Properties['Runs'] -and $_.Runs -gt 1 -and $_.SecondsMax -gt 0) { '{0} ({1:n2}-{2:n2} s)' -f $_.Runs, $_.SecondsMin, $_.SecondsMax } elseif ($_.PSObject.Properties['Runs']) { "$($_.Runs)" } else { '1' } } },
-        RecordsPerSecond, PeakRssMB, FailedTenants, Requests, ClientCpuSeconds, EmulatorCpuSeconds
+    $raw = $rows | Select-Object Scenario, Contender, Records, Seconds, @{ n = 'Runs'; e = { Format-Runs $_ } }, RecordsPerSecond, PeakRssMB, FailedTenants, Requests, ClientCpuSeconds, EmulatorCpuSeconds
     $raw | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     if ($ResultPath) {
