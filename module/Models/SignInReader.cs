@@ -204,15 +204,15 @@ namespace PartnerSecurity.Models
         /// <summary>An array of strings; an element may be null, as Graph sent it.</summary>
         internal PropertyReaders<T> Texts(string name, Action<T, string[]?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadArray<string>(ref r, ReadText)));
 
-        internal PropertyReaders<T> Time(string name, Action<T, DateTimeOffset?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadTime(ref r)));
+        internal PropertyReaders<T> Time(string name, Action<T, DateTimeOffset?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadScalar(ref r, JsonTokenType.String, TryGetTime)));
 
         internal PropertyReaders<T> Flag(string name, Action<T, bool?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadFlag(ref r)));
 
-        internal PropertyReaders<T> Int32(string name, Action<T, int?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt32(ref r)));
+        internal PropertyReaders<T> Int32(string name, Action<T, int?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadScalar(ref r, JsonTokenType.Number, TryGetInt32)));
 
-        internal PropertyReaders<T> Int64(string name, Action<T, long?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadInt64(ref r)));
+        internal PropertyReaders<T> Int64(string name, Action<T, long?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadScalar(ref r, JsonTokenType.Number, TryGetInt64)));
 
-        internal PropertyReaders<T> Double(string name, Action<T, double?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadDouble(ref r)));
+        internal PropertyReaders<T> Double(string name, Action<T, double?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, ReadScalar(ref r, JsonTokenType.Number, TryGetDouble)));
 
         /// <summary>A value whose shape is left open, as sent (<see cref="SignInRecords"/> turns it into PowerShell values).</summary>
         internal PropertyReaders<T> Element(string name, Action<T, object?> set) => Add(name, (T o, ref Utf8JsonReader r) => set(o, r.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref r)));
@@ -304,16 +304,6 @@ namespace PartnerSecurity.Models
             return r.GetString();
         }
 
-        private static DateTimeOffset? ReadTime(ref Utf8JsonReader r)
-        {
-            if (r.TokenType == JsonTokenType.Null) return null;
-            if (r.TokenType != JsonTokenType.String || !r.TryGetDateTimeOffset(out var value))
-            {
-                throw Unfit();
-            }
-            return value;
-        }
-
         private static bool? ReadFlag(ref Utf8JsonReader r)
         {
             return r.TokenType switch
@@ -325,30 +315,19 @@ namespace PartnerSecurity.Models
             };
         }
 
-        private static int? ReadInt32(ref Utf8JsonReader r)
-        {
-            if (r.TokenType == JsonTokenType.Null) return null;
-            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt32(out var value))
-            {
-                throw Unfit();
-            }
-            return value;
-        }
+        private delegate bool TryGet<TValue>(ref Utf8JsonReader r, out TValue value);
 
-        private static long? ReadInt64(ref Utf8JsonReader r)
-        {
-            if (r.TokenType == JsonTokenType.Null) return null;
-            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var value))
-            {
-                throw Unfit();
-            }
-            return value;
-        }
+        private static readonly TryGet<DateTimeOffset> TryGetTime = (ref Utf8JsonReader r, out DateTimeOffset v) => r.TryGetDateTimeOffset(out v);
+        private static readonly TryGet<int> TryGetInt32 = (ref Utf8JsonReader r, out int v) => r.TryGetInt32(out v);
+        private static readonly TryGet<long> TryGetInt64 = (ref Utf8JsonReader r, out long v) => r.TryGetInt64(out v);
+        private static readonly TryGet<double> TryGetDouble = (ref Utf8JsonReader r, out double v) => r.TryGetDouble(out v);
 
-        private static double? ReadDouble(ref Utf8JsonReader r)
+        /// <summary>A null, or a token of <paramref name="kind"/> that <paramref name="tryGet"/> reads; anything else does not fit.</summary>
+        private static TValue? ReadScalar<TValue>(ref Utf8JsonReader r, JsonTokenType kind, TryGet<TValue> tryGet)
+            where TValue : struct
         {
             if (r.TokenType == JsonTokenType.Null) return null;
-            if (r.TokenType != JsonTokenType.Number || !r.TryGetDouble(out var value))
+            if (r.TokenType != kind || !tryGet(ref r, out var value))
             {
                 throw Unfit();
             }

@@ -188,7 +188,6 @@ Describe 'Get-PartnerUserSignInActivity output' {
     }
 }
 
-
 Describe 'Reading a sign-in record' {
     BeforeAll {
         # The module's own reader (SignInRecords.ToOutput, as the assessment uses it): JSON text in,
