@@ -274,6 +274,19 @@ Describe 'Reading a sign-in record' {
         $output | ForEach-Object $Check
     }
 
+    It 'shares one string among records with the same client app, and reads each of many values right' {
+        # 300 application names meet in the reader's 64 slots: a value read from a slot is its own.
+        $names = @(1..300 | ForEach-Object { "app-$_" }) + @('Caf\u00e9 \"Pro\"', 'Café Pro')
+        $read = foreach ($pass in 1, 2) {
+            foreach ($name in $names) { Read-SignInRecord ('{"Id":"a","ClientAppUsed":"Browser","AppDisplayName":"' + $name + '","SignInEventTypes":["interactiveUser"]}') }
+        }
+        $expected = @(1..300 | ForEach-Object { "app-$_" }) + @('Café "Pro"', 'Café Pro')
+        @($read.AppDisplayName) | Should -Be ($expected + $expected)
+        [object]::ReferenceEquals($read[0].ClientAppUsed, $read[-1].ClientAppUsed) | Should -BeTrue
+        [object]::ReferenceEquals($read[0].SignInEventTypes[0], $read[-1].SignInEventTypes[0]) | Should -BeTrue
+        $read[-1].ClientAppUsed | Should -Be 'Browser'
+    }
+
     It 'reads null values and empty arrays as they are' {
         $signIn = Read-SignInRecord '{"Id":"a","MfaDetail":null,"Status":null,"RiskEventTypes":[],"AuthenticationDetails":[null],"SignInEventTypes":["x",null]}'
         $signIn | Should -BeOfType ([PartnerSecurity.Models.SignIn])
