@@ -255,7 +255,8 @@ try {
     function Format-Runs($Row) {
         $runs = $Row.PSObject.Properties['Runs']
         if (-not $runs) { return '1' }
-        if ($runs.Value -lt 2 -or $Row.SecondsMax -le 0) { return "$($runs.Value)" }
+        # An idle row read nothing: its runs are RSS samples, their times (a few ms) say nothing.
+        if ($runs.Value -lt 2 -or $Row.Records -eq 0) { return "$($runs.Value)" }
         '{0} ({1:n2}-{2:n2} s)' -f $runs.Value, $Row.SecondsMin, $Row.SecondsMax
     }
 
