@@ -403,6 +403,8 @@ namespace PartnerSecurity.Models
     internal sealed class LabelTable
     {
         private const int Slots = 64;
+
+        /// <summary>Longer values (rare: user agents, free text) are decoded each time, which bounds what a table keeps.</summary>
         private const int LongestValue = 256;
 
         private readonly Entry?[] _slots = new Entry?[Slots];
