@@ -323,12 +323,8 @@ namespace PartnerSecurity.Models
             return r.GetString();
         }
 
-        private static string? ReadLabel(ref Utf8JsonReader r, LabelTable labels)
-        {
-            if (r.TokenType == JsonTokenType.Null) return null;
-            Expect(r.TokenType == JsonTokenType.String);
-            return labels.Get(ref r);
-        }
+        /// <summary>A string through <paramref name="labels"/>; a null or anything else as <see cref="ReadText"/> takes it.</summary>
+        private static string? ReadLabel(ref Utf8JsonReader r, LabelTable labels) => r.TokenType == JsonTokenType.String ? labels.Get(ref r) : ReadText(ref r);
 
         private static bool? ReadFlag(ref Utf8JsonReader r)
         {

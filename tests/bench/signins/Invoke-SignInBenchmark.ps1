@@ -80,6 +80,8 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 if ($PageSeconds[0] -gt $PageSeconds[1]) { throw "-PageSeconds: the shortest page time comes first, then the longest (got $($PageSeconds -join ', '))." }
+# The export of all the records gives both a time and a peak RSS: it runs for whichever asks more.
+$exportRuns = [Math]::Max($RssRuns, $TimeRuns)
 $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).ProviderPath
 
 # ---- the run -------------------------------------------------------------------------------
@@ -313,7 +315,7 @@ try {
         foreach ($name in @('ours-export', 'ours-get', 'sdk', 'irm' | Where-Object { $_ -in $Contenders })) {
             $extra = $(if ($name -like 'ours-*') { $unthrottled } else { @{} })
             $r = switch ($name) {
-                'ours-export' { Invoke-ContenderRuns ([Math]::Max($RssRuns, $TimeRuns)) $name @($big) $extra }
+                'ours-export' { Invoke-ContenderRuns $exportRuns $name @($big) $extra }
                 'ours-get' { Invoke-ContenderRuns $TimeRuns $name @($big) $extra }
                 default { Invoke-Contender $name @($big) $extra }
             }
@@ -359,7 +361,7 @@ try {
         Add-Ratio '2 client-bound: sdk time / ours-get time' { Format-Speedup $sdk $get } '>= 10x'
         Add-Ratio '2 client-bound: irm time / ours-export time' { Format-Speedup $irm $export } '>= 20x'
         Add-Ratio '2 client-bound: irm time / ours-get time' { Format-Speedup $irm $get } '>= 20x'
-        Add-Ratio "2 peak RSS ours-export, all / quarter of the records (MB, median of $([Math]::Max($RssRuns, $TimeRuns)) / $RssRuns runs; range)" { "$($export.PeakRssMB) / $($q.PeakRssMB) ($($export.PeakRssRange); $($q.PeakRssRange))" } '<= 150, flat'
+        Add-Ratio "2 peak RSS ours-export, all / quarter of the records (MB, median of $exportRuns / $RssRuns runs; range)" { "$($export.PeakRssMB) / $($q.PeakRssMB) ($($export.PeakRssRange); $($q.PeakRssRange))" } '<= 150, flat'
         Add-Ratio '2 peak RSS ours-export above idle pwsh + module (MB)' { '{0:n1} (idle {1})' -f ($export.PeakRssMB - $idle.PeakRssMB), $idle.PeakRssMB } ''
         Add-Ratio "2 peak RSS pwsh running a script / + the module, connected (MB, median of $RssRuns runs; range)" { "$($floor.PeakRssMB) / $($idle.PeakRssMB) ($($floor.PeakRssRange); $($idle.PeakRssRange))" } ''
         Add-Ratio '2 peak RSS ours-get / sdk / irm (MB)' { "$($get.PeakRssMB) / $($sdk.PeakRssMB) / $($irm.PeakRssMB)" } ''
