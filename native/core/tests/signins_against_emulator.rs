@@ -933,9 +933,16 @@ async fn newest_first_under_graphs_budget_shape_reads_from_both_ends_in_order() 
         }
         assert_eq!(ids(&records), reference, "read-ahead of {buffer_pages} pages: the same sequence");
         let requests = fx.signin_requests().await;
-        assert!(requests.iter().all(|(status, _)| *status == 200), "{requests:?}");
+        // As in `the_budget_is_filled_with_at_most_one_throttled_moment`: with the emulator in this
+        // process on two loaded cores, a request may reach it later than the limiter's arrival
+        // allowance allows for (seen once, with a CI build beside it): the requests in flight at
+        // that moment draw a 429, are sent again, and the allowance grows. Never more than one
+        // moment's worth.
+        let throttled = requests.iter().filter(|(status, _)| *status == 429).count() as u64;
+        assert!(requests.iter().all(|(status, _)| matches!(status, 200 | 429)), "{requests:?}");
+        assert!(throttled <= 5, "throttled again and again: {requests:?}");
         if buffer_pages == 32 {
-            assert!(requests.len() as u64 <= pages + 1, "{} requests for {pages} pages", requests.len());
+            assert!(requests.len() as u64 <= pages + 1 + throttled, "{} requests for {pages} pages ({throttled} throttled)", requests.len());
         } else {
             assert!(handed_over, "the oldest-first end held its limit and windows read the middle");
         }
