@@ -914,7 +914,7 @@ async fn newest_first_under_graphs_budget_shape_reads_from_both_ends_in_order() 
     let reference = ids(&reference);
     assert_eq!(reference.len() as u64, expected);
     fx.throttle(5, 1).await;
-    // Requests the budget lets out at once: as many as one late moment can have draw a 429.
+    // Requests the budget lets out at once: the most that can draw a 429 in one late moment.
     let slots = u64::from(query.options.budget.requests);
     for (buffer_pages, latency_ms) in [(32, 0), (8, 300)] {
         fx.control("POST", "graph/settings", Some(json!({"pageLatencyMs": latency_ms}))).await;
