@@ -6,7 +6,9 @@ using System.Text.Json;
 namespace PartnerSecurity.Models
 {
     /// <summary>
-    /// Reads a sign-in record (PascalCase JSON from the native library) into a <see cref="SignIn"/>.
+    /// Reads a sign-in record (JSON from the native library, with Graph's names or the
+    /// PartnerCenter module's PascalCase ones: a name matches with its first letter in either
+    /// case) into a <see cref="SignIn"/>.
     /// A record that does not fit the type (a nested property this version does not know, a value
     /// of another kind) throws <see cref="JsonException"/>, and <see cref="SignInRecords"/> reads it
     /// untyped instead; a top-level property the type lacks is kept in <see cref="SignIn.Unknown"/>.
@@ -92,7 +94,7 @@ namespace PartnerSecurity.Models
             .Text(nameof(ManagedIdentity.FederatedTokenId), (o, v) => o.FederatedTokenId = v)
             .Text(nameof(ManagedIdentity.FederatedTokenIssuer), (o, v) => o.FederatedTokenIssuer = v);
 
-        private static readonly PropertyReaders<SignIn> SignInProperties = new PropertyReaders<SignIn>(() => new SignIn(), (o, name, value) => (o.Unknown ??= new Dictionary<string, JsonElement>())[name] = value)
+        private static readonly PropertyReaders<SignIn> SignInProperties = new PropertyReaders<SignIn>(() => new SignIn(), (o, name, value) => (o.Unknown ??= new Dictionary<string, JsonElement>())[SignInRecords.Pascal(name)] = value)
             .Text(nameof(SignIn.Id), (o, v) => o.Id = v)
             .Time(nameof(SignIn.CreatedDateTime), (o, v) => o.CreatedDateTime = v)
             .Text(nameof(SignIn.UserDisplayName), (o, v) => o.UserDisplayName = v)
@@ -122,7 +124,7 @@ namespace PartnerSecurity.Models
             .Label(nameof(SignIn.AuthenticationRequirement), (o, v) => o.AuthenticationRequirement = v)
             .Array(nameof(SignIn.AuthenticationDetails), AuthenticationDetailProperties, (o, v) => o.AuthenticationDetails = v)
             .Labels(nameof(SignIn.AuthenticationMethodsUsed), (o, v) => o.AuthenticationMethodsUsed = v)
-            .Object(nameof(SignIn.MfaDetail), MfaDetailProperties, (o, v) => o.MfaDetail = v)
+            .Object(nameof(SignIn.MfaDetail), MfaDetailProperties, (o, v) => o.MfaDetail = SignInRecords.IsEmpty(v) ? null : v)
             .Array(nameof(SignIn.AuthenticationRequirementPolicies), RequirementPolicyProperties, (o, v) => o.AuthenticationRequirementPolicies = v)
             .Array(nameof(SignIn.AuthenticationProcessingDetails), KeyValueProperties, (o, v) => o.AuthenticationProcessingDetails = v)
             .Array(nameof(SignIn.AuthenticationContextClassReferences), AuthenticationContextProperties, (o, v) => o.AuthenticationContextClassReferences = v)
@@ -187,7 +189,9 @@ namespace PartnerSecurity.Models
 
         private readonly Func<T> _create;
         private readonly KeepUnknown? _keepUnknown;
+        /// <summary>PascalCase names (the type's), and the same with Graph's lower-case first letter.</summary>
         private readonly List<byte[]> _names = new();
+        private readonly List<byte[]> _graphNames = new();
         private readonly List<ReadInto> _readers = new();
 
         /// <summary>Where the name after the last one found is; shared by threads, as a guess only.</summary>
@@ -287,27 +291,48 @@ namespace PartnerSecurity.Models
         private PropertyReaders<T> Add(string name, ReadInto read)
         {
             var utf8 = Encoding.UTF8.GetBytes(name);
+            if (utf8[0] is < (byte)'A' or > (byte)'Z')
+            {
+                throw new InvalidOperationException($"{typeof(T).Name}.{name}: a name starts with a capital letter (IsName compares the first one in either case).");
+            }
             if (_names.Exists(n => n.AsSpan().SequenceEqual(utf8)))
             {
                 throw new InvalidOperationException($"{typeof(T).Name}.{name} is read twice.");
             }
+            var graph = (byte[])utf8.Clone();
+            graph[0] = (byte)(graph[0] | 0x20);
             _names.Add(utf8);
+            _graphNames.Add(graph);
             _readers.Add(read);
             return this;
+        }
+
+        /// <summary>Whether the reader is on property <paramref name="index"/>'s name, its first letter in either case.</summary>
+        private bool IsName(ref Utf8JsonReader r, int index)
+        {
+            var name = _names[index];
+            if (r.ValueIsEscaped || r.HasValueSequence)
+            {
+                return r.ValueTextEquals(name) || r.ValueTextEquals(_graphNames[index]);
+            }
+            var text = r.ValueSpan;
+            // name[0] is a capital letter: OR-ing 0x20 into a byte gives its small letter only
+            // from that capital or that small letter.
+            return text.Length == name.Length && (text[0] | 0x20) == (name[0] | 0x20) && text.Slice(1).SequenceEqual(name.AsSpan(1));
         }
 
         /// <summary>The index of the property name the reader is on, or -1.</summary>
         private int Find(ref Utf8JsonReader r)
         {
             var next = _next;
-            if (next < _names.Count && r.ValueTextEquals(_names[next]))
+            if (next < _names.Count && IsName(ref r, next))
             {
                 _next = next + 1;
                 return next;
             }
             for (var i = 0; i < _names.Count; i++)
             {
-                if (r.ValueTextEquals(_names[i]))
+                if (IsName(ref r, i))
                 {
                     _next = i + 1;
                     return i;

@@ -7,10 +7,12 @@ using System.Text.Json;
 namespace PartnerSecurity.Models
 {
     /// <summary>
-    /// Turns sign-in records (JSON with the Graph SDK's PascalCase names) into <see cref="SignIn"/>
-    /// objects. A record this version cannot type (a nested property Graph added, a value of an
-    /// unexpected kind) becomes a PowerShell object of the same shape instead, with the same type
-    /// name, so no sign-in and no property is lost.
+    /// Turns sign-in records (JSON with Graph's names, or the Graph SDK's PascalCase ones) into
+    /// <see cref="SignIn"/> objects, with the PascalCase names scripts written for the
+    /// PartnerCenter module use either way, and an <c>MfaDetail</c> that holds nothing as null. A
+    /// record this version cannot type (a nested property Graph added, a value of an unexpected
+    /// kind) becomes a PowerShell object of the same shape instead, with the same type name, so no
+    /// sign-in and no property is lost.
     /// </summary>
     public static class SignInRecords
     {
@@ -102,6 +104,31 @@ namespace PartnerSecurity.Models
             return result;
         }
 
+        /// <summary>Graph's property name as the Graph SDK wrote it: its first letter a capital (mfaDetail: MfaDetail; @odata.type as it is).</summary>
+        internal static string Pascal(string name) =>
+            name.Length > 0 && name[0] is >= 'a' and <= 'z' ? string.Concat(char.ToUpperInvariant(name[0]).ToString(), name.AsSpan(1)) : name;
+
+        /// <summary>An MFA detail with nothing in it, as Graph sends for a sign-in without MFA.</summary>
+        internal static bool IsEmpty(MfaDetail? detail) => detail != null && string.IsNullOrEmpty(detail.AuthMethod) && string.IsNullOrEmpty(detail.AuthDetail);
+
+        /// <summary>An object whose values are all null or empty text (an MFA detail with nothing in it).</summary>
+        private static bool IsEmpty(JsonElement value)
+        {
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+            foreach (var property in value.EnumerateObject())
+            {
+                var kind = property.Value.ValueKind;
+                if (kind != JsonValueKind.Null && !(kind == JsonValueKind.String && property.Value.GetString()!.Length == 0))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         private static object? Convert(JsonElement value, string? name)
         {
             switch (value.ValueKind)
@@ -110,7 +137,17 @@ namespace PartnerSecurity.Models
                     var obj = new PSObject();
                     foreach (var property in value.EnumerateObject())
                     {
-                        obj.Properties.Add(new PSNoteProperty(property.Name, Convert(property.Value, property.Name)));
+                        var pascal = Pascal(property.Name);
+                        var converted = pascal == nameof(SignIn.MfaDetail) && IsEmpty(property.Value) ? null : Convert(property.Value, pascal);
+                        // Two names that meet as PascalCase (id, Id): the later stands.
+                        if (obj.Properties[pascal] is { } earlier)
+                        {
+                            earlier.Value = converted;
+                        }
+                        else
+                        {
+                            obj.Properties.Add(new PSNoteProperty(pascal, converted));
+                        }
                     }
                     return obj;
                 case JsonValueKind.Array:

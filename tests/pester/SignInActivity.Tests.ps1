@@ -287,6 +287,50 @@ Describe 'Reading a sign-in record' {
         $read[-1].ClientAppUsed | Should -Be 'Browser'
     }
 
+    # The cmdlet's records come with Graph's names (the native library no longer renames them);
+    # an assessment's come with the PartnerCenter module's: both read as the same objects.
+    It 'reads Graph''s names as the PartnerCenter module''s: every property the type declares, and one it does not know' {
+        $pascal = $full | ConvertTo-Json -Depth 10 -Compress
+        $graph = [regex]::Replace($pascal, '"([A-Z])(\w*)":', { param($m) '"' + $m.Groups[1].Value.ToLowerInvariant() + $m.Groups[2].Value + '":' })
+        $graph | Should -MatchExactly '"userPrincipalName":"UserPrincipalName-value"' -Because 'the record must carry Graph''s names'
+        $graph | Should -Not -MatchExactly '"[A-Z]\w*":'
+        $signIn = Read-SignInRecord $graph
+        $signIn | Should -BeOfType ([PartnerSecurity.Models.SignIn])
+        @(Get-EmptyProperty $signIn 'SignIn') | Should -BeNullOrEmpty
+        ($signIn | ConvertTo-Json -Depth 10 -Compress) | Should -Be ((Read-SignInRecord $pascal) | ConvertTo-Json -Depth 10 -Compress)
+        $known = Read-SignInRecord '{"id":"a","futureSignal":{"level":3}}'
+        # (Should -Contain ignores case.)
+        $known.PSObject.Properties.Name -ccontains 'FutureSignal' | Should -BeTrue
+        $known.PSObject.Properties.Name -ccontains 'futureSignal' | Should -BeFalse
+        $known.FutureSignal.level | Should -Be 3
+    }
+
+    It 'reads an MfaDetail with nothing in it as null, as the PartnerCenter module showed a sign-in without MFA (<Case>)' -ForEach @(
+        @{ Case = 'typed, Graph''s names'; Json = '{"id":"a","mfaDetail":{"authMethod":null,"authDetail":""}}'; Typed = $true }
+        @{ Case = 'typed, empty'; Json = '{"id":"a","mfaDetail":{}}'; Typed = $true }
+        @{ Case = 'untyped, Graph''s names'; Json = '{"id":"a","isInteractive":"yes","mfaDetail":{"authMethod":"","authDetail":null,"later":null}}'; Typed = $false }
+    ) {
+        $signIn = Read-SignInRecord $Json
+        ($signIn.PSObject.BaseObject -is [PartnerSecurity.Models.SignIn]) | Should -Be $Typed
+        $signIn.PSObject.Properties.Name | Should -Contain 'MfaDetail'
+        # What the help's own example tests: ? {$_.MfaDetail -eq $null}.
+        $null -eq $signIn.MfaDetail | Should -BeTrue
+        (Read-SignInRecord $Json.Replace('"authMethod":', '"authMethod":"PhoneAppOTP","x":').Replace('"mfaDetail":{}', '"mfaDetail":{"authMethod":"PhoneAppOTP"}')).MfaDetail.AuthMethod | Should -Be 'PhoneAppOTP'
+    }
+
+    It 'reads a record with Graph''s names that does not fit the type untyped, with the PartnerCenter module''s names' {
+        $output = Read-SignInRecord '{"id":"a","status":{"errorCode":0,"later":"x"},"location":{"geoCoordinates":{"latitude":1.5}},"authenticationDetails":[{"succeeded":true,"@odata.type":"t"}]}'
+        $output.PSObject.BaseObject | Should -Not -BeOfType ([PartnerSecurity.Models.SignIn])
+        $output.PSObject.Properties.Name | Should -BeExactly @('Id', 'Status', 'Location', 'AuthenticationDetails', 'TenantId')
+        $output.Status.PSObject.Properties.Name | Should -BeExactly @('ErrorCode', 'Later')
+        $output.Location.GeoCoordinates.PSObject.Properties.Name | Should -BeExactly @('Latitude')
+        $output.AuthenticationDetails[0].PSObject.Properties.Name | Should -BeExactly @('Succeeded', '@odata.type')
+        # Two names that meet as one: the later stands, as when the native library renamed them.
+        $met = Read-SignInRecord '{"id":"a","Id":"b","status":{"x":1}}'
+        $met.PSObject.Properties.Name | Should -BeExactly @('Id', 'Status', 'TenantId')
+        $met.Id | Should -Be 'b'
+    }
+
     It 'reads null values and empty arrays as they are' {
         $signIn = Read-SignInRecord '{"Id":"a","MfaDetail":null,"Status":null,"RiskEventTypes":[],"AuthenticationDetails":[null],"SignInEventTypes":["x",null]}'
         $signIn | Should -BeOfType ([PartnerSecurity.Models.SignIn])

@@ -1,10 +1,10 @@
 //! Property tests of the OData page parser (`signins::page`): whatever a server answers, the
 //! parser returns a page or an `InvalidResponse` error, never a panic; a `nextLink` is only ever
 //! accepted on the request's scheme, host and port; valid pages round-trip (every record, its
-//! id, and the link as sent).
+//! id, and the link as sent); records kept as sent are the text sent, with the time a parse finds.
 
 use partnersecurity_core::ErrorKind;
-use partnersecurity_core::signins::page::{self, fields};
+use partnersecurity_core::signins::page::{self, RecordNames, fields};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
 use url::Url;
@@ -46,6 +46,11 @@ fn object() -> impl Strategy<Value = Value> {
         }
         Value::Object(map)
     })
+}
+
+/// Any object with keys that need no escape (a record read as sent is passed over key by key).
+fn plain_object() -> impl Strategy<Value = Value> {
+    prop::collection::btree_map("[a-zA-Z@._é]{1,12}", json(), 0..8).prop_map(|map| Value::Object(map.into_iter().collect()))
 }
 
 /// A sign-in as Graph sends it: an id, a time, and some camelCase properties (nested too).
@@ -147,7 +152,7 @@ proptest! {
     fn records_are_written_as_reshaping_the_parsed_record_would(records in prop::collection::vec(object(), 1..6), pretty in any::<bool>()) {
         let body = json!({"value": records});
         let text = if pretty { serde_json::to_string_pretty(&body).unwrap() } else { body.to_string() };
-        let (read, _) = page::read(text.as_bytes(), &request()).expect("a page of objects");
+        let (read, _) = page::read(text.as_bytes(), &request(), RecordNames::Pascal).expect("a page of objects");
         prop_assert_eq!(read.len(), records.len());
         // Compared with the records as read from the same text (serde_json's float parsing may
         // differ from the generated value in the last digit, for both).
@@ -157,6 +162,37 @@ proptest! {
             let expected = page::reshape(original.clone());
             prop_assert!(same_meaning(&written, &expected), "{} is not {}", written, expected);
             prop_assert!(!record.get().contains(['\n', ' ']) || original.to_string().contains(' '), "{}", record.get());
+        }
+    }
+
+    /// Kept as sent (the cmdlet's records), a record is its text as the page held it, and its
+    /// time is the one a parse of that text finds, after whatever comes before it.
+    #[test]
+    fn records_kept_as_sent_are_the_text_sent_with_the_time_a_parse_finds(records in prop::collection::vec((prop_oneof![object(), plain_object()], prop::option::of(prop_oneof![
+        Just(json!("2024-05-01T10:00:00.5Z")), Just(json!("2024-05-01T12:00:00+02:00")), Just(json!("2024-05-01T10:00:00Z\n")), Just(json!("not a time")), Just(json!(null)), Just(json!(7))])), 1..6), pretty in any::<bool>()) {
+        // The time last, after every other kind of value.
+        let texts: Vec<String> = records.into_iter().map(|(mut record, created)| {
+            let map = record.as_object_mut().expect("an object");
+            map.remove("createdDateTime");
+            let text = if pretty { serde_json::to_string_pretty(map).unwrap() } else { serde_json::to_string(map).unwrap() };
+            match created {
+                Some(created) => format!("{}{} \"createdDateTime\" : {created}}}", &text[..text.len() - 1], if map.is_empty() { "" } else { "," }),
+                None => text,
+            }
+        }).collect();
+        let body = format!("{{\"value\":[{}]}}", texts.join(","));
+        let (read, _) = page::read(body.as_bytes(), &request(), RecordNames::AsSent).expect("a page of objects");
+        prop_assert_eq!(read.len(), texts.len());
+        #[derive(serde::Deserialize)]
+        struct Created {
+            #[serde(rename = "createdDateTime")]
+            created: Option<chrono::DateTime<chrono::Utc>>,
+        }
+        for (record, sent) in read.iter().zip(&texts) {
+            prop_assert_eq!(record.get(), sent.as_str());
+            let parsed = serde_json::from_str::<Created>(sent).ok().and_then(|c| c.created);
+            prop_assert_eq!(record.created(), parsed, "{}", sent);
+            prop_assert_eq!(record.names(), RecordNames::AsSent);
         }
     }
 
@@ -175,7 +211,7 @@ proptest! {
             prop_assert_eq!(shaped.len(), original.as_object().map_or(0, Map::len));
             prop_assert!(all_keys_start_upper(&Value::Object(shaped.clone())), "{:?}", shaped);
         }
-        let (_, raw_next) = page::read(body.to_string().as_bytes(), &request()).expect("a valid page");
+        let (_, raw_next) = page::read(body.to_string().as_bytes(), &request(), RecordNames::Pascal).expect("a valid page");
         prop_assert_eq!(raw_next.as_ref(), next.as_ref(), "the link is kept as sent");
         prop_assert_eq!(p.next_link.map(|u| u.to_string()), next.map(|n| request().join(&n).expect("joins").to_string()));
     }

@@ -4,7 +4,7 @@
 use partnersecurity_core::auth::ClientCredential;
 use partnersecurity_core::auth::assertion::CertificateCredential;
 use partnersecurity_core::signin;
-use partnersecurity_core::signins::{ApiVersion, Budget, EventType, ExportFormat, ExportRequest, FetchOptions, Outcome, SignInFilter, SignInQuery};
+use partnersecurity_core::signins::{ApiVersion, Budget, EventType, ExportFormat, ExportRequest, FetchOptions, Outcome, RecordNames, SignInFilter, SignInQuery};
 use partnersecurity_core::secret::Secret;
 use partnersecurity_core::session::ConnectRequest;
 use partnersecurity_core::{AccessTokenRequest, Error, Result};
@@ -265,6 +265,7 @@ impl SignInsRequest {
                 budget,
                 buffer_pages: defaults.buffer_pages,
             },
+            names: RecordNames::Pascal,
         })
     }
 }

@@ -14,6 +14,7 @@ use partnersecurity_core::checks::{self, Assessments, CheckId};
 use partnersecurity_core::environment::CustomEnvironment;
 use partnersecurity_core::signin::SignInPrompt;
 use partnersecurity_core::{IssuedToken, PartnerSecurity};
+use partnersecurity_core::signins::{RecordNames, SignInQuery};
 use serde::Serialize;
 use std::sync::{Arc, Once};
 
@@ -150,12 +151,13 @@ impl PartnerSecurityNative {
     // Sign-in activity: a cursor that hands out one page at a time, and background exports.
 
     /// Get-PartnerUserSignInActivity: starts a query (JSON `SignInsRequest`) in the background;
-    /// payload `{"CursorId","Warnings"}`. Bad parameters and a missing session fail here.
+    /// payload `{"CursorId","Warnings"}`. Bad parameters and a missing session fail here. Its
+    /// records keep Graph's property names: the module maps them onto its types.
     pub async fn open_sign_ins(this: Async<Self>, request: ffi::String) -> ffi::Result<Reply, NativeError> {
         let core = this.core.clone();
         ffi::Ok(
             guarded::async_(async move {
-                let query = match requests::parse::<SignInsRequest>(request).and_then(|r| r.to_query()) {
+                let query = match requests::parse::<SignInsRequest>(request).and_then(|r| r.to_query()).map(|q| SignInQuery { names: RecordNames::AsSent, ..q }) {
                     Ok(q) => q,
                     Err(e) => return Reply::error(&e),
                 };

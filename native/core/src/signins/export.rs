@@ -11,7 +11,7 @@
 
 use super::fetch::{self, Context, Event, Position, SignInQuery, TenantPlan, WindowPlan};
 use super::filter::{TimeRange, Upper};
-use super::page::Record;
+use super::page::{Record, RecordNames};
 use crate::error::{Error, Result};
 use crate::spreadsheet;
 use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
@@ -443,6 +443,8 @@ impl ExportJob {
         let started = Instant::now();
         let Prepared { file, checkpoint, checkpoint_path, resumed } = prepared;
         let plans: Vec<TenantPlan> = checkpoint.tenants.iter().map(|t| TenantPlan { tenant: t.tenant.clone(), windows: t.windows.iter().map(|w| w.window.clone()).collect() }).collect();
+        // The files carry the PartnerCenter module's names, whatever the query asked for.
+        let query = SignInQuery { names: RecordNames::Pascal, ..query };
         let mut run = fetch::start(ctx, Arc::new(query), plans, fetch::Order::Arrival);
         let mut output = Output { file, checkpoint, checkpoint_path, path: request.path.clone() };
         let mut failures: Vec<TenantFailure> = Vec::new();

@@ -18,7 +18,7 @@
 
 use super::filter::{ApiVersion, SignInFilter, TimeRange, Upper};
 use super::limiter::{Budget, Limiter, Limiters};
-use super::page::{self, Record};
+use super::page::{self, Record, RecordNames};
 use crate::auth::TokenResponse;
 use crate::error::{Error, Result};
 use crate::http::{self, HttpClients};
@@ -164,6 +164,9 @@ pub struct SignInQuery {
     /// Tenant ids or domains; empty: the session's own tenant.
     pub tenants: Vec<String>,
     pub options: FetchOptions,
+    /// The names its records carry (exports always write PascalCase).
+    #[serde(default)]
+    pub names: RecordNames,
 }
 
 impl SignInQuery {
@@ -586,6 +589,7 @@ struct Tenant {
     graph_endpoint: String,
     base: Url,
     limiter: Arc<Limiter>,
+    names: RecordNames,
 }
 
 impl Tenant {
@@ -656,7 +660,7 @@ impl Tenant {
                 (outcome, sent)
             };
             let wait = match outcome {
-                Ok(answer) if (200..300).contains(&answer.status) => match page::read(&answer.body, url) {
+                Ok(answer) if (200..300).contains(&answer.status) => match page::read(&answer.body, url, self.names) {
                     Ok((records, next)) => return Ok((records, next, sent.elapsed())),
                     // A page cut short or garbled on the way: read it again.
                     Err(_) if attempt < MAX_ATTEMPTS => {
@@ -878,6 +882,7 @@ async fn run_tenant(ctx: &Context, query: &Arc<SignInQuery>, index: usize, label
         graph_endpoint,
         base,
         limiter: Arc::new(Limiter::new(query.options.budget)),
+        names: query.names,
     };
     // The first token says which tenant this really is (a domain or id as typed may differ).
     let token = tenant.token().await?;

@@ -18,7 +18,7 @@ pub use export::{ExportFormat, ExportJob, ExportProgress, ExportRequest, ExportS
 pub use fetch::{Context, Event, FetchOptions, SignInQuery};
 pub use filter::{ApiVersion, EventType, Outcome, SignInFilter};
 pub use limiter::{Budget, Limiters};
-pub use page::Record;
+pub use page::{Record, RecordNames};
 
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
