@@ -13,8 +13,8 @@ use partnersecurity_core::auth::Claims;
 use partnersecurity_core::checks::{self, Assessments, CheckId};
 use partnersecurity_core::environment::CustomEnvironment;
 use partnersecurity_core::signin::SignInPrompt;
-use partnersecurity_core::{IssuedToken, PartnerSecurity};
 use partnersecurity_core::signins::{RecordNames, SignInQuery};
+use partnersecurity_core::{IssuedToken, PartnerSecurity};
 use serde::Serialize;
 use std::sync::{Arc, Once};
 

@@ -22,8 +22,8 @@ pub enum RecordNames {
     #[default]
     Pascal,
     /// As Graph sent them (`userPrincipalName`), for a reader that maps names onto its own types
-    /// (the module's): renaming every key took some 3 of the 4.5 ms a page of a thousand v1.0
-    /// sign-ins took to read, about a tenth of the cmdlet's CPU.
+    /// (the module's): a page of a thousand v1.0 sign-ins reads in 2.7 ms instead of the 5.1 it
+    /// took with every key renamed.
     AsSent,
 }
 
