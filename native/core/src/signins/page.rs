@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::http;
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -59,17 +60,10 @@ impl Record {
         Self { json: json.into_boxed_str(), created, names: RecordNames::Pascal }
     }
 
-    /// A record of a checked page as Graph sent it; its time is the first `createdDateTime` of
-    /// its own (a Graph sign-in's second property), found without reading the rest.
+    /// A record of a checked page as Graph sent it; its time is read from the text.
     fn as_sent(raw: &RawValue) -> Self {
         let json = raw.get();
-        let created = match top_level_text(json.as_bytes(), b"createdDateTime") {
-            Some(Some(text)) => std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()),
-            Some(None) => None,
-            // An escape on the way: as serde reads it.
-            None => created_in(json, RecordNames::AsSent),
-        };
-        Self { json: json.into(), created, names: RecordNames::AsSent }
+        Self { json: json.into(), created: created_in(json, RecordNames::AsSent), names: RecordNames::AsSent }
     }
 
     /// The record's JSON text (compact with PascalCase names; as sent with Graph's).
@@ -88,21 +82,25 @@ impl Record {
     }
 }
 
-/// A record's own time, as serde reads it from its text with `names`.
+/// A record's own time (its top-level `CreatedDateTime`, by the names it carries), as serde
+/// reads a `DateTime<Utc>`: what does not read is no time.
 fn created_in(json: &str, names: RecordNames) -> Option<DateTime<Utc>> {
-    #[derive(Deserialize)]
-    struct Pascal {
-        #[serde(rename = "CreatedDateTime")]
-        created: Option<DateTime<Utc>>,
-    }
-    #[derive(Deserialize)]
-    struct AsSent {
-        #[serde(rename = "createdDateTime")]
-        created: Option<DateTime<Utc>>,
-    }
-    match names {
-        RecordNames::Pascal => serde_json::from_str::<Pascal>(json).ok()?.created,
-        RecordNames::AsSent => serde_json::from_str::<AsSent>(json).ok()?.created,
+    let key = match names {
+        RecordNames::Pascal => "CreatedDateTime",
+        RecordNames::AsSent => "createdDateTime",
+    };
+    top_level_string(json, key)?.parse().ok()
+}
+
+/// A record's top-level string property `key`, found by passing over the properties before it
+/// (a sign-in's id and time come first), or, when an escape is on the way, as a parse reads it.
+fn top_level_string<'a>(json: &'a str, key: &str) -> Option<Cow<'a, str>> {
+    match top_level_text(json.as_bytes(), key.as_bytes()) {
+        Some(text) => text.and_then(|t| std::str::from_utf8(t).ok()).map(Cow::Borrowed),
+        None => match serde_json::from_str::<Map<String, Value>>(json).ok()?.remove(key)? {
+            Value::String(text) => Some(Cow::Owned(text)),
+            _ => None,
+        },
     }
 }
 
@@ -162,22 +160,13 @@ pub fn fields(record: &Record) -> Map<String, Value> {
     serde_json::from_str(record.get()).unwrap_or_default()
 }
 
-/// A record's id, read without parsing the rest of it.
+/// A record's id (`Id` or `id`, by the names it carries), read without parsing the rest of it.
 pub fn id(record: &Record) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Pascal {
-        #[serde(rename = "Id")]
-        id: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct AsSent {
-        #[serde(rename = "id")]
-        id: Option<String>,
-    }
-    match record.names {
-        RecordNames::Pascal => serde_json::from_str::<Pascal>(record.get()).ok()?.id,
-        RecordNames::AsSent => serde_json::from_str::<AsSent>(record.get()).ok()?.id,
-    }
+    let key = match record.names {
+        RecordNames::Pascal => "Id",
+        RecordNames::AsSent => "id",
+    };
+    top_level_string(record.get(), key).map(Cow::into_owned)
 }
 
 #[derive(Debug)]
@@ -615,16 +604,34 @@ mod tests {
             let page = parse(body.as_bytes(), &request).unwrap();
             let read = &page.records[0];
             assert_eq!(read.created(), expected, "{record}");
-            assert_eq!(read.created(), created_in(read.get(), RecordNames::Pascal), "the same as parsing the text: {record}");
+            assert_eq!(read.created(), parsed_time(read.get(), RecordNames::Pascal), "the same as parsing the text: {record}");
             assert_eq!(Record::from_json(read.get().to_owned()).unwrap(), *read, "{record}");
             // Kept as sent: the same time, found without renaming the keys.
             let (kept, _) = read_page(body.as_bytes(), &request, RecordNames::AsSent);
             assert_eq!((kept[0].get(), kept[0].names()), (record, RecordNames::AsSent), "as sent: {record}");
             assert_eq!(kept[0].created(), expected, "as sent: {record}");
-            assert_eq!(kept[0].created(), created_in(record, RecordNames::AsSent), "as sent, the same as parsing the text: {record}");
+            assert_eq!(kept[0].created(), parsed_time(record, RecordNames::AsSent), "as sent, the same as parsing the text: {record}");
         }
         for not_an_object in ["[1]", "\"x\"", "{\"a\":", ""] {
             assert!(Record::from_json(not_an_object.to_owned()).is_err(), "{not_an_object}");
+        }
+    }
+
+    /// The time a parse of the whole text finds: what reading the record must agree with.
+    fn parsed_time(json: &str, names: RecordNames) -> Option<DateTime<Utc>> {
+        #[derive(Deserialize)]
+        struct Pascal {
+            #[serde(rename = "CreatedDateTime")]
+            created: Option<DateTime<Utc>>,
+        }
+        #[derive(Deserialize)]
+        struct AsSent {
+            #[serde(rename = "createdDateTime")]
+            created: Option<DateTime<Utc>>,
+        }
+        match names {
+            RecordNames::Pascal => serde_json::from_str::<Pascal>(json).ok()?.created,
+            RecordNames::AsSent => serde_json::from_str::<AsSent>(json).ok()?.created,
         }
     }
 
