@@ -143,7 +143,7 @@ namespace PartnerSecurity.Commands
         /// never collected yet: an aggressive collection returns it to the system, where an
         /// ordinary one keeps it for reuse (and commits its own bookkeeping: about 4 MB more).
         /// One pause (about 20 ms in a fresh pwsh, 75 ms with three million live objects); the
-        /// export's peak RSS 6-8 MB lower (tests/bench/results/signins.md).
+        /// export's peak RSS about 9 MB lower (tests/bench/results/signins.md).
         /// </summary>
         private static void ReleaseManagedMemory() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
