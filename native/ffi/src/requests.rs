@@ -231,7 +231,8 @@ fn date(value: &Option<String>, parameter: &str) -> Result<Option<chrono::DateTi
 }
 
 impl SignInsRequest {
-    pub fn to_query(&self) -> Result<SignInQuery> {
+    /// The query, its records carrying `names` (the caller's: a cursor's reader maps Graph's own).
+    pub fn to_query(&self, names: RecordNames) -> Result<SignInQuery> {
         let graph = FetchOptions::default().budget;
         let budget = Budget {
             requests: self.throttle_requests.unwrap_or(graph.requests),
@@ -265,7 +266,7 @@ impl SignInsRequest {
                 budget,
                 buffer_pages: defaults.buffer_pages,
             },
-            names: RecordNames::Pascal,
+            names,
         })
     }
 }
@@ -285,7 +286,7 @@ pub struct ExportSignInsRequest {
 
 impl ExportSignInsRequest {
     pub fn to_export(&self) -> Result<ExportRequest> {
-        Ok(ExportRequest { query: self.query.to_query()?, path: std::path::PathBuf::from(&self.path), format: self.format, resume: self.resume, force: self.force })
+        Ok(ExportRequest { query: self.query.to_query(RecordNames::Pascal)?, path: std::path::PathBuf::from(&self.path), format: self.format, resume: self.resume, force: self.force })
     }
 }
 
@@ -313,12 +314,12 @@ mod tests {
             r#"{"StartDate":"2024-05-01T00:00:00+02:00","UserId":["3dd89389-b34c-4f5a-975d-516df5694d7e"],"EventTypes":["NonInteractive"],"ApiVersion":"v1.0","Tenant":["contoso.onmicrosoft.com"]}"#.to_owned(),
         ))
         .unwrap();
-        let q = r.to_query().unwrap();
+        let q = r.to_query(RecordNames::Pascal).unwrap();
         assert_eq!(q.filter.start.unwrap().to_rfc3339(), "2024-04-30T22:00:00+00:00");
         assert_eq!(q.version, ApiVersion::V1);
         assert_eq!(q.filter.event_types, vec![EventType::NonInteractive]);
         let bad: SignInsRequest = parse(interoptopus::ffi::String::from(r#"{"EndDate":"yesterday"}"#.to_owned())).unwrap();
-        assert!(bad.to_query().unwrap_err().to_string().contains("'EndDate'"));
+        assert!(bad.to_query(RecordNames::Pascal).unwrap_err().to_string().contains("'EndDate'"));
         let export: ExportSignInsRequest = parse(interoptopus::ffi::String::from(r#"{"Query":{},"Path":"/tmp/x.csv","Format":"Csv","Resume":true}"#.to_owned())).unwrap();
         let e = export.to_export().unwrap();
         assert_eq!(e.format, ExportFormat::Csv);

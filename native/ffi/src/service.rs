@@ -13,7 +13,7 @@ use partnersecurity_core::auth::Claims;
 use partnersecurity_core::checks::{self, Assessments, CheckId};
 use partnersecurity_core::environment::CustomEnvironment;
 use partnersecurity_core::signin::SignInPrompt;
-use partnersecurity_core::signins::{RecordNames, SignInQuery};
+use partnersecurity_core::signins::RecordNames;
 use partnersecurity_core::{IssuedToken, PartnerSecurity};
 use serde::Serialize;
 use std::sync::{Arc, Once};
@@ -157,7 +157,7 @@ impl PartnerSecurityNative {
         let core = this.core.clone();
         ffi::Ok(
             guarded::async_(async move {
-                let query = match requests::parse::<SignInsRequest>(request).and_then(|r| r.to_query()).map(|q| SignInQuery { names: RecordNames::AsSent, ..q }) {
+                let query = match requests::parse::<SignInsRequest>(request).and_then(|r| r.to_query(RecordNames::AsSent)) {
                     Ok(q) => q,
                     Err(e) => return Reply::error(&e),
                 };
