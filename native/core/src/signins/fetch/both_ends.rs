@@ -10,11 +10,11 @@
 //! Each end records how far it has written ([`Reached`]: a second and the ids written in it); a
 //! page drops what the other end has written, and a page that reaches past the other end's mark
 //! (or a chain that runs out) closes the window, and drops the other end's page still on its way.
-//! The oldest-first end stops early when what lies between the two marks, by the pages' density,
-//! fits in the newest-first end's page in flight, so that the two do not both read the last
-//! stretch; the newest-first end always reads on until it meets the other, so nothing depends on
-//! the estimate but a request. The marks travel in the pages' positions, so a resumed export
-//! knows them too.
+//! The oldest-first end stops early when what lies between the two marks, by the densest
+//! estimate of the pages read, fits in the newest-first end's page in flight, so that the two do
+//! not both read the last stretch; the newest-first end always reads on until it meets the
+//! other, so nothing depends on the estimate but a request and time. The marks travel in the
+//! pages' positions, so a resumed export knows them too.
 //!
 //! Two chains fill the budget only while a page takes less than two of the budget's request
 //! intervals (4 s at 5 per 10 s). Where the first page in says pages take longer (with a fifth to
@@ -56,6 +56,10 @@ struct End {
     reached: Option<Reached>,
     /// Records per second on the end's latest page.
     density: Option<f64>,
+    /// Records on the end's pages in this run, and the seconds those pages spanned: their mean
+    /// density.
+    records_read: usize,
+    seconds_read: f64,
     in_flight: bool,
     /// The oldest-first end stopped early, leaving the stretch between the marks to the other.
     stopped: bool,
@@ -81,6 +85,8 @@ impl End {
         if let Some(first) = times.first().copied().flatten() {
             let seconds = ((first - last).num_milliseconds().abs() as f64 / 1000.0).max(1.0);
             self.density = Some(records.len() as f64 / seconds);
+            self.records_read += records.len();
+            self.seconds_read += seconds;
         }
     }
 }
@@ -109,22 +115,31 @@ impl Meeting {
         Some(TimeRange { from: Some(from), to: Some(Upper::Before(to)) })
     }
 
-    /// The oldest-first end stops when the stretch between the marks may fit in the newest-first
-    /// end's page in flight. The estimate leans low (the sparser of the two latest pages, a fifth
-    /// under: the denser page read 3 days between the marks of 15 pages over 28 days as 2,900
-    /// sign-ins; they held 1,000). Stopping early leaves the newest-first end to read on alone, a
-    /// page time for each page; reading on too long costs a request, and no time: the first of
-    /// the two last pages to land closes the window and drops the other ([`Meeting::closed`]).
-    /// Stopping where the stretch fitted in the page in flight and one more, 50 customers of four
-    /// pages took 3.4-3.7 s, where this takes 3.1-3.7 s, for as many requests (250-252); 60 pages
-    /// under Graph's budget take 61 requests either way.
+    /// The oldest-first end stops when the stretch between the marks fits in the newest-first
+    /// end's page in flight, by the densest estimate at hand ([`Meeting::densest`]). Stopping
+    /// early leaves the newest-first end to read on alone, a page time for each page; reading on
+    /// too long costs a request, and no time: the first of the two last pages to land closes the
+    /// window and drops the other ([`Meeting::closed`]). So the estimate leans high. It leaned
+    /// low once (the sparser of the two latest pages, a fifth under): sign-ins by day and by
+    /// night differ eightfold, a night page put 34 hours between the marks at 780 sign-ins where
+    /// they held about 2,800, and the newest-first end read three pages alone (60 pages under
+    /// Graph's budget: 127-128 s, where reading on took 124.8).
     fn oldest_first_should_stop(&self, page_size: u32) -> bool {
         let [newest, oldest] = &self.ends;
         let (Some(top), Some(bottom)) = (&newest.reached, &oldest.reached) else { return false };
-        let density = newest.density.into_iter().chain(oldest.density).fold(f64::INFINITY, f64::min);
+        let Some(density) = self.densest() else { return false };
         let seconds = (top.second - bottom.second).num_milliseconds().max(0) as f64 / 1000.0;
-        let pages_between = density * seconds * 0.8 / f64::from(page_size.max(1));
+        let pages_between = density * seconds / f64::from(page_size.max(1));
         pages_between < f64::from(u8::from(newest.in_flight))
+    }
+
+    /// The densest of the ends' latest pages and the mean of every page both ends read in this
+    /// run (the mean covers days; a stretch of hours can be as dense as its densest page).
+    /// `None`: no page read yet.
+    fn densest(&self) -> Option<f64> {
+        let (records, seconds) = self.ends.iter().fold((0, 0.0), |(r, s), end| (r + end.records_read, s + end.seconds_read));
+        let mean = (seconds > 0.0).then(|| records as f64 / seconds);
+        self.ends.iter().filter_map(|end| end.density).chain(mean).reduce(f64::max)
     }
 
     /// Whether the oldest-first end holds as many pages as it may (newest first, see [`hold_limit`]).
@@ -436,22 +451,35 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_first_end_stops_where_the_other_end_s_page_in_flight_may_hold_the_rest() {
+    fn the_oldest_first_end_stops_where_the_other_end_s_page_in_flight_holds_the_rest_by_the_densest_estimate() {
         let mark = Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap();
-        let between = |seconds: i64, newest_in_flight: bool| {
+        // Each end read 5,000 sign-ins over `mean_seconds`; its latest page showed `latest` a second.
+        let meeting = |seconds: i64, newest_in_flight: bool, latest: [f64; 2], mean_seconds: f64| {
             let mut m = Meeting::default();
-            m.ends[NEWEST_FIRST] = End { reached: Some(Reached { second: mark, ids: Vec::new() }), density: Some(10.0), in_flight: newest_in_flight, ..End::default() };
-            m.ends[OLDEST_FIRST] = End { reached: Some(Reached { second: mark - Span::seconds(seconds), ids: Vec::new() }), density: Some(10.0), ..End::default() };
-            m.oldest_first_should_stop(1000)
+            let end = |second, density| End { reached: Some(Reached { second, ids: Vec::new() }), density: Some(density), records_read: 5000, seconds_read: mean_seconds, ..End::default() };
+            m.ends[NEWEST_FIRST] = End { in_flight: newest_in_flight, ..end(mark, latest[0]) };
+            m.ends[OLDEST_FIRST] = end(mark - Span::seconds(seconds), latest[1]);
+            m
         };
-        // 10 sign-ins a second, pages of 1,000: 60 s between the marks is 600 (480 by the
-        // estimate, a fifth under), 150 s is 1,500 (1,200).
+        let between = |seconds: i64, newest_in_flight: bool| meeting(seconds, newest_in_flight, [10.0, 10.0], 500.0).oldest_first_should_stop(1000);
+        // 10 sign-ins a second, pages of 1,000: 60 s between the marks is 600, 150 s is 1,500.
         assert!(between(60, true), "the newest-first end's page on its way holds the rest");
         assert!(!between(60, false), "no page on its way: this end's next page is as good as the other's");
         assert!(!between(150, true), "more than that page: both ends read on");
+        // 1.5 a second on both latest pages (night), 10 on average: 90 s hold 900 by the pages,
+        // 1,500 by the mean. And one end's page at 20 a second: 60 s may hold 1,200.
+        assert!(!meeting(150, true, [1.5, 1.5], 500.0).oldest_first_should_stop(1000), "the mean is denser than the night's pages");
+        assert!(meeting(150, true, [1.5, 1.5], 2000.0).oldest_first_should_stop(1000), "2.5 a second on average: 375");
+        assert!(!meeting(60, true, [1.5, 20.0], 2000.0).oldest_first_should_stop(1000), "the denser page rules");
         let mut m = Meeting::default();
         m.ends[NEWEST_FIRST].in_flight = true;
         assert!(!m.oldest_first_should_stop(1000), "an end without a mark has read nothing yet");
+        // Marks from a checkpoint, no page read in this run: nothing to estimate by, read on.
+        let mut m = meeting(1, true, [1.0, 1.0], 1.0);
+        for end in &mut m.ends {
+            (end.density, end.records_read, end.seconds_read) = (None, 0, 0.0);
+        }
+        assert!(!m.oldest_first_should_stop(1000));
     }
 
     #[test]
