@@ -291,7 +291,9 @@ try {
             if ($VerbosePreference -ne 'SilentlyContinue') {
                 $log = @(Get-EmulatorSignInRequests -Emulator $emu)
                 $t0 = ([datetime]$log[0].time).ToUniversalTime()
-                Write-Verbose ("$name requests (s since the first + page ms / status): " + (($log | ForEach-Object { '{0:n1}+{1}/{2}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, $_.latencyMs, $_.status }) -join ' '))
+                # An answer without a page (a 429, a fault) was given no page time: '-'.
+                $pageMs = { if ($_.PSObject.Properties['latencyMs']) { $_.latencyMs } else { '-' } }
+                Write-Verbose ("$name requests (s since the first + page ms / status): " + (($log | ForEach-Object { '{0:n1}+{1}/{2}' -f (([datetime]$_.time).ToUniversalTime() - $t0).TotalSeconds, (& $pageMs), $_.status }) -join ' '))
             }
             $r | Add-Member Scenario 1
             $r | Add-Member FractionOfLimit ([Math]::Round($r.RecordsPerSecond / $limit, 3))
