@@ -123,7 +123,7 @@ impl Meeting {
     /// low once (the sparser of the two latest pages, a fifth under): sign-ins by day and by
     /// night differ eightfold, a night page put 34 hours between the marks at 780 sign-ins where
     /// they held about 2,800, and the newest-first end read three pages alone (60 pages under
-    /// Graph's budget: 127-128 s, where reading on took 124.8).
+    /// Graph's budget: 127-128 s, where reading on took 124.7-124.8).
     fn oldest_first_should_stop(&self, page_size: u32) -> bool {
         let [newest, oldest] = &self.ends;
         let (Some(top), Some(bottom)) = (&newest.reached, &oldest.reached) else { return false };
@@ -466,8 +466,9 @@ mod tests {
         assert!(between(60, true), "the newest-first end's page on its way holds the rest");
         assert!(!between(60, false), "no page on its way: this end's next page is as good as the other's");
         assert!(!between(150, true), "more than that page: both ends read on");
-        // 1.5 a second on both latest pages (night), 10 on average: 90 s hold 900 by the pages,
-        // 1,500 by the mean. And one end's page at 20 a second: 60 s may hold 1,200.
+        // 1.5 a second on both latest pages (night), 10 on average: 150 s hold 225 by the pages,
+        // 1,500 by the mean (2.5 on average: 375). One end's page at 20 a second: 60 s may hold
+        // 1,200.
         assert!(!meeting(150, true, [1.5, 1.5], 500.0).oldest_first_should_stop(1000), "the mean is denser than the night's pages");
         assert!(meeting(150, true, [1.5, 1.5], 2000.0).oldest_first_should_stop(1000), "2.5 a second on average: 375");
         assert!(!meeting(60, true, [1.5, 20.0], 2000.0).oldest_first_should_stop(1000), "the denser page rules");
